@@ -1,0 +1,161 @@
+"""What model to build: a validated, hashable description of a ResNet variant."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import torch
+
+from models import IMAGENET_BUILDERS, ACTIVATIONS, BlockOptions, ResNet, cifar_resnet
+
+Family = Literal["imagenet", "cifar"]
+
+IMAGENET_MODELS: tuple[str, ...] = tuple(IMAGENET_BUILDERS)
+CIFAR_DEPTHS: tuple[int, ...] = (20, 32, 44, 56, 110)
+CIFAR_MODELS: tuple[str, ...] = tuple(f"cifar_resnet{d}" for d in CIFAR_DEPTHS)
+CIFAR_MAX_DEPTH = 1202
+TABLE1_MODELS: tuple[str, ...] = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+BOTTLENECK_MODELS = frozenset(IMAGENET_MODELS) - {"resnet18", "resnet34"}
+INPUT_SIZE_LIMITS: dict[Family, tuple[int, int]] = {"imagenet": (32, 4096), "cifar": (8, 4096)}
+DEFAULT_INPUT_SIZE: dict[Family, int] = {"imagenet": 224, "cifar": 32}
+_CIFAR_NAME = re.compile(r"cifar_resnet(\d+)")
+_PRETTY = {
+    "wide_resnet50_2": "Wide ResNet-50-2",
+    "wide_resnet101_2": "Wide ResNet-101-2",
+    "resnext50_32x4d": "ResNeXt-50 32x4d",
+    "resnext101_32x8d": "ResNeXt-101 32x8d",
+}
+
+
+class SpecError(ValueError):
+    """A model description or setting that cannot be built; the message says why in one line."""
+
+
+def family_of(name: str) -> Family:
+    """``imagenet`` or ``cifar`` for a model name; raises SpecError for unknown names."""
+    if name in IMAGENET_BUILDERS:
+        return "imagenet"
+    match = _CIFAR_NAME.fullmatch(name)
+    if match:
+        depth = int(match.group(1))
+        if depth < 8 or depth > CIFAR_MAX_DEPTH or (depth - 2) % 6:
+            raise SpecError(
+                f"CIFAR ResNet depth must be 6n+2 between 8 and {CIFAR_MAX_DEPTH} "
+                f"(8, 14, 20, 26, ...); got {depth}"
+            )
+        return "cifar"
+    known = [*IMAGENET_MODELS, *CIFAR_MODELS]
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise SpecError(
+        f"unknown model {name!r}: {hint}choose one of {', '.join(IMAGENET_MODELS)} "
+        f"or cifar_resnetD with D = 6n+2 (e.g. {', '.join(CIFAR_MODELS)})"
+    )
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A ResNet variant: the model name and every option that changes what is built.
+
+    ``shortcut=None`` means the family's default: option B (projection where the shape
+    changes, as torchvision) for ImageNet models, option A (zero-padding) for CIFAR models.
+    ``stride_in_1x1`` puts a bottleneck's stride on its first 1x1 conv as in the paper
+    ("v1"); the default puts it on the 3x3 conv as torchvision does ("v1.5").
+    """
+
+    name: str
+    skip: bool = True
+    shortcut: Literal["A", "B", "C"] | None = None
+    stride_in_1x1: bool = False
+    preact: bool = False
+    batch_norm: bool = True
+    activation: Literal["relu", "tanh", "sigmoid"] = "relu"
+    num_classes: int | None = None
+
+    def __post_init__(self) -> None:
+        family_of(self.name)
+        if self.shortcut not in (None, "A", "B", "C"):
+            raise SpecError(f"shortcut option must be A, B or C; got {self.shortcut!r}")
+        if self.activation not in ACTIVATIONS:
+            raise SpecError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
+        if self.num_classes is not None and not 1 <= self.num_classes <= 100_000:
+            raise SpecError(f"number of classes must be from 1 to 100000; got {self.num_classes}")
+
+    @property
+    def family(self) -> Family:
+        """``imagenet`` (Table 1 and its relatives) or ``cifar`` (the 6n+2 nets)."""
+        return family_of(self.name)
+
+    @property
+    def shortcut_option(self) -> Literal["A", "B", "C"]:
+        """The shortcut option actually used."""
+        return self.shortcut or ("B" if self.family == "imagenet" else "A")
+
+    @property
+    def has_bottleneck(self) -> bool:
+        """Whether the blocks are bottlenecks (so stride placement matters)."""
+        return self.name in BOTTLENECK_MODELS
+
+    @property
+    def default_input_size(self) -> int:
+        """224 for ImageNet models, 32 for CIFAR models."""
+        return DEFAULT_INPUT_SIZE[self.family]
+
+    @property
+    def label(self) -> str:
+        """A human name such as ``ResNet-50``, ``plain-34`` or ``ResNet-20 (CIFAR)``."""
+        if self.family == "cifar":
+            depth = self.name.removeprefix("cifar_resnet")
+            base = f"{'ResNet' if self.skip else 'plain'}-{depth} (CIFAR)"
+        else:
+            base = _PRETTY.get(self.name, f"ResNet-{self.name.removeprefix('resnet')}")
+            if not self.skip:
+                base = base.replace("ResNet", "plain", 1).replace("ResNeXt", "plain ResNeXt", 1)
+        extras = [
+            *(["pre-activation"] if self.preact else []),
+            *(["paper stride (v1)"] if self.stride_in_1x1 and self.has_bottleneck else []),
+            *([f"option {self.shortcut_option}"] if self.skip and self.shortcut else []),
+            *(["no BN"] if not self.batch_norm else []),
+            *([self.activation] if self.activation != "relu" else []),
+        ]
+        return f"{base} ({', '.join(extras)})" if extras else base
+
+    def with_options(self, **changes: object) -> ModelSpec:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def block_options(self) -> BlockOptions:
+        """The per-block options this spec implies."""
+        return BlockOptions(
+            skip=self.skip,
+            preact=self.preact,
+            batch_norm=self.batch_norm,
+            activation=self.activation,
+            stride_in_1x1=self.stride_in_1x1,
+        )
+
+    def build(self, device: torch.device | str = "cpu") -> ResNet:
+        """Build the model, in eval mode, on ``device`` (``"meta"`` builds shapes only)."""
+        kwargs: dict = {"shortcut": self.shortcut_option, "options": self.block_options()}
+        if self.num_classes is not None:
+            kwargs["num_classes"] = self.num_classes
+        with torch.device(device):
+            if self.family == "imagenet":
+                model = IMAGENET_BUILDERS[self.name](**kwargs)
+            else:
+                model = cifar_resnet(int(self.name.removeprefix("cifar_resnet")), **kwargs)
+        return model.eval()
+
+
+def check_input_size(family: Family, size: int) -> int:
+    """Return ``size`` if a model of ``family`` can take square inputs of that side, else raise."""
+    low, high = INPUT_SIZE_LIMITS[family]
+    if isinstance(size, bool) or not isinstance(size, int) or not low <= size <= high:
+        raise SpecError(
+            f"input size must be a whole number of pixels from {low} to {high} "
+            f"for {family} models; got {size!r}"
+        )
+    return size

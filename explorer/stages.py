@@ -1,0 +1,307 @@
+"""Table 1 of He et al. 2015, computed from a built model rather than typed in.
+
+A model is walked row by row (``ResNet.sections()``) on the ``meta`` device, so shapes,
+parameters and multiply-accumulates (MACs, counted by ``torch.utils.flop_counter``) come
+from the very modules that would run, at no memory cost.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from explorer.spec import ModelSpec, SpecError, check_input_size
+from models import ResidualBlock, ResNet, ZeroPadShortcut
+
+SHORTCUT_LINE = {"identity": "solid", "projection": "dashed", "zero-pad": "dashed", "none": "none"}
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """One residual block: where it sits, what it computes and what it costs."""
+
+    name: str  # state-dict prefix, e.g. "layer2.0"
+    paper_name: str  # the paper's name, e.g. "conv3_1"
+    stage: str  # e.g. "conv3_x"
+    layers: tuple[str, ...]  # residual-branch convs, e.g. ("1×1, 128", "3×3, 128, /2", ...)
+    shortcut: str  # identity | projection | zero-pad | none
+    shortcut_detail: str
+    in_shape: tuple[int, int, int]
+    out_shape: tuple[int, int, int]
+    params: int
+    macs: int
+
+    @property
+    def line(self) -> str:
+        """How Figure 3 draws this block's shortcut: solid, dashed or none."""
+        return SHORTCUT_LINE[self.shortcut]
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One row of the stage table."""
+
+    name: str
+    output_shape: tuple[int, ...]
+    layers: str  # the paper's notation, e.g. "[1×1, 64; 3×3, 64; 1×1, 256] × 3"
+    downsampling: str
+    blocks: int
+    shortcuts: tuple[str, ...]  # one kind per block
+    params: int
+    macs: int
+
+    @property
+    def output_size(self) -> str:
+        """``56×56`` for feature maps, ``1000-d`` for the classifier."""
+        if len(self.output_shape) == 3:
+            return f"{self.output_shape[1]}×{self.output_shape[2]}"
+        return f"{self.output_shape[0]}-d"
+
+
+@dataclass(frozen=True)
+class StageTable:
+    """The whole table for one model at one input size, with totals and per-block details."""
+
+    spec: ModelSpec
+    input_size: int
+    rows: tuple[StageRow, ...]
+    blocks: tuple[BlockInfo, ...] = field(repr=False)
+    depth: int
+    params: int
+    macs: int
+
+    def to_dict(self) -> dict:
+        """A JSON-ready form (the CLI's ``--json``)."""
+        return {
+            "model": self.spec.name,
+            "label": self.spec.label,
+            "options": asdict(self.spec),
+            "shortcut_option": self.spec.shortcut_option,
+            "stride_placement": stride_placement(self.spec),
+            "input_size": self.input_size,
+            "depth": self.depth,
+            "params": self.params,
+            "macs": self.macs,
+            "rows": [
+                {**asdict(r), "output_size": r.output_size, "shortcut_lines": [SHORTCUT_LINE[s] for s in r.shortcuts]}
+                for r in self.rows
+            ],
+            "blocks": [{**asdict(b), "line": b.line} for b in self.blocks],
+        }
+
+
+def stride_placement(spec: ModelSpec) -> str:
+    """Where a bottleneck's stride sits, in words; empty for basic blocks."""
+    if not spec.has_bottleneck:
+        return ""
+    return "first 1×1 conv (paper, v1)" if spec.stride_in_1x1 else "3×3 conv (torchvision, v1.5)"
+
+
+def _conv_text(conv: nn.Conv2d, with_stride: bool = True) -> str:
+    k = conv.kernel_size
+    text = f"{k[0]}×{k[1]}, {conv.out_channels}"
+    if conv.groups > 1:
+        text += f", C={conv.groups}"
+    if with_stride and conv.stride != (1, 1):
+        text += f", /{conv.stride[0]}"
+    return text
+
+
+def _shortcut_detail(block: ResidualBlock) -> str:
+    kind = block.shortcut_kind
+    if kind == "projection":
+        conv, norm = block.downsample
+        return f"projection: {_conv_text(conv)} conv" + (" + BN" if isinstance(norm, nn.BatchNorm2d) else "")
+    if kind == "zero-pad":
+        pad: ZeroPadShortcut = block.downsample
+        return f"zero-padding: subsample /{pad.stride}, {sum(pad.pad)} zero channels (no parameters)"
+    if kind == "identity":
+        return "identity: x passes through unchanged"
+    return "none: plain block, no shortcut"
+
+
+def _stage_notation(blocks: list[ResidualBlock]) -> str:
+    convs = blocks[0].branch_convs()
+    inner = "; ".join(_conv_text(c, with_stride=False) for c in convs)
+    return f"[{inner}] × {len(blocks)}"
+
+
+def _count_params(modules: tuple[nn.Module, ...]) -> int:
+    seen: set[int] = set()
+    total = 0
+    for module in modules:
+        for p in module.parameters():
+            if id(p) not in seen:
+                seen.add(id(p))
+                total += p.numel()
+    return total
+
+
+def _summarise_row(name: str, modules: tuple[nn.Module, ...], blocks: list[ResidualBlock], model: ResNet) -> tuple[str, str]:
+    """The row's layer notation and its downsampling note."""
+    if name == "conv1":
+        return _conv_text(model.conv1).replace(", /2", ", stride 2"), "stride 2" if model.conv1.stride[0] > 1 else "—"
+    if not blocks:
+        final = "BN-act, " if model.final_norm is not None else ""
+        return f"{final}global average pool, {model.fc.out_features}-d fc", "pool to 1×1"
+    notation = _stage_notation(blocks)
+    notes = []
+    if any(isinstance(m, nn.MaxPool2d) for m in modules):
+        notation = f"3×3 max pool, stride 2; {notation}"
+        notes.append("max pool /2")
+    first_convs = blocks[0].branch_convs()
+    strided = [c for c in first_convs if c.stride != (1, 1)]
+    if strided:
+        k = strided[0].kernel_size[0]
+        notes.append(f"/{strided[0].stride[0]} in first block's {k}×{k}")
+    return notation, ", ".join(notes) or "—"
+
+
+@torch.no_grad()
+def stage_table(spec: ModelSpec, input_size: int | None = None) -> StageTable:
+    """Compute the stage table of ``spec`` for square inputs of side ``input_size``.
+
+    Raises SpecError for input sizes the family cannot take.
+    """
+    size = check_input_size(spec.family, input_size if input_size is not None else spec.default_input_size)
+    model = spec.build("meta")
+    x = torch.zeros(1, model.conv1.in_channels, size, size, device="meta")
+    rows: list[StageRow] = []
+    infos: list[BlockInfo] = []
+    names = dict((id(b), n) for n, b in model.blocks())
+    for section in model.sections():
+        row_macs = 0
+        blocks: list[ResidualBlock] = []
+        for module in section.modules:
+            with FlopCounterMode(display=False) as counter:
+                y = module(x)
+            macs = counter.get_total_flops() // 2
+            row_macs += macs
+            if isinstance(module, ResidualBlock):
+                blocks.append(module)
+                infos.append(
+                    BlockInfo(
+                        name=names[id(module)],
+                        paper_name=f"{section.name[:-2]}_{len(blocks)}",
+                        stage=section.name,
+                        layers=tuple(_conv_text(c) for c in module.branch_convs()),
+                        shortcut=module.shortcut_kind,
+                        shortcut_detail=_shortcut_detail(module),
+                        in_shape=tuple(x.shape[1:]),
+                        out_shape=tuple(y.shape[1:]),
+                        params=_count_params((module,)),
+                        macs=macs,
+                    )
+                )
+            x = y
+        notation, downsampling = _summarise_row(section.name, section.modules, blocks, model)
+        rows.append(
+            StageRow(
+                name=section.name,
+                output_shape=tuple(x.shape[1:]),
+                layers=notation,
+                downsampling=downsampling,
+                blocks=len(blocks),
+                shortcuts=tuple(b.shortcut_kind for b in blocks),
+                params=_count_params(section.modules),
+                macs=row_macs,
+            )
+        )
+    depth = 1 + sum(len(b.branch_convs()) for _, b in model.blocks()) + 1
+    params = sum(p.numel() for p in model.parameters())
+    return StageTable(spec, size, tuple(rows), tuple(infos), depth, params, sum(r.macs for r in rows))
+
+
+def describe_shortcuts(kinds: tuple[str, ...]) -> str:
+    """``1 dashed (projection), 2 solid (identity)``-style summary of a row's shortcuts."""
+    if not kinds:
+        return "—"
+    counts = Counter(kinds)
+    order = ("projection", "zero-pad", "identity", "none")
+    parts = []
+    for kind in order:
+        if counts[kind]:
+            line = SHORTCUT_LINE[kind]
+            parts.append(f"{counts[kind]} without shortcut" if kind == "none" else f"{counts[kind]} {line} ({kind})")
+    return ", ".join(parts)
+
+
+def format_count(n: int) -> str:
+    """``11.69M``-style short form of a count."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.{3 if unit == 'G' else 2}f}{unit}"
+    return str(n)
+
+
+def table_rows(table: StageTable) -> list[dict[str, object]]:
+    """The stage table as display rows (strings), with a totals row last."""
+    rows: list[dict[str, object]] = [
+        {
+            "stage": r.name,
+            "output": r.output_size,
+            "layers": r.layers,
+            "blocks": r.blocks or "—",
+            "downsampling": r.downsampling,
+            "shortcuts": describe_shortcuts(r.shortcuts),
+            "params": f"{r.params:,}",
+            "MACs": format_count(r.macs),
+        }
+        for r in table.rows
+    ]
+    rows.append(
+        {
+            "stage": "total",
+            "output": "",
+            "layers": f"{table.depth} weighted layers",
+            "blocks": sum(r.blocks for r in table.rows),
+            "downsampling": "",
+            "shortcuts": describe_shortcuts(tuple(b.shortcut for b in table.blocks)),
+            "params": f"{table.params:,}",
+            "MACs": format_count(table.macs),
+        }
+    )
+    return rows
+
+
+def compare(specs: list[ModelSpec], input_size: int | None = None) -> list[StageTable]:
+    """Stage tables of several models of one family at one input size (Table 1 side by side)."""
+    if not specs:
+        raise SpecError("name at least one model to compare")
+    families = {s.family for s in specs}
+    if len(families) > 1:
+        raise SpecError("compare models of one family: ImageNet and CIFAR models have different stages")
+    return [stage_table(s, input_size) for s in specs]
+
+
+def comparison_rows(tables: list[StageTable]) -> list[dict[str, object]]:
+    """Table 1's layout: one row per stage, one column per model, with depth/params/MACs rows."""
+    first = tables[0]
+    rows: list[dict[str, object]] = []
+    for i, row in enumerate(first.rows):
+        entry: dict[str, object] = {"stage": row.name, "output": row.output_size}
+        for t in tables:
+            entry[t.spec.label] = t.rows[i].layers
+        rows.append(entry)
+    for label, value in (
+        ("depth", lambda t: str(t.depth)),
+        ("params", lambda t: f"{t.params:,}"),
+        ("MACs", lambda t: format_count(t.macs)),
+    ):
+        rows.append({"stage": label, "output": "", **{t.spec.label: value(t) for t in tables}})
+    return rows
+
+
+def render_text(rows: list[dict[str, object]]) -> str:
+    """Rows of strings as an aligned plain-text table (for the terminal)."""
+    headers = list(rows[0])
+    cells = [[str(r.get(h, "")) for h in headers] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""ResNet builders: the ImageNet family, the CIFAR-10 family, and their plain counterparts."""
+
+from models.resnet import (
+    ACTIVATIONS,
+    IMAGENET_BUILDERS,
+    BasicBlock,
+    BlockOptions,
+    Bottleneck,
+    ResidualBlock,
+    ResNet,
+    Section,
+    ZeroPadShortcut,
+    cifar_resnet,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "IMAGENET_BUILDERS",
+    "BasicBlock",
+    "BlockOptions",
+    "Bottleneck",
+    "ResNet",
+    "ResidualBlock",
+    "Section",
+    "ZeroPadShortcut",
+    "cifar_resnet",
+]
