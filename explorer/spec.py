@@ -9,7 +9,7 @@ from typing import Literal
 
 import torch
 
-from models import IMAGENET_BUILDERS, ACTIVATIONS, BlockOptions, ResNet, cifar_resnet
+from models import ACTIVATIONS, IMAGENET_BUILDERS, BlockOptions, ResNet, cifar_resnet
 
 Family = Literal["imagenet", "cifar"]
 
@@ -43,8 +43,7 @@ def family_of(name: str) -> Family:
         depth = int(match.group(1))
         if depth < 8 or depth > CIFAR_MAX_DEPTH or (depth - 2) % 6:
             raise SpecError(
-                f"CIFAR ResNet depth must be 6n+2 between 8 and {CIFAR_MAX_DEPTH} "
-                f"(8, 14, 20, 26, ...); got {depth}"
+                f"CIFAR ResNet depth must be 6n+2 between 8 and {CIFAR_MAX_DEPTH} (8, 14, 20, 26, ...); got {depth}"
             )
         return "cifar"
     known = [*IMAGENET_MODELS, *CIFAR_MODELS]
@@ -155,7 +154,6 @@ def check_input_size(family: Family, size: int) -> int:
     low, high = INPUT_SIZE_LIMITS[family]
     if isinstance(size, bool) or not isinstance(size, int) or not low <= size <= high:
         raise SpecError(
-            f"input size must be a whole number of pixels from {low} to {high} "
-            f"for {family} models; got {size!r}"
+            f"input size must be a whole number of pixels from {low} to {high} for {family} models; got {size!r}"
         )
     return size

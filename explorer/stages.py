@@ -141,7 +141,9 @@ def _count_params(modules: tuple[nn.Module, ...]) -> int:
     return total
 
 
-def _summarise_row(name: str, modules: tuple[nn.Module, ...], blocks: list[ResidualBlock], model: ResNet) -> tuple[str, str]:
+def _summarise_row(
+    name: str, modules: tuple[nn.Module, ...], blocks: list[ResidualBlock], model: ResNet
+) -> tuple[str, str]:
     """The row's layer notation and its downsampling note."""
     if name == "conv1":
         return _conv_text(model.conv1).replace(", /2", ", stride 2"), "stride 2" if model.conv1.stride[0] > 1 else "—"

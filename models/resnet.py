@@ -273,8 +273,13 @@ class ResNet(nn.Module):
             downsample = self._shortcut(planes, block_stride)
             layers.append(
                 self.block(
-                    self.inplanes, planes, block_stride, downsample,
-                    self.groups, self.base_width, self.options,
+                    self.inplanes,
+                    planes,
+                    block_stride,
+                    downsample,
+                    self.groups,
+                    self.base_width,
+                    self.options,
                 )
             )
             self.inplanes = planes * self.block.expansion
@@ -370,7 +375,14 @@ def cifar_resnet(depth: int, **kwargs) -> ResNet:
 IMAGENET_BUILDERS = {
     f.__name__: f
     for f in (
-        resnet18, resnet34, resnet50, resnet101, resnet152,
-        wide_resnet50_2, wide_resnet101_2, resnext50_32x4d, resnext101_32x8d,
+        resnet18,
+        resnet34,
+        resnet50,
+        resnet101,
+        resnet152,
+        wide_resnet50_2,
+        wide_resnet101_2,
+        resnext50_32x4d,
+        resnext101_32x8d,
     )
 }

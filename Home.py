@@ -1,0 +1,32 @@
+"""ResNet Explorer: the entry page (``streamlit run Home.py``)."""
+
+import streamlit as st
+
+from explorer import ui
+
+ui.setup_page("ResNet Explorer", "🧭")
+spec, size = ui.model_sidebar()
+
+st.markdown(
+    """
+**See why residual networks work.** A residual block does not learn its output H(x) directly: it learns the
+*residual* F(x) = H(x) − x and adds its input back through a shortcut,
+
+$$y = F(x) + x .$$
+
+With that one addition, networks of 50, 101 or 152 layers train better than shallower ones, where the same
+networks *without* shortcuts ("plain" nets) train worse as they get deeper (He et al. 2015).
+"""
+)
+st.page_link(
+    "pages/1_Architecture.py", label="Architecture: the paper's Table 1, live, and the block diagram", icon="🏗️"
+)
+st.markdown(
+    f"""
+The sidebar picks the model for every page: **{spec.label}** at {size}×{size} right now. Switch *Skip
+connections* off to get its plain counterpart — the same layers with the shortcuts removed — and compare.
+
+Everything this app shows is computed from the models it builds (on {ui.device_label()}); nothing is typed in.
+The same functions work without the app: see `python -m explorer --help` and the README.
+"""
+)

@@ -1,0 +1,93 @@
+"""Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``.
+
+Every error is one line on stderr and exit status 2; results go to stdout as text or JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import NoReturn
+
+from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS, ModelSpec, SpecError
+from explorer.stages import compare, comparison_rows, render_text, stage_table, stride_placement, table_rows
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are a single line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input-size", type=int, default=None, metavar="N", help="square input side (default 224, CIFAR 32)"
+    )
+    parser.add_argument("--plain", action="store_true", help="remove the shortcuts (the plain counterpart)")
+    parser.add_argument(
+        "--shortcut", choices=["A", "B", "C"], help="A zero-pad, B projection where needed, C projection everywhere"
+    )
+    parser.add_argument(
+        "--paper-stride", action="store_true", help="bottleneck stride on the first 1x1 conv (paper, v1)"
+    )
+    parser.add_argument("--preact", action="store_true", help="pre-activation blocks (He et al. 2016)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _spec(name: str, args: argparse.Namespace) -> ModelSpec:
+    return ModelSpec(
+        name, skip=not args.plain, shortcut=args.shortcut, stride_in_1x1=args.paper_stride, preact=args.preact
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``explorer`` argument parser."""
+    parser = _Parser(prog="python -m explorer", description="ResNet Explorer from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    stages = commands.add_parser("stages", help="the stage table (paper Table 1) of one model")
+    stages.add_argument("model", help="e.g. resnet50, resnext50_32x4d, cifar_resnet56")
+    _add_model_options(stages)
+    comparison = commands.add_parser("compare", help="several models side by side, like Table 1")
+    comparison.add_argument("models", nargs="*", default=list(TABLE1_MODELS), help="default: the five Table 1 models")
+    _add_model_options(comparison)
+    commands.add_parser("models", help="list the model names")
+    return parser
+
+
+def _stages(args: argparse.Namespace) -> str:
+    table = stage_table(_spec(args.model, args), args.input_size)
+    if args.json:
+        return json.dumps(table.to_dict(), indent=2)
+    header = f"{table.spec.label} at {table.input_size}×{table.input_size}"
+    if placement := stride_placement(table.spec):
+        header += f"; bottleneck stride on the {placement}"
+    if table.spec.skip:
+        header += f"; shortcut option {table.spec.shortcut_option}"
+    return f"{header}\n{render_text(table_rows(table))}"
+
+
+def _compare(args: argparse.Namespace) -> str:
+    tables = compare([_spec(name, args) for name in args.models], args.input_size)
+    if args.json:
+        return json.dumps([t.to_dict() for t in tables], indent=2)
+    return render_text(comparison_rows(tables))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "stages":
+            out = _stages(args)
+        elif args.command == "compare":
+            out = _compare(args)
+        else:
+            out = "\n".join([*IMAGENET_MODELS, *CIFAR_MODELS, "cifar_resnetD  (any D = 6n+2 from 8 to 1202)"])
+    except SpecError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+    print(out)
+    return 0

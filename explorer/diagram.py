@@ -1,0 +1,191 @@
+"""The block diagram: the paper's Figure 3 laid out one Table-1 row per lane.
+
+Each residual block is a box split into its conv layers; its shortcut is an arc over the
+box, solid for an identity shortcut and dashed where the shortcut projects or zero-pads
+(the dimensions change). A plain model has no arcs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.stages import BlockInfo, StageTable, format_count
+
+LANE_GAP = 1.4
+BOX_HALF_WIDTH = 0.4
+BOX_HALF_HEIGHT = 0.25
+ARC_HEIGHT = 0.62
+STAGE_COLOURS = ("#4c78a8", "#59a14f", "#e15759", "#b07aa1", "#edc948", "#76b7b2")
+SHORTCUT_STYLE = {
+    "identity": {"dash": "solid", "color": "#222222", "name": "identity shortcut (solid)"},
+    "projection": {"dash": "dash", "color": "#f28e2b", "name": "projection shortcut (dashed)"},
+    "zero-pad": {"dash": "dash", "color": "#9c27b0", "name": "zero-padding shortcut, option A (dashed)"},
+}
+
+
+def _box(x: float, y: float, half_width: float = BOX_HALF_WIDTH) -> tuple[list[float | None], list[float | None]]:
+    xs = [x - half_width, x + half_width, x + half_width, x - half_width, x - half_width, None]
+    ys = [y - BOX_HALF_HEIGHT, y - BOX_HALF_HEIGHT, y + BOX_HALF_HEIGHT, y + BOX_HALF_HEIGHT, y - BOX_HALF_HEIGHT, None]
+    return xs, ys
+
+
+def _arc(x: float, y: float) -> tuple[list[float | None], list[float | None]]:
+    t = np.linspace(np.pi, 0, 24)
+    xs = (x + (BOX_HALF_WIDTH + 0.04) * np.cos(t)).tolist()
+    ys = (y + BOX_HALF_HEIGHT + (ARC_HEIGHT - BOX_HALF_HEIGHT) * np.sin(t)).tolist()
+    return [*xs, None], [*ys, None]
+
+
+def block_hover(block: BlockInfo) -> str:
+    """The hover text for one block: shapes, its layers, its shortcut, its cost."""
+    c_in, h_in, w_in = block.in_shape
+    c_out, h_out, w_out = block.out_shape
+    layers = "<br>".join(f"  {layer}" for layer in block.layers)
+    return (
+        f"<b>{block.paper_name}</b> ({block.name})<br>"
+        f"in {c_in}×{h_in}×{w_in} → out {c_out}×{h_out}×{w_out}<br>"
+        f"F(x):<br>{layers}<br>"
+        f"shortcut: {block.shortcut_detail}<br>"
+        f"params {block.params:,} · MACs {format_count(block.macs)}"
+    )
+
+
+def architecture_figure(table: StageTable) -> go.Figure:
+    """The block diagram of ``table``'s model; each block's marker carries its index as customdata."""
+    fig = go.Figure()
+    lanes = {row.name: -i * LANE_GAP for i, row in enumerate(table.rows)}
+    widest = max([row.blocks for row in table.rows] + [1])
+    for row in table.rows:
+        y = lanes[row.name]
+        end = max(row.blocks, 1) - 1
+        fig.add_trace(
+            go.Scatter(
+                x=[-0.7, end + 0.7],
+                y=[y, y],
+                mode="lines",
+                line={"color": "#bbbbbb", "width": 2},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+        if not row.blocks:
+            xs, ys = _box(0, y, BOX_HALF_WIDTH * 1.2)
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    fill="toself",
+                    mode="lines",
+                    line={"color": "#777777"},
+                    fillcolor="#dddddd",
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+            fig.add_annotation(x=0.6, y=y, text=row.layers, showarrow=False, xanchor="left", font={"size": 12})
+
+    shortcut_paths: dict[str, tuple[list, list]] = {kind: ([], []) for kind in SHORTCUT_STYLE}
+    stage_boxes: dict[str, tuple[list, list]] = {}
+    separators: tuple[list, list] = ([], [])
+    centres: tuple[list, list, list, list] = ([], [], [], [])
+    position = {row.name: 0 for row in table.rows}
+    for index, block in enumerate(table.blocks):
+        x, y = position[block.stage], lanes[block.stage]
+        position[block.stage] += 1
+        xs, ys = _box(x, y)
+        box_x, box_y = stage_boxes.setdefault(block.stage, ([], []))
+        box_x += xs
+        box_y += ys
+        parts = len(block.layers)
+        for k in range(1, parts):
+            sx = x - BOX_HALF_WIDTH + 2 * BOX_HALF_WIDTH * k / parts
+            separators[0].extend([sx, sx, None])
+            separators[1].extend([y - BOX_HALF_HEIGHT, y + BOX_HALF_HEIGHT, None])
+        if block.shortcut in shortcut_paths:
+            ax, ay = _arc(x, y)
+            shortcut_paths[block.shortcut][0].extend(ax)
+            shortcut_paths[block.shortcut][1].extend(ay)
+        for target, value in zip(centres, (x, y, block_hover(block), index), strict=True):
+            target.append(value)
+
+    for colour_index, (stage, (xs, ys)) in enumerate(stage_boxes.items()):
+        colour = STAGE_COLOURS[colour_index % len(STAGE_COLOURS)]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                fill="toself",
+                mode="lines",
+                line={"color": colour, "width": 1},
+                fillcolor=colour,
+                opacity=0.85,
+                hoverinfo="skip",
+                name=stage,
+                showlegend=False,
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=separators[0],
+            y=separators[1],
+            mode="lines",
+            line={"color": "white", "width": 1.5},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    for kind, (xs, ys) in shortcut_paths.items():
+        if xs:
+            style = SHORTCUT_STYLE[kind]
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    name=style["name"],
+                    hoverinfo="skip",
+                    line={"color": style["color"], "dash": style["dash"], "width": 2.2},
+                )
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=centres[0],
+            y=centres[1],
+            mode="markers",
+            name="blocks",
+            marker={"symbol": "square", "size": 14, "color": "rgba(0,0,0,0)"},
+            hovertext=centres[2],
+            hoverinfo="text",
+            customdata=centres[3],
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        height=int(140 + 95 * len(table.rows)),
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        xaxis={"visible": False, "range": [-1.0, widest + 0.2]},
+        yaxis={
+            "tickvals": list(lanes.values()),
+            "ticktext": [f"<b>{row.name}</b><br>{row.output_size}" for row in table.rows],
+            "showgrid": False,
+            "zeroline": False,
+            "range": [-(len(table.rows) - 0.5) * LANE_GAP, 0.9],
+        },
+        dragmode=False,
+        clickmode="event+select",
+    )
+    if not table.spec.skip:
+        fig.add_annotation(
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=1.02,
+            yanchor="bottom",
+            xanchor="right",
+            showarrow=False,
+            text="plain network: no shortcuts, each block outputs only F(x)",
+        )
+    return fig
