@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer import ui
 
-ui.setup_page("ResNet Explorer", "🧭")
+ui.setup_page("ResNet Explorer", ":material/explore:")
 spec, size = ui.model_sidebar()
 
 st.markdown(
@@ -19,7 +19,9 @@ networks *without* shortcuts ("plain" nets) train worse as they get deeper (He e
 """
 )
 st.page_link(
-    "pages/1_Architecture.py", label="Architecture: the paper's Table 1, live, and the block diagram", icon="🏗️"
+    "pages/1_Architecture.py",
+    label="Architecture: the paper's Table 1, live, and the block diagram",
+    icon=":material/account_tree:",
 )
 st.markdown(
     f"""

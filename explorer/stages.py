@@ -151,10 +151,9 @@ def _summarise_row(
         final = "BN-act, " if model.final_norm is not None else ""
         return f"{final}global average pool, {model.fc.out_features}-d fc", "pool to 1×1"
     notation = _stage_notation(blocks)
-    notes = []
-    if any(isinstance(m, nn.MaxPool2d) for m in modules):
-        notation = f"3×3 max pool, stride 2; {notation}"
-        notes.append("max pool /2")
+    notes = [
+        f"{m.kernel_size}×{m.kernel_size} max pool, stride {m.stride}" for m in modules if isinstance(m, nn.MaxPool2d)
+    ]
     first_convs = blocks[0].branch_convs()
     strided = [c for c in first_convs if c.stride != (1, 1)]
     if strided:
@@ -248,10 +247,10 @@ def table_rows(table: StageTable) -> list[dict[str, object]]:
             "output": r.output_size,
             "layers": r.layers,
             "blocks": r.blocks or "—",
-            "downsampling": r.downsampling,
-            "shortcuts": describe_shortcuts(r.shortcuts),
             "params": f"{r.params:,}",
             "MACs": format_count(r.macs),
+            "shortcuts": describe_shortcuts(r.shortcuts),
+            "downsampling": r.downsampling,
         }
         for r in table.rows
     ]
@@ -261,10 +260,10 @@ def table_rows(table: StageTable) -> list[dict[str, object]]:
             "output": "",
             "layers": f"{table.depth} weighted layers",
             "blocks": sum(r.blocks for r in table.rows),
-            "downsampling": "",
-            "shortcuts": describe_shortcuts(tuple(b.shortcut for b in table.blocks)),
             "params": f"{table.params:,}",
             "MACs": format_count(table.macs),
+            "shortcuts": describe_shortcuts(tuple(b.shortcut for b in table.blocks)),
+            "downsampling": "",
         }
     )
     return rows

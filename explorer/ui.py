@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+import torch
 
 from explorer.device import describe_device, pick_device
 from explorer.spec import (
@@ -45,7 +46,7 @@ _CIFAR_DEPTH_CHOICES = tuple(sorted({*range(8, 116, 6), *CIFAR_DEPTHS, CIFAR_MAX
 
 
 def setup_page(title: str, icon: str) -> None:
-    """Page config and title; call first on every page."""
+    """Page config and title; call first on every page. ``icon`` is a ``:material/name:`` code."""
     st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=icon, layout="wide")
     st.title(f"{icon} {title}")
 
@@ -63,9 +64,14 @@ def _choice(widget: Callable[..., Any], label: str, name: str, **kwargs: Any) ->
 
 
 @st.cache_resource
+def device() -> torch.device:
+    """The device this server runs models on (picked once per server)."""
+    return pick_device()
+
+
 def device_label() -> str:
-    """The device models run on, in words (computed once per server)."""
-    return describe_device(pick_device())
+    """The device models run on, in words."""
+    return describe_device(device())
 
 
 def model_sidebar() -> tuple[ModelSpec, int]:

@@ -7,7 +7,7 @@ from explorer.diagram import architecture_figure
 from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS
 from explorer.stages import comparison_rows, describe_shortcuts, format_count, stride_placement, table_rows
 
-ui.setup_page("Architecture", "🏗️")
+ui.setup_page("Architecture", ":material/account_tree:")
 spec, size = ui.model_sidebar()
 table = ui.cached_stage_table(spec, size)
 
@@ -17,7 +17,7 @@ cols[0].metric("Depth (weighted layers)", table.depth)
 cols[1].metric("Parameters", format_count(table.params), help=f"{table.params:,} exactly")
 cols[2].metric(f"MACs at {size}×{size}", format_count(table.macs), help=f"{table.macs:,} multiply-accumulates")
 cols[3].metric("Residual blocks", len(table.blocks), help=describe_shortcuts(tuple(kinds)))
-cols[4].metric("Device", ui.device_label())
+cols[4].metric("Device", ui.device().type.upper(), help=ui.device_label())
 
 if spec.skip:
     st.info(
