@@ -1,0 +1,31 @@
+"""Shared test set-up: the repository root on sys.path, and small helpers."""
+
+import base64
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def _seeded() -> None:
+    torch.manual_seed(0)
+
+
+def decode_plotly(value: object) -> object:
+    """Plotly >= 6 writes arrays as {"dtype", "bdata", "shape"} blobs: turn them back into lists."""
+    if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            if "shape" in value:
+                array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+            return array.tolist()
+        return {k: decode_plotly(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_plotly(v) for v in value]
+    return value
