@@ -16,6 +16,7 @@ LANE_GAP = 1.4
 BOX_HALF_WIDTH = 0.4
 BOX_HALF_HEIGHT = 0.25
 ARC_HEIGHT = 0.62
+MIN_LANE_BLOCKS = 8  # lanes are at least this many blocks wide, so short nets keep box proportions
 STAGE_COLOURS = ("#4c78a8", "#59a14f", "#e15759", "#b07aa1", "#edc948", "#76b7b2")
 SHORTCUT_STYLE = {
     "identity": {"dash": "solid", "color": "#222222", "name": "identity shortcut (solid)"},
@@ -55,7 +56,7 @@ def architecture_figure(table: StageTable) -> go.Figure:
     """The block diagram of ``table``'s model; each block's marker carries its index as customdata."""
     fig = go.Figure()
     lanes = {row.name: -i * LANE_GAP for i, row in enumerate(table.rows)}
-    widest = max([row.blocks for row in table.rows] + [1])
+    widest = max([row.blocks for row in table.rows] + [MIN_LANE_BLOCKS])
     for row in table.rows:
         y = lanes[row.name]
         end = max(row.blocks, 1) - 1
@@ -83,7 +84,9 @@ def architecture_figure(table: StageTable) -> go.Figure:
                     showlegend=False,
                 )
             )
-            fig.add_annotation(x=0.6, y=y, text=row.layers, showarrow=False, xanchor="left", font={"size": 12})
+            fig.add_annotation(
+                x=BOX_HALF_WIDTH * 1.2 + 0.15, y=y, text=row.layers, showarrow=False, xanchor="left", font={"size": 12}
+            )
 
     shortcut_paths: dict[str, tuple[list, list]] = {kind: ([], []) for kind in SHORTCUT_STYLE}
     stage_boxes: dict[str, tuple[list, list]] = {}

@@ -73,7 +73,7 @@ if index is not None and index < len(table.blocks):
         st.markdown(f"**Residual branch F(x)** of {block.paper_name}")
         st.table([{"layer": i + 1, "conv": layer} for i, layer in enumerate(block.layers)])
     with right:
-        st.markdown(f"**Shortcut** — drawn {block.line}")
+        st.markdown(f"**Shortcut** — drawn {block.line}" if block.line != "none" else "**No shortcut** (plain block)")
         st.write(block.shortcut_detail)
         st.write(
             f"Input {'×'.join(map(str, block.in_shape))} → output {'×'.join(map(str, block.out_shape))}; "

@@ -1,0 +1,118 @@
+"""The Streamlit pages, driven by Streamlit's AppTest."""
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT, decode_plotly
+
+ARCHITECTURE = "pages/1_Architecture.py"
+
+
+@pytest.fixture
+def architecture() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120)
+    at.run()
+    at.switch_page(ARCHITECTURE).run()
+    assert not at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def diagram_traces(at: AppTest) -> list[dict]:
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    return decode_plotly(json.loads(charts[0].proto.spec))["data"]
+
+
+def shortcut_traces(at: AppTest) -> dict[str, dict]:
+    return {t["name"]: t for t in diagram_traces(at) if "shortcut" in t.get("name", "")}
+
+
+def test_home_page_renders_with_sidebar() -> None:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("ResNet-50" in c.value for c in at.sidebar.caption)
+    assert any("Device: CPU" in c.value for c in at.sidebar.caption)
+
+
+def test_architecture_defaults_to_resnet50(architecture: AppTest) -> None:
+    m = metrics(architecture)
+    assert m["Depth (weighted layers)"] == "50"
+    assert m["Parameters"] == "25.56M" and m["MACs at 224×224"] == "4.089G" and m["Device"] == "CPU"
+    frame = architecture.dataframe[0].value
+    assert list(frame["stage"]) == ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool, fc", "total"]
+    assert list(frame["output"])[:5] == ["112×112", "56×56", "28×28", "14×14", "7×7"]
+    traces = shortcut_traces(architecture)
+    assert set(traces) == {"identity shortcut (solid)", "projection shortcut (dashed)"}
+    assert traces["projection shortcut (dashed)"]["line"]["dash"] == "dash"
+    assert traces["identity shortcut (solid)"]["line"]["dash"] == "solid"
+
+
+def test_variant_switch_updates_everything(architecture: AppTest) -> None:
+    architecture.selectbox(key="widget.imagenet_model").set_value("resnet152").run()
+    assert not architecture.exception
+    m = metrics(architecture)
+    assert m["Depth (weighted layers)"] == "152" and m["Residual blocks"] == "50"
+    frame = architecture.dataframe[0].value
+    assert frame.loc[frame["stage"] == "total", "params"].item() == "60,192,808"
+    blocks = next(t for t in diagram_traces(architecture) if t.get("name") == "blocks")
+    assert len(blocks["x"]) == 50
+
+
+def test_plain_toggle_removes_every_shortcut(architecture: AppTest) -> None:
+    architecture.selectbox(key="widget.imagenet_model").set_value("resnet34").run()
+    architecture.toggle(key="widget.skip").set_value(False).run()
+    assert not architecture.exception
+    assert "plain-34" in architecture.warning[0].value
+    assert shortcut_traces(architecture) == {}
+    frame = architecture.dataframe[0].value
+    assert frame.loc[frame["stage"] == "total", "shortcuts"].item() == "16 without shortcut"
+    assert frame.loc[frame["stage"] == "total", "params"].item() == "21,623,848"
+    architecture.toggle(key="widget.skip").set_value(True).run()
+    assert "projection shortcut (dashed)" in shortcut_traces(architecture)
+
+
+def test_cifar_family_and_option_a(architecture: AppTest) -> None:
+    architecture.radio(key="widget.family").set_value("cifar").run()
+    assert not architecture.exception
+    m = metrics(architecture)
+    assert m["Depth (weighted layers)"] == "20" and m["MACs at 32×32"] == "40.55M"
+    assert "zero-padding shortcut, option A (dashed)" in shortcut_traces(architecture)
+    architecture.select_slider(key="widget.cifar_depth").set_value(110).run()
+    frame = architecture.dataframe[0].value
+    assert frame.loc[frame["stage"] == "total", "params"].item() == "1,727,962"
+
+
+def test_paper_stride_option_matches_table1(architecture: AppTest) -> None:
+    architecture.toggle(key="widget.paper_stride").set_value(True).run()
+    assert metrics(architecture)["MACs at 224×224"] == "3.858G"
+
+
+def test_choices_survive_a_page_switch(architecture: AppTest) -> None:
+    architecture.selectbox(key="widget.imagenet_model").set_value("resnet101").run()
+    architecture.toggle(key="widget.skip").set_value(False).run()
+    architecture.switch_page("Home.py").run()
+    assert any("plain-101" in c.value for c in architecture.sidebar.caption)
+    architecture.switch_page(ARCHITECTURE).run()
+    assert metrics(architecture)["Depth (weighted layers)"] == "101"
+    assert architecture.toggle(key="widget.skip").value is False
+
+
+def test_block_details_follow_the_picker(architecture: AppTest) -> None:
+    architecture.selectbox(key="widget.block").set_value(3).run()
+    text = " ".join(md.value for md in architecture.markdown)
+    assert "conv3_1" in text
+    assert any("projection: 1×1, 512, /2 conv + BN" in md.value for md in architecture.markdown)
+
+
+def test_comparison_table(architecture: AppTest) -> None:
+    frame = architecture.dataframe[1].value
+    assert list(frame.columns) == ["stage", "output", "ResNet-18", "ResNet-34", "ResNet-50", "ResNet-101", "ResNet-152"]
+    assert frame.loc[frame["stage"] == "MACs", "ResNet-152"].item() == "11.514G"
+    architecture.multiselect(key="widget.compare").set_value(["resnet18"]).run()
+    assert list(architecture.dataframe[1].value.columns) == ["stage", "output", "ResNet-18"]

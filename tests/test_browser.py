@@ -1,0 +1,127 @@
+"""The app in a real browser: Debian's headless Chromium driven by Playwright."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"streamlit did not start:\n{process.stdout.read().decode()}") from None
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 2400}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def metric_value(page: object, label: str) -> str:
+    metric = page.locator('[data-testid="stMetric"]', has_text=label)
+    return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_architecture_page_switches_variant_and_goes_plain(server: str, page: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/Architecture")
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=60_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '50')",
+        timeout=60_000,
+    )
+    assert metric_value(page, "Parameters") == "25.56M"
+    assert page.locator(".js-plotly-plot .legendtext", has_text="projection shortcut (dashed)").count() == 1
+
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.locator('[role="option"]', has_text="resnet18").first.click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '18')",
+        timeout=60_000,
+    )
+    assert metric_value(page, "Parameters") == "11.69M"
+    assert metric_value(page, "MACs at 224×224") == "1.814G"
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "architecture_resnet18.png"), full_page=True)
+
+    page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]', has_text="Skip connections").click()
+    page.wait_for_selector('[data-testid="stAlertContentWarning"]:has-text("plain-18")', timeout=60_000)
+    page.wait_for_timeout(1000)
+    assert page.locator(".js-plotly-plot .legendtext", has_text="shortcut").count() == 0
+    page.screenshot(path=str(SHOTS / "architecture_plain18.png"), full_page=True)
+
+
+def test_home_page_links_to_architecture(server: str, page: object) -> None:
+    page.goto(server)
+    page.wait_for_selector('[data-testid="stPageLink"]', timeout=60_000)
+    page.locator('[data-testid="stPageLink"]', has_text="Architecture").click()
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=60_000)
+    assert "/Architecture" in page.url
