@@ -1,0 +1,54 @@
+"""Pure image helpers: scale maps, colour them, lay them over the image, pack PNGs."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import matplotlib
+import numpy as np
+from PIL import Image
+from torch import Tensor
+
+
+def to_unit(maps: list[np.ndarray], shared: bool) -> list[np.ndarray]:
+    """Scale non-negative maps to [0, 1]: each by its own maximum, or all by the largest (``shared``)."""
+    if shared:
+        top = max((float(m.max()) for m in maps), default=0.0)
+        return [m / top if top > 0 else np.zeros_like(m) for m in maps]
+    return [m / float(m.max()) if m.max() > 0 else np.zeros_like(m) for m in maps]
+
+
+def colourise(unit_map: np.ndarray, colormap: str = "jet") -> np.ndarray:
+    """An (H, W) map in [0, 1] as an (H, W, 3) uint8 RGB image."""
+    rgba = matplotlib.colormaps[colormap](np.clip(unit_map, 0.0, 1.0))
+    return (rgba[..., :3] * 255).round().astype(np.uint8)
+
+
+def overlay(image: Image.Image, unit_map: np.ndarray, alpha: float = 0.45, colormap: str = "jet") -> Image.Image:
+    """The image with a colour-mapped [0, 1] map blended over it (the map is resized to the image)."""
+    heat = Image.fromarray(colourise(unit_map, colormap))
+    if heat.size != image.size:
+        heat = heat.resize(image.size, Image.Resampling.BILINEAR)
+    return Image.blend(image.convert("RGB"), heat, alpha)
+
+
+def tensor_map(t: Tensor) -> np.ndarray:
+    """A 2-D tensor as a float32 numpy array on the CPU."""
+    return t.detach().float().cpu().numpy()
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """The image encoded as PNG."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def zip_pngs(images: dict[str, Image.Image]) -> bytes:
+    """A zip archive holding each image as ``<name>.png``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, image in images.items():
+            archive.writestr(f"{name}.png", png_bytes(image))
+    return buffer.getvalue()

@@ -1,0 +1,132 @@
+"""One forward and one backward pass that record every residual block.
+
+The model is walked through ``ResNet.sections()`` and each block is called through its
+``branches``/``merge`` methods, so the trace needs no hooks: it keeps no state on the model and
+any number of sessions can trace one shared, cached model at the same time.
+
+For every block the trace keeps its input, its residual branch F(x), its shortcut, its output
+and the gradient of the target class score with respect to that output; Grad-CAM and all the
+per-block statistics are computed from those tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from models import ResidualBlock, ResNet
+
+
+@dataclass(frozen=True)
+class BlockRecord:
+    """What one residual block computed for a batch (all tensors detached)."""
+
+    name: str  # state-dict prefix, e.g. "layer2.0"
+    paper_name: str  # e.g. "conv3_1"
+    input: Tensor
+    residual: Tensor  # F(x)
+    shortcut: Tensor | None  # None in a plain block
+    output: Tensor
+    grad: Tensor  # d(target score) / d(output)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The result of :func:`trace`: logits, the targets explained, and one record per block."""
+
+    logits: Tensor
+    targets: Tensor
+    blocks: tuple[BlockRecord, ...]
+
+    @property
+    def probabilities(self) -> Tensor:
+        """Softmax of the logits."""
+        return self.logits.softmax(dim=1)
+
+    def top(self, k: int = 5, image: int = 0) -> list[tuple[int, float]]:
+        """The ``k`` most probable classes of one image as (class index, probability)."""
+        probs = self.probabilities[image]
+        values, indices = probs.topk(min(k, probs.numel()))
+        return list(zip(indices.tolist(), values.tolist(), strict=True))
+
+
+def _targets(logits: Tensor, target: int | Sequence[int] | Tensor | None) -> Tensor:
+    n, classes = logits.shape
+    if target is None:
+        return logits.argmax(dim=1)
+    targets = torch.as_tensor(target, dtype=torch.long, device=logits.device).reshape(-1)
+    if targets.numel() == 1:
+        targets = targets.expand(n)
+    if targets.numel() != n:
+        raise ValueError(f"one target per image is needed: got {targets.numel()} for {n} images")
+    if (targets < 0).any() or (targets >= classes).any():
+        raise ValueError(f"target class must be from 0 to {classes - 1}")
+    return targets
+
+
+def trace(model: ResNet, x: Tensor, target: int | Sequence[int] | Tensor | None = None) -> Trace:
+    """Run ``model`` on ``x`` once forward and once backward, recording every residual block.
+
+    ``target`` is the class whose score is explained (one for all images, or one per image);
+    ``None`` explains each image's top prediction. The model must be in eval mode (batch norm
+    with running statistics), which is how the explorer keeps its shared models.
+    """
+    if model.training:
+        raise ValueError("trace needs the model in eval mode")
+    state_names = {id(block): name for name, block in model.blocks()}
+    stage_counts: dict[str, int] = {}
+    captured: list[tuple[str, str, Tensor, Tensor, Tensor | None, Tensor]] = []
+    with torch.enable_grad():
+        h = x.detach().requires_grad_(True)
+        for section in model.sections():
+            for module in section.modules:
+                if isinstance(module, ResidualBlock):
+                    residual, shortcut = module.branches(h)
+                    out = module.merge(residual, shortcut)
+                    count = stage_counts[section.name] = stage_counts.get(section.name, 0) + 1
+                    paper = f"{section.name.removesuffix('_x')}_{count}"
+                    captured.append((state_names[id(module)], paper, h, residual, shortcut, out))
+                    h = out
+                else:
+                    h = module(h)
+        logits = h
+        targets = _targets(logits.detach(), target)
+        score = logits.gather(1, targets[:, None]).sum()
+        grads = torch.autograd.grad(score, [c[-1] for c in captured]) if captured else ()
+    blocks = tuple(
+        BlockRecord(
+            name=name,
+            paper_name=paper,
+            input=inp.detach(),
+            residual=res.detach(),
+            shortcut=None if sc is None else sc.detach(),
+            output=out.detach(),
+            grad=grad.detach(),
+        )
+        for (name, paper, inp, res, sc, out), grad in zip(captured, grads, strict=True)
+    )
+    return Trace(logits.detach(), targets, blocks)
+
+
+def grad_cam(activation: Tensor, grad: Tensor) -> Tensor:
+    """Grad-CAM at the layer's resolution: ReLU of the channel-weighted activations, (N, H, W).
+
+    Channel weights are the gradients averaged over space, as in Selvaraju et al. 2017 and
+    captum's ``LayerGradCam(relu_attributions=True)``.
+    """
+    weights = grad.mean(dim=(2, 3), keepdim=True)
+    return F.relu((weights * activation).sum(dim=1))
+
+
+def upsample(maps: Tensor, size: tuple[int, int]) -> Tensor:
+    """Bilinear upsampling of (N, H, W) maps to ``size``."""
+    return F.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
+
+
+def block_cams(result: Trace) -> list[Tensor]:
+    """Grad-CAM of every block's output at the block's resolution, (N, H, W) each."""
+    return [grad_cam(b.output, b.grad) for b in result.blocks]

@@ -1,0 +1,184 @@
+"""The one-pass trace: exact against captum, correct branches, safe under concurrent sessions."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from explorer import ModelSpec
+from explorer.attribution import METHODS, captum_grad_cam, input_attribution
+from explorer.explain import branch_maps, channel_stats, explain, feature_channels, parse_target
+from explorer.trace import block_cams, grad_cam, trace
+
+
+def _model(name: str) -> nn.Module:
+    torch.manual_seed(0)
+    model = ModelSpec(name).build()
+    for m in model.modules():  # non-trivial batch-norm statistics, so maps differ from block to block
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.1, 0.1)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def resnet18() -> nn.Module:
+    return _model("resnet18")
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_one_pass_grad_cam_equals_captum_for_every_block(name: str) -> None:
+    model = _model(name)
+    x = torch.randn(2, 3, 224, 224)
+    result = trace(model, x, target=[3, 500])
+    cams = block_cams(result)
+    assert len(cams) == len(model.blocks())
+    nonzero = 0
+    for (block_name, _), ours in zip(model.blocks(), cams, strict=True):
+        for image, target in enumerate((3, 500)):
+            reference = captum_grad_cam(model, x[image : image + 1], target, block_name)
+            assert (ours[image] - reference[0]).abs().max().item() <= 1e-5, block_name
+            nonzero += int(ours[image].max() > 0)
+    assert nonzero >= len(cams) // 2  # the comparison is between real maps, not only zeros
+
+
+def test_trace_records_branches_that_add_up(resnet18: nn.Module) -> None:
+    x = torch.randn(1, 3, 96, 96)
+    result = trace(resnet18, x)
+    assert torch.allclose(result.logits, resnet18(x), atol=1e-5)
+    assert result.targets.tolist() == [int(resnet18(x).argmax())]
+    first = result.blocks[0]
+    assert (first.name, first.paper_name) == ("layer1.0", "conv2_1")
+    assert torch.allclose(first.output, torch.relu(first.residual + first.shortcut))
+    assert [b.paper_name for b in result.blocks][-1] == "conv5_2"
+    for before, after in zip(result.blocks, result.blocks[1:], strict=False):
+        assert torch.equal(after.input, before.output)
+
+
+def test_gradient_matches_autograd_on_the_plain_forward(resnet18: nn.Module) -> None:
+    x = torch.randn(1, 3, 64, 64)
+    result = trace(resnet18, x, target=7)
+    outputs = {}
+    handle = resnet18.layer3[1].register_forward_hook(lambda _m, _i, out: outputs.setdefault("out", out))
+    try:
+        logits = resnet18(x)
+    finally:
+        handle.remove()
+    (grad,) = torch.autograd.grad(logits[0, 7], outputs["out"])
+    assert torch.allclose(result.blocks[5].grad, grad, atol=1e-6)
+
+
+def test_plain_model_trace_has_no_shortcuts() -> None:
+    model = ModelSpec("cifar_resnet20", skip=False).build()
+    result = trace(model, torch.randn(1, 3, 32, 32), target=2)
+    assert all(b.shortcut is None for b in result.blocks)
+    assert len(result.blocks) == 9
+
+
+def test_bad_targets_and_training_mode_are_refused(resnet18: nn.Module) -> None:
+    x = torch.randn(1, 3, 64, 64)
+    with pytest.raises(ValueError, match="from 0 to 999"):
+        trace(resnet18, x, target=1000)
+    with pytest.raises(ValueError, match="one target per image"):
+        trace(resnet18, x, target=[1, 2])
+    trainable = ModelSpec("cifar_resnet20").build().train()
+    with pytest.raises(ValueError, match="eval mode"):
+        trace(trainable, torch.randn(1, 3, 32, 32))
+
+
+def test_grad_cam_is_relu_of_weighted_channels() -> None:
+    activation = torch.tensor([[[[1.0, -2.0]], [[3.0, 1.0]]]])  # (1, 2, 1, 2)
+    grad = torch.tensor([[[[1.0, 1.0]], [[-1.0, -1.0]]]])
+    assert grad_cam(activation, grad).tolist() == [[[0.0, 0.0]]]
+    assert grad_cam(activation, -grad).tolist() == [[[2.0, 3.0]]]
+
+
+def test_eight_sessions_share_one_model_without_cross_talk(resnet18: nn.Module) -> None:
+    torch.manual_seed(1)
+    images = [torch.randn(1, 3, 96, 96) for _ in range(8)]
+    targets = [int(t) for t in torch.randint(0, 1000, (8,))]
+    serial = [block_cams(trace(resnet18, x, t)) for x, t in zip(images, targets, strict=True)]
+    serial_captum = [captum_grad_cam(resnet18, x, t, "layer3.0") for x, t in zip(images, targets, strict=True)]
+    barrier = threading.Barrier(8)
+
+    def session(i: int) -> tuple[list[torch.Tensor], torch.Tensor]:
+        barrier.wait()
+        cams = block_cams(trace(resnet18, images[i], targets[i]))
+        return cams, captum_grad_cam(resnet18, images[i], targets[i], "layer3.0")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(session, range(8)))
+    for (cams, captum_map), expected, expected_captum in zip(results, serial, serial_captum, strict=True):
+        for got, want in zip(cams, expected, strict=True):
+            assert torch.allclose(got, want, atol=1e-6)
+        assert torch.allclose(captum_map, expected_captum, atol=1e-6)
+    assert not resnet18.training
+    assert all(not m._forward_hooks and not m._backward_hooks for m in resnet18.modules())
+    assert all(p.grad is None for p in resnet18.parameters())
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_captum_input_methods(resnet18: nn.Module, method: str) -> None:
+    x = torch.randn(1, 3, 64, 64)
+    attribution = input_attribution(method, resnet18, x, 3, "layer4.1")
+    assert attribution.shape == (1, 64, 64)
+    assert torch.isfinite(attribution).all() and attribution.abs().max() > 0
+    assert not attribution.requires_grad
+    assert all(not m._forward_hooks and not m._backward_hooks for m in resnet18.modules())
+
+
+def test_unknown_method_is_refused(resnet18: nn.Module) -> None:
+    with pytest.raises(ValueError, match="unknown attribution method"):
+        input_attribution("LIME", resnet18, torch.randn(1, 3, 32, 32), 0, "layer1.0")
+
+
+def test_explain_summary_stats_and_exports(resnet18: nn.Module) -> None:
+    names = [f"class {i}" for i in range(1000)]
+    x = torch.randn(1, 3, 112, 112)
+    image = Image.new("RGB", (112, 112), "gray")
+    result = explain(resnet18, x, image, names, target=42)
+    assert result.target == 42 and result.target_name == "class 42"
+    assert len(result.predictions()) == 5 and result.predictions()[0].probability >= result.predictions()[1].probability
+    assert len(result.stats) == 8 and result.stats[2].shape == "128×14×14"
+    assert all(s.residual_to_shortcut and s.residual_to_shortcut > 0 for s in result.stats)
+    peak = result.stats[-1]
+    assert 0 <= peak.peak_x < 112 and 0 <= peak.peak_y < 112
+    assert result.cams[-1][peak.peak_y, peak.peak_x] == result.cams[-1].max()
+    overlays = result.overlays(shared_scale=True)
+    assert list(overlays)[:2] == ["conv2_1", "conv2_2"] and overlays["conv5_2"].size == (112, 112)
+    csv_lines = result.stats_csv().strip().splitlines()
+    assert csv_lines[0].startswith("block,paper_name,shape,residual_norm") and len(csv_lines) == 9
+    assert result.summary()["target"] == {"index": 42, "name": "class 42"}
+    with pytest.raises(ValueError, match="10 class names"):
+        explain(resnet18, x, image, names[:10])
+
+
+def test_feature_maps_and_branches(resnet18: nn.Module) -> None:
+    result = trace(resnet18, torch.randn(1, 3, 64, 64), target=1)
+    activation = result.blocks[3].output[0]
+    channels = feature_channels(activation, 4)
+    means = activation.mean(dim=(1, 2))
+    assert channels[0] == int(means.argmax()) and len(channels) == 4
+    stats = channel_stats(activation, channels)
+    assert stats[0]["mean"] >= stats[1]["mean"] and 0 <= stats[0]["active"] <= 1
+    maps = branch_maps(result, 3)
+    assert maps["F(x)"].shape == maps["shortcut"].shape == maps["output"].shape == (8, 8)
+    assert branch_maps(result, 3, channel=5)["output"].shape == (8, 8)
+
+
+def test_parse_target() -> None:
+    names = ["tabby cat", "tiger cat", "golden retriever", "coffee mug"]
+    assert parse_target("2", names) == 2
+    assert parse_target("Golden Retriever", names) == 2
+    assert parse_target("mug", names) == 3
+    with pytest.raises(ValueError, match="ambiguous"):
+        parse_target("cat", names)
+    with pytest.raises(ValueError, match="did you mean coffee mug"):
+        parse_target("cofee mug", names)
+    with pytest.raises(ValueError, match="from 0 to 3"):
+        parse_target("9", names)
