@@ -23,6 +23,11 @@ st.page_link(
     label="Architecture: the paper's Table 1, live, and the block diagram",
     icon=":material/account_tree:",
 )
+st.page_link(
+    "pages/2_Image_lab.py",
+    label="Image lab: predictions, Grad-CAM and feature maps of every residual block for your image",
+    icon=":material/image_search:",
+)
 st.markdown(
     f"""
 The sidebar picks the model for every page: **{spec.label}** at {size}×{size} right now. Switch *Skip

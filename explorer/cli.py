@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``.
+"""Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``.
 
 Every error is one line on stderr and exit status 2; results go to stdout as text or JSON.
 """
@@ -8,10 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import NoReturn
 
-from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS, ModelSpec, SpecError
+from explorer.device import describe_device, pick_device
+from explorer.explain import explain, parse_target
+from explorer.images import ImageError, load_image, prepare
+from explorer.lab import load_model_from_argument
+from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS, ModelSpec, SpecError, check_input_size
 from explorer.stages import compare, comparison_rows, render_text, stage_table, stride_placement, table_rows
+from explorer.weights import WeightsError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument("models", nargs="*", default=list(TABLE1_MODELS), help="default: the five Table 1 models")
     _add_model_options(comparison)
     commands.add_parser("models", help="list the model names")
+    explaining = commands.add_parser("explain", help="predictions and Grad-CAM of every residual block for an image")
+    explaining.add_argument("image", help="a JPEG, PNG, WebP, BMP, GIF or TIFF file")
+    explaining.add_argument("--model", default="resnet50", help="model name (default resnet50)")
+    explaining.add_argument("--weights", default="imagenet", help="imagenet (default), random, or a checkpoint path")
+    explaining.add_argument("--target", help="class to explain, by index or name (default: the top prediction)")
+    explaining.add_argument("--out", required=True, metavar="DIR", help="folder for the overlays and the summary")
+    explaining.add_argument("--shared-scale", action="store_true", help="one colour scale for all blocks")
+    _add_model_options(explaining)
     return parser
 
 
@@ -75,6 +89,45 @@ def _compare(args: argparse.Namespace) -> str:
     return render_text(comparison_rows(tables))
 
 
+def _explain(args: argparse.Namespace) -> str:
+    spec = _spec(args.model, args)
+    size = check_input_size(spec.family, args.input_size or spec.default_input_size)
+    path = Path(args.image)
+    if not path.is_file():
+        raise ImageError(f"no image file at {args.image!r}")
+    image = load_image(path.read_bytes(), path.name)
+    device = pick_device()
+    loaded = load_model_from_argument(spec, args.weights, device)
+    target = None if args.target is None else parse_target(args.target, loaded.class_names)
+    x, seen = prepare(image, size)
+    result = explain(loaded.model, x.to(device), seen, loaded.class_names, target)
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        seen.save(out / "input.png")
+        for i, (name, picture) in enumerate(result.overlays(args.shared_scale).items(), start=1):
+            picture.save(out / f"gradcam_{i:02d}_{name}.png")
+        (out / "blocks.csv").write_text(result.stats_csv())
+        summary = {
+            "image": str(path),
+            "model": spec.label,
+            "weights": loaded.label,
+            "trained": loaded.trained,
+            "device": describe_device(device),
+            "input_size": size,
+            **result.summary(),
+        }
+        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    except OSError as error:
+        raise ImageError(f"cannot write to {out}: {error.strerror or error}") from error
+    if args.json:
+        return json.dumps(summary, indent=2)
+    lines = [f"{spec.label} with {loaded.label}", f"explaining: {result.target_name} ({result.target})", "top 5:"]
+    lines += [f"  {p.probability:7.2%}  {p.name} ({p.index})" for p in result.predictions()]
+    lines.append(f"{len(result.stats)} Grad-CAM overlays, blocks.csv and summary.json written to {out}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     parser = build_parser()
@@ -84,9 +137,11 @@ def main(argv: list[str] | None = None) -> int:
             out = _stages(args)
         elif args.command == "compare":
             out = _compare(args)
+        elif args.command == "explain":
+            out = _explain(args)
         else:
             out = "\n".join([*IMAGENET_MODELS, *CIFAR_MODELS, "cifar_resnetD  (any D = 6n+2 from 8 to 1202)"])
-    except SpecError as error:
+    except (SpecError, ImageError, WeightsError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     print(out)

@@ -6,13 +6,21 @@ the plain functions of the rest of the package.
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 import torch
+from PIL import Image
 
+from explorer import weights
 from explorer.device import describe_device, pick_device
+from explorer.explain import Explanation, explain
+from explorer.images import SAMPLES, load_image, load_sample
+from explorer.lab import LoadedModel, load_model
 from explorer.spec import (
     CIFAR_DEPTHS,
     CIFAR_MAX_DEPTH,
@@ -147,3 +155,117 @@ def model_sidebar() -> tuple[ModelSpec, int]:
 def cached_stage_table(spec: ModelSpec, input_size: int) -> StageTable:
     """``stage_table`` cached across reruns and sessions."""
     return stage_table(spec, input_size)
+
+
+# The image lab ----------------------------------------------------------------------------
+
+LAB_MAX_INPUT = 512
+STRIP_COLUMNS = 6
+IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
+CHECKPOINT_TYPES = ["pth", "pt", "safetensors"]
+
+
+@dataclass(frozen=True)
+class PickedImage:
+    """An image chosen in the page: uploaded or camera bytes, or a bundled sample's name."""
+
+    name: str
+    data: bytes | None = None
+
+    @property
+    def is_sample(self) -> bool:
+        """Whether this is a bundled sample."""
+        return self.data is None
+
+
+def image_input(source: str) -> PickedImage | None:
+    """The image widgets for ``source`` (Sample, Upload or Camera); None until something is chosen."""
+    if source == "Upload":
+        upload = st.file_uploader("Image file", type=IMAGE_TYPES, key="lab.upload")
+        return None if upload is None else PickedImage(upload.name, upload.getvalue())
+    if source == "Camera":
+        shot = st.camera_input("Take a photo", key="lab.camera")
+        return None if shot is None else PickedImage("camera.jpg", shot.getvalue())
+    sample = st.selectbox("Sample photo", list(SAMPLES), key="lab.sample", help="See explorer/samples/CREDITS.md")
+    return PickedImage(sample)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _decode_bytes(data: bytes, name: str) -> Image.Image:
+    return load_image(data, name)
+
+
+def decode(picked: PickedImage) -> tuple[Image.Image, str]:
+    """The RGB image and a short id for it; raises ImageError with a one-line message."""
+    if picked.data is None:
+        return load_sample(picked.name), f"sample-{picked.name}"
+    return _decode_bytes(picked.data, picked.name), hashlib.sha256(picked.data).hexdigest()[:16]
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the model…")
+def _cached_model(spec: ModelSpec, kind: str, digest: str, _checkpoint: bytes | None, filename: str) -> LoadedModel:
+    return load_model(spec, kind, device(), _checkpoint, filename)
+
+
+def _imagenet_panel(spec: ModelSpec) -> LoadedModel:
+    member = weights.imagenet_weights(spec)
+    if member is None:
+        st.warning(f"{weights.imagenet_unavailable_reason(spec)} Showing the untrained model instead.")
+    elif not weights.is_cached(spec):
+        path = weights.cache_path(member)
+        st.warning(
+            f"ImageNet weights for {spec.label} are not in the local cache (`{path}`): this page shows the "
+            "untrained model until they are. Online, download them here; offline, copy the file to that path."
+        )
+        megabytes = member.meta.get("_file_size", 0)
+        if st.button(f"Download ImageNet weights ({megabytes:.0f} MB)", key="lab.download"):
+            bar = st.progress(0.0, text="Downloading…")
+
+            def report(done: int, total: int | None) -> None:
+                fraction = min(done / total, 1.0) if total else 0.0
+                bar.progress(fraction, text=f"Downloading… {done / 2**20:.0f} MB")
+
+            try:
+                weights.download_imagenet(spec, report)
+            except weights.WeightsError as error:
+                st.error(str(error))
+            else:
+                st.rerun()
+    else:
+        return _cached_model(spec, "imagenet", "", None, "")
+    return _cached_model(spec, "random", "", None, "")
+
+
+def weights_panel(spec: ModelSpec, kind: str) -> LoadedModel | None:
+    """Widgets for the chosen weights and the loaded model; None (after saying why) when there is none."""
+    if kind == "imagenet":
+        return _imagenet_panel(spec)
+    if kind == "random":
+        return _cached_model(spec, "random", "", None, "")
+    upload = st.file_uploader("Checkpoint (a state dict)", type=CHECKPOINT_TYPES, key="lab.checkpoint")
+    if upload is None:
+        st.info(
+            f"Upload a state dict for {spec.label} (.pth, .pt or .safetensors). It is loaded with "
+            "weights_only=True: tensors only, never arbitrary Python objects."
+        )
+        return None
+    data = upload.getvalue()
+    try:
+        return _cached_model(spec, "checkpoint", hashlib.sha256(data).hexdigest(), data, upload.name)
+    except weights.WeightsError as error:
+        st.error(str(error))
+        return None
+
+
+def explanation(
+    loaded: LoadedModel, x: torch.Tensor, seen: Image.Image, image_id: str, target: int | None
+) -> tuple[Explanation, float]:
+    """The explanation of the image (traced once per model, image and target in this session) and its time."""
+    key = (id(loaded.model), image_id, tuple(x.shape), target)
+    memo = st.session_state.get("lab.memo")
+    if memo is None or memo[0] != key:
+        start = time.perf_counter()
+        result = explain(loaded.model, x.to(device()), seen, loaded.class_names, target)
+        memo = (key, result, time.perf_counter() - start)
+        st.session_state["lab.memo"] = memo
+    return memo[1], memo[2]

@@ -1,0 +1,357 @@
+"""Which weights a model carries: torchvision's ImageNet weights, an uploaded checkpoint, or none.
+
+ImageNet weights live in torchvision's own cache (``torch.hub.get_dir()/checkpoints``, which
+honours ``TORCH_HOME``): :func:`load_imagenet` reads them offline and :func:`download_imagenet`
+fetches them, verified against the SHA-256 prefix in the file name, for users who are online.
+:func:`read_checkpoint` turns the bytes of an upload into a state dict with
+``torch.load(..., weights_only=True)``, so a file is never allowed to unpickle arbitrary Python
+objects, and :func:`diff_state_dict` says, key by key, why a checkpoint does not fit a model.
+Every failure is a :class:`WeightsError` whose one-line message says what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import re
+import tempfile
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http.client import HTTPException
+from pathlib import Path
+from typing import BinaryIO
+from urllib.error import URLError
+from urllib.parse import urlparse
+
+import safetensors.torch
+import torch
+from safetensors import SafetensorError
+from torch import nn
+from torchvision.models import ResNet50_Weights, WeightsEnum, get_model_weights
+
+from explorer.spec import ModelSpec
+
+MAX_CHECKPOINT_BYTES = 600 * 2**20
+DOWNLOAD_CHUNK_BYTES = 2**20
+DOWNLOAD_TIMEOUT_S = 30.0
+IMAGENET_CLASSES = 1000
+CONTAINER_KEYS: tuple[str, ...] = ("state_dict", "model", "model_state_dict")
+DATA_PARALLEL_PREFIX = "module."
+_HASH_IN_NAME = re.compile(r"-([a-f0-9]*)\.")  # torch.hub's HASH_REGEX: resnet50-11ad3fa6.pth
+_DETAIL_CHARS = 120
+
+Progress = Callable[[int, int | None], None]
+
+
+class WeightsError(ValueError):
+    """Weights that cannot be used; the message says why and what to do, on one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))
+
+
+def _detail(error: BaseException) -> str:
+    """An exception as a short single line, for the end of a message."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
+
+
+def _architecture_differences(spec: ModelSpec) -> list[str]:
+    """Why ``spec`` is not torchvision's architecture, in words; empty when it is."""
+    if spec.family != "imagenet":
+        return ["CIFAR ResNets have no torchvision weights (upload a checkpoint trained on CIFAR instead)"]
+    checks = [
+        (not spec.skip, "plain models have no shortcuts, so the projection weights have nowhere to go"),
+        (spec.shortcut_option != "B", f"shortcut option {spec.shortcut_option} is not torchvision's option B"),
+        (spec.stride_in_1x1 and spec.has_bottleneck, "the paper's 1x1-conv stride (v1) is not torchvision's v1.5"),
+        (spec.preact, "pre-activation blocks order their batch norms differently"),
+        (not spec.batch_norm, "a model without batch norm has no place for the batch-norm weights"),
+        (spec.activation != "relu", f"the weights were trained with ReLU, not {spec.activation}"),
+        (
+            spec.num_classes not in (None, IMAGENET_CLASSES),
+            f"the classifier has {spec.num_classes} classes, not ImageNet's {IMAGENET_CLASSES}",
+        ),
+    ]
+    return [reason for applies, reason in checks if applies]
+
+
+def imagenet_weights(spec: ModelSpec) -> WeightsEnum | None:
+    """torchvision's DEFAULT ImageNet weights (a ``WeightsEnum`` member) for ``spec``, or None when it has none.
+
+    Only a spec that describes exactly torchvision's architecture has them: an ImageNet model
+    with shortcuts, option B, v1.5 strides, post-activation ReLU blocks with batch norm and a
+    1000-class head. :func:`imagenet_unavailable_reason` says why in words otherwise.
+    """
+    if _architecture_differences(spec):
+        return None
+    return get_model_weights(spec.name).DEFAULT
+
+
+def imagenet_unavailable_reason(spec: ModelSpec) -> str | None:
+    """A sentence saying why ``spec`` has no ImageNet weights, or None when it has them."""
+    differences = _architecture_differences(spec)
+    if not differences:
+        return None
+    return f"ImageNet weights exist only for the torchvision architecture: {'; '.join(differences)}."
+
+
+def cache_path(weights: WeightsEnum) -> Path:
+    """The file torchvision's cache keeps ``weights`` (a ``WeightsEnum`` member) in, as ``torch.hub`` names it."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(weights.url).path)
+
+
+def is_cached(spec: ModelSpec) -> bool:
+    """Whether ``spec`` has ImageNet weights and their file is in the local cache."""
+    weights = imagenet_weights(spec)
+    return weights is not None and cache_path(weights).is_file()
+
+
+def _require_imagenet_weights(spec: ModelSpec) -> WeightsEnum:
+    """The spec's ImageNet weights; raises WeightsError (with the reason) when there are none."""
+    weights = imagenet_weights(spec)
+    if weights is None:
+        raise WeightsError(f"{spec.label} has no ImageNet weights. {imagenet_unavailable_reason(spec)}")
+    return weights
+
+
+def load_imagenet(model: nn.Module, spec: ModelSpec) -> str:
+    """Load the cached ImageNet weights of ``spec`` into ``model``; return the label saying which weights these are.
+
+    Never downloads: raises WeightsError when the file is not in the cache, is unreadable or
+    does not fit the model.
+    """
+    weights = _require_imagenet_weights(spec)
+    path = cache_path(weights)
+    if not path.is_file():
+        raise WeightsError(
+            f"ImageNet weights for {spec.label} are not in the local cache ({path}); download them from the "
+            "image lab when online, or copy the file there"
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # any unreadable file: say so and how to recover
+        raise WeightsError(
+            f"The cached ImageNet weights at {path} are unreadable ({_detail(error)}); delete the file and download "
+            "it again"
+        ) from error
+    load_checkpoint(model, _as_state_dict(state, repr(str(path))))
+    return f"ImageNet weights: torchvision {weights} (from the local cache)"
+
+
+def _expected_hash_prefix(filename: str) -> str:
+    """The SHA-256 prefix a torchvision file name carries (``resnet50-11ad3fa6.pth`` → ``11ad3fa6``), else ""."""
+    match = _HASH_IN_NAME.search(filename)
+    return match.group(1) if match else ""
+
+
+def _stream(url: str, file: BinaryIO, progress: Progress | None) -> str:
+    """Copy ``url`` into ``file`` in chunks, reporting bytes done/total; return the SHA-256 hex digest."""
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        done = 0
+        while chunk := response.read(DOWNLOAD_CHUNK_BYTES):
+            file.write(chunk)
+            digest.update(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+    return digest.hexdigest()
+
+
+def _partial_file(path: Path) -> tuple[int, Path]:
+    """A new temporary file (descriptor and path) next to ``path``, creating the folder if needed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    except OSError as error:
+        raise WeightsError(
+            f"Cannot write to the weights cache {path.parent} ({_detail(error)}); set TORCH_HOME to a writable folder"
+        ) from error
+    return descriptor, Path(name)
+
+
+def download_imagenet(spec: ModelSpec, progress: Progress | None = None, url: str | None = None) -> Path:
+    """Download the ImageNet weights of ``spec`` into torchvision's cache and return the file's path.
+
+    The file is streamed from ``url`` (default: the weights' own URL; tests pass a local one)
+    into a temporary file next to its destination, checked against the SHA-256 prefix in
+    its name and only then renamed into place, so the cache never holds a partial or
+    corrupt file. ``progress(done, total)`` is called after each chunk (``total`` is None
+    when the server does not say). Raises WeightsError when offline or on a hash mismatch.
+    """
+    weights = _require_imagenet_weights(spec)
+    source = url or weights.url
+    path = cache_path(weights)
+    expected = _expected_hash_prefix(path.name)
+    descriptor, partial = _partial_file(path)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            digest = _stream(source, file, progress)
+        if not digest.startswith(expected):
+            raise WeightsError(
+                f"The download from {source} is corrupt: its SHA-256 starts {digest[: len(expected)]}, not "
+                f"{expected} as its name says; nothing was saved, try again"
+            )
+        os.replace(partial, path)
+    except (URLError, HTTPException, OSError) as error:
+        raise WeightsError(
+            f"Could not download ImageNet weights for {spec.label} from {source} (offline?): {_detail(error)}; "
+            f"try again when online, or copy {path.name} to {path.parent}"
+        ) from error
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def _refusal_or_corruption(error: Exception, filename: str) -> WeightsError:
+    """The message for a file ``torch.load(weights_only=True)`` could not read."""
+    if isinstance(error, pickle.UnpicklingError) and "GLOBAL" in str(error):
+        return WeightsError(
+            f"{filename} was refused: the file contains Python objects other than tensors (it would need "
+            "weights_only=False, which could run code); save model.state_dict() and upload that"
+        )
+    return WeightsError(f"{filename} is not a PyTorch checkpoint or is corrupt ({_detail(error)})")
+
+
+def _unwrap(state: object) -> object:
+    """The state dict inside a common container ({"state_dict": …}, {"model": …}, {"model_state_dict": …})."""
+    if isinstance(state, Mapping):
+        for key in CONTAINER_KEYS:
+            if isinstance(state.get(key), Mapping):
+                return state[key]
+    return state
+
+
+def _as_state_dict(state: object, filename: str) -> dict[str, torch.Tensor]:
+    """``state`` (unwrapped, without DataParallel's ``module.``) as a mapping of str → Tensor, or WeightsError."""
+    state = _unwrap(state)
+    if not isinstance(state, Mapping):
+        raise WeightsError(
+            f"{filename} holds type {type(state).__name__}, not a state dict (a mapping of parameter names to "
+            "tensors); save model.state_dict() and upload that"
+        )
+    if not state:
+        raise WeightsError(f"{filename} holds no tensors; save model.state_dict() and upload that")
+    for key, value in state.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise WeightsError(
+                f"{filename} is not a state dict: entry {key!r} is not a tensor ({type(value).__name__}); "
+                "save model.state_dict() and upload that"
+            )
+    if all(key.startswith(DATA_PARALLEL_PREFIX) for key in state):
+        return {key.removeprefix(DATA_PARALLEL_PREFIX): value for key, value in state.items()}
+    return dict(state)
+
+
+def read_checkpoint(data: bytes, filename: str) -> dict[str, torch.Tensor]:
+    """The state dict in the bytes of an uploaded ``.pth``/``.pt`` or ``.safetensors`` file.
+
+    Pickled files are read with ``weights_only=True``: a file that holds anything but
+    tensors, containers and numbers is refused, never unpickled. Raises WeightsError with a
+    one-line message for empty, too large, corrupt or unsuitable files.
+    """
+    name = repr(" ".join(filename.split()) or "checkpoint")
+    if not data:
+        raise WeightsError(f"{name} is empty; upload the checkpoint file again")
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise WeightsError(
+            f"{name} is {len(data) / 2**20:.0f} MB; at most {MAX_CHECKPOINT_BYTES // 2**20} MB are accepted"
+        )
+    if filename.lower().endswith(".safetensors"):
+        try:
+            state = safetensors.torch.load(data)
+        except SafetensorError as error:
+            raise WeightsError(f"{name} is not a safetensors file or is corrupt ({_detail(error)})") from error
+    else:
+        try:
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except Exception as error:  # whatever a hostile or broken file raises becomes one message
+            raise _refusal_or_corruption(error, name) from error
+    return _as_state_dict(state, name)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    """A shape as ``10×512`` (``a scalar`` for ``()``)."""
+    return "×".join(str(n) for n in shape) or "a scalar"
+
+
+def _listing(count_noun: str, items: list[str], limit: int, separator: str) -> str:
+    """``3 missing keys: a, b, c``, with ``… and N more`` past ``limit`` items."""
+    noun = count_noun if len(items) == 1 else f"{count_noun}s"
+    more = f"{separator}… and {len(items) - limit} more" if len(items) > limit else ""
+    return f"{len(items)} {noun}: {separator.join(items[:limit])}{more}"
+
+
+@dataclass(frozen=True)
+class KeyDiff:
+    """How a state dict differs from a model's: keys it lacks, keys it adds, and tensors of another shape."""
+
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    mismatched: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the state dict loads strictly."""
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def summary(self, limit: int = 10) -> str:
+        """The differences as readable lines, at most ``limit`` keys per line."""
+        if self.ok:
+            return "Every key of the model is in the file, with the same shape"
+        shapes = [
+            f"{name} is {_shape(file)} in the file, {_shape(model)} in the model"
+            for name, file, model in self.mismatched
+        ]
+        lines = [
+            *([_listing("missing key", list(self.missing), limit, ", ")] if self.missing else []),
+            *([_listing("unexpected key", list(self.unexpected), limit, ", ")] if self.unexpected else []),
+            *([_listing("mis-shaped key", shapes, limit, "; ")] if shapes else []),
+        ]
+        return "\n".join(lines)
+
+
+def diff_state_dict(model: nn.Module, state: Mapping[str, torch.Tensor]) -> KeyDiff:
+    """Compare ``state`` with ``model.state_dict()``: missing, unexpected and mis-shaped keys.
+
+    A missing ``num_batches_tracked`` is not reported: batch norm fills it in when loading
+    (older checkpoints, torchvision's among them, lack it).
+    """
+    expected = model.state_dict()
+    return KeyDiff(
+        missing=tuple(k for k in expected if k not in state and not k.endswith(".num_batches_tracked")),
+        unexpected=tuple(k for k in state if k not in expected),
+        mismatched=tuple(
+            (k, tuple(state[k].shape), tuple(v.shape))
+            for k, v in expected.items()
+            if k in state and state[k].shape != v.shape
+        ),
+    )
+
+
+def load_checkpoint(model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:
+    """Load ``state`` into ``model`` strictly; raises WeightsError with the key diff when it does not fit."""
+    diff = diff_state_dict(model, state)
+    if not diff.ok:
+        raise WeightsError(
+            f"These weights do not fit the chosen model: {'. '.join(diff.summary(limit=5).splitlines())}. "
+            "Choose the model they were trained for, or another file"
+        )
+    model.load_state_dict(state, strict=True)
+
+
+def random_weights_label(spec: ModelSpec) -> str:
+    """The label for ``spec`` with its random initial weights."""
+    return f"Random initialisation of {spec.label} (untrained: predictions and maps are meaningless noise)"
+
+
+def class_names(spec: ModelSpec, num_classes: int) -> list[str]:
+    """ImageNet's category names for a 1000-class ImageNet-family model, else ``class 0``, ``class 1``, …."""
+    if spec.family == "imagenet" and num_classes == IMAGENET_CLASSES:
+        return list(ResNet50_Weights.DEFAULT.meta["categories"])
+    return [f"class {i}" for i in range(num_classes)]

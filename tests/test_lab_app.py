@@ -1,0 +1,159 @@
+"""The image lab page, driven by AppTest: samples, uploads, weights, targets, and every bad input."""
+
+import io
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from explorer import ModelSpec, weights
+from tests.conftest import ROOT
+
+LAB = "pages/2_Image_lab.py"
+
+
+def png(colour: str = "orange", size: tuple[int, int] = (80, 60)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty torchvision cache, so tests never see (or write) the real one."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    return tmp_path / "torch"
+
+
+def open_lab(family: str = "imagenet", model: str = "resnet18") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=180)
+    at.run()
+    if family == "cifar":
+        at.radio(key="widget.family").set_value("cifar").run()
+    else:
+        at.selectbox(key="widget.imagenet_model").set_value(model).run()
+    at.switch_page(LAB).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(e.value for e in [*at.markdown, *at.caption, *at.warning, *at.success, *at.info, *at.error])
+
+
+def image_captions(at: AppTest) -> list[str]:
+    return [caption for image in at.get("image") for caption in image.captions]
+
+
+def test_sample_without_cached_weights_falls_back_to_untrained_and_says_so(torch_home: Path) -> None:
+    at = open_lab()
+    assert "not in the local cache" in at.warning[0].value
+    assert any("Random initialisation" in w.value for w in at.warning)
+    assert len(at.get("plotly_chart")) >= 3
+    captions = image_captions(at)
+    assert captions[0] == "what the network sees: 224×224"
+    blocks = sorted(c.split(" · ")[0] for c in captions[1:])  # the strip is laid out in columns
+    assert blocks == ["conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv4_1", "conv4_2", "conv5_1", "conv5_2"]
+    assert "One forward and one backward pass recorded all 8 blocks" in texts(at)
+    buttons = [b for b in at.get("download_button")]
+    assert len(buttons) == 2
+
+
+def test_cached_imagenet_weights_are_used(torch_home: Path) -> None:
+    member = weights.imagenet_weights(ModelSpec("resnet18"))
+    path = weights.cache_path(member)
+    path.parent.mkdir(parents=True)
+    torch.manual_seed(0)
+    torch.save(torchvision.models.resnet18().state_dict(), path)
+    at = open_lab()
+    assert any("ImageNet weights" in s.value for s in at.success)
+    assert not any("not in the local cache" in w.value for w in at.warning)
+
+
+def test_upload_then_retarget(torch_home: Path) -> None:
+    at = open_lab()
+    at.segmented_control(key="widget.source").set_value("Upload").run()
+    at.file_uploader(key="lab.upload").set_value(("photo.png", png(), "image/png")).run()
+    assert not at.exception and not at.error
+    target_box = next(s for s in at.selectbox if s.key and s.key.startswith("widget.target."))
+    target_box.set_value(207).run()
+    assert "Explaining **class 207**" in texts(at) or "Explaining **golden retriever** (207)" in texts(at)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("broken.png", png()[:60], "broken.png"),
+        ("notes.png", b"just some text, not an image", "not an image"),
+        ("empty.png", b"", "empty"),
+        ("tiny.png", png(size=(3, 3)), "at least 16 pixels"),
+        ("strip.png", png(size=(2000, 20)), "20"),
+    ],
+)
+def test_bad_uploads_get_one_message_and_the_next_good_upload_works(
+    torch_home: Path, name: str, data: bytes, message: str
+) -> None:
+    at = open_lab("cifar")
+    at.segmented_control(key="widget.source").set_value("Upload").run()
+    at.file_uploader(key="lab.upload").set_value((name, data, "image/png")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value
+    assert "\n" not in at.error[0].value
+    at.file_uploader(key="lab.upload").set_value(("good.png", png("teal"), "image/png")).run()
+    assert not at.exception and not at.error
+    assert "recorded all 9 blocks" in texts(at)
+
+
+def _checkpoint(spec: ModelSpec) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(spec.build().state_dict(), buffer)
+    return buffer.getvalue()
+
+
+def test_checkpoints_good_mismatched_and_malicious(torch_home: Path, tmp_path: Path) -> None:
+    at = open_lab("cifar")
+    at.radio(key="widget.weights").set_value("checkpoint").run()
+    assert any("weights_only=True" in i.value for i in at.info)
+    at.file_uploader(key="lab.checkpoint").set_value(("r20.pth", _checkpoint(ModelSpec("cifar_resnet20")), "")).run()
+    assert not at.exception and not at.error
+    assert any("Checkpoint r20.pth" in s.value for s in at.success)
+
+    wrong = _checkpoint(ModelSpec("cifar_resnet32"))
+    at.file_uploader(key="lab.checkpoint").set_value(("r32.pth", wrong, "")).run()
+    assert not at.exception and len(at.error) == 1
+    assert "unexpected" in at.error[0].value
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self) -> tuple:
+            import os
+
+            return (os.system, (f"touch {marker}",))
+
+    buffer = io.BytesIO()
+    torch.save({"conv1.weight": torch.zeros(1), "evil": Evil()}, buffer)
+    at.file_uploader(key="lab.checkpoint").set_value(("evil.pth", buffer.getvalue(), "")).run()
+    assert not at.exception and len(at.error) == 1 and "refused" in at.error[0].value
+    assert not marker.exists()
+
+    at.file_uploader(key="lab.checkpoint").set_value(("r20.pth", _checkpoint(ModelSpec("cifar_resnet20")), "")).run()
+    assert not at.error and any("Checkpoint r20.pth" in s.value for s in at.success)
+
+
+def test_plain_model_in_the_lab(torch_home: Path) -> None:
+    at = open_lab("cifar")
+    at.toggle(key="widget.skip").set_value(False).run()
+    assert not at.exception
+    assert "A plain network has no shortcut" in texts(at)
+
+
+def test_captum_method_button(torch_home: Path) -> None:
+    at = open_lab("cifar")
+    at.radio(key="lab.method").set_value("Integrated Gradients").run()
+    at.button(key="lab.compute").click().run()
+    assert not at.exception
+    assert any(c.startswith("Integrated Gradients for") for c in image_captions(at))

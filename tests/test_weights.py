@@ -1,0 +1,385 @@
+"""Weights: the ImageNet cache (never the real one, never the internet), uploads and key diffs."""
+
+import hashlib
+import http.server
+import io
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import safetensors.torch
+import torch
+import torchvision
+
+from explorer import weights
+from explorer.spec import ModelSpec
+from explorer.weights import WeightsError
+
+
+@pytest.fixture(autouse=True)
+def torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary TORCH_HOME for every test; torch.hub's own setting is restored afterwards."""
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    return tmp_path / "torch"
+
+
+def checkpoints(home: Path) -> Path:
+    return home / "hub" / "checkpoints"
+
+
+def saved(obj: object) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def randomised_torchvision_resnet18() -> torch.nn.Module:
+    torch.manual_seed(1)
+    model = torchvision.models.resnet18(weights=None).eval()
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            torch.nn.init.normal_(module.weight, 1.0, 0.2)
+            torch.nn.init.normal_(module.bias, 0.0, 0.2)
+            module.running_mean.normal_(0.0, 0.2)
+            module.running_var.uniform_(0.5, 2.0)
+    return model
+
+
+# ImageNet weights: which specs have them, where they live, loading from the cache.
+
+RESNET18 = ModelSpec("resnet18")
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "resnext50_32x4d", "wide_resnet101_2"])
+def test_torchvision_architectures_have_imagenet_weights(name: str) -> None:
+    for spec in (ModelSpec(name), ModelSpec(name, shortcut="B", num_classes=1000)):
+        member = weights.imagenet_weights(spec)
+        assert member is torchvision.models.get_model_weights(name).DEFAULT
+        assert weights.imagenet_unavailable_reason(spec) is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        (ModelSpec("resnet34", skip=False), "plain models have no shortcuts"),
+        (ModelSpec("resnet50", preact=True), "pre-activation"),
+        (ModelSpec("cifar_resnet20"), "CIFAR"),
+        (ModelSpec("resnet18", shortcut="A"), "option A"),
+        (ModelSpec("resnet18", shortcut="C"), "option C"),
+        (ModelSpec("resnet50", stride_in_1x1=True), "v1.5"),
+        (ModelSpec("resnet18", batch_norm=False), "batch norm"),
+        (ModelSpec("resnet18", activation="tanh"), "tanh"),
+        (ModelSpec("resnet18", num_classes=10), "10 classes"),
+    ],
+)
+def test_other_architectures_have_none_and_a_reason(spec: ModelSpec, words: str) -> None:
+    assert weights.imagenet_weights(spec) is None
+    reason = weights.imagenet_unavailable_reason(spec)
+    assert reason.startswith("ImageNet weights exist only for the torchvision architecture: ")
+    assert words in reason
+    assert not weights.is_cached(spec)
+    with pytest.raises(WeightsError, match="no ImageNet weights"):
+        weights.load_imagenet(spec.build(), spec)
+
+
+def test_basic_blocks_ignore_the_stride_placement() -> None:
+    assert weights.imagenet_weights(ModelSpec("resnet18", stride_in_1x1=True)) is not None
+
+
+def test_cache_path_follows_torch_hub_and_torch_home(torch_home: Path) -> None:
+    member = torchvision.models.ResNet50_Weights.IMAGENET1K_V2
+    assert weights.cache_path(member) == checkpoints(torch_home) / "resnet50-11ad3fa6.pth"
+
+
+def test_missing_cache_file_says_where_it_belongs(torch_home: Path) -> None:
+    assert not weights.is_cached(RESNET18)
+    with pytest.raises(WeightsError, match="not in the local cache") as caught:
+        weights.load_imagenet(RESNET18.build(), RESNET18)
+    assert str(checkpoints(torch_home) / "resnet18-f37072fd.pth") in str(caught.value)
+
+
+def test_cached_weights_load_and_match_torchvision(torch_home: Path) -> None:
+    reference = randomised_torchvision_resnet18()
+    path = checkpoints(torch_home) / "resnet18-f37072fd.pth"
+    path.parent.mkdir(parents=True)
+    torch.save(reference.state_dict(), path)
+    assert weights.is_cached(RESNET18)
+    model = RESNET18.build()
+    label = weights.load_imagenet(model, RESNET18)
+    assert label == "ImageNet weights: torchvision ResNet18_Weights.IMAGENET1K_V1 (from the local cache)"
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert (model(x) - reference(x)).abs().max().item() <= 1e-5
+
+
+def test_a_corrupt_cached_file_is_reported(torch_home: Path) -> None:
+    path = checkpoints(torch_home) / "resnet18-f37072fd.pth"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(WeightsError, match=r"unreadable.*delete the file"):
+        weights.load_imagenet(RESNET18.build(), RESNET18)
+
+
+# Downloads: from local servers only.
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A localhost HTTP server for a folder: (base URL, folder)."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", folder
+    server.shutdown()
+    server.server_close()
+
+
+def fake_member(monkeypatch: pytest.MonkeyPatch, data: bytes) -> str:
+    """Make resnet18's weights a file named after the SHA-256 of ``data``; return that name."""
+    name = f"resnet18-{hashlib.sha256(data).hexdigest()[:8]}.pth"
+    member = SimpleNamespace(url=f"https://download.pytorch.org/models/{name}")
+    monkeypatch.setattr(weights, "imagenet_weights", lambda spec: member)
+    return name
+
+
+def test_download_lands_in_the_cache_with_progress(
+    served: tuple[str, Path], torch_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(5 * 2**20 // 2)
+    name = fake_member(monkeypatch, data)
+    base, folder = served
+    (folder / name).write_bytes(data)
+    calls: list[tuple[int, int | None]] = []
+    path = weights.download_imagenet(RESNET18, lambda done, total: calls.append((done, total)), f"{base}/{name}")
+    assert path == checkpoints(torch_home) / name
+    assert path.read_bytes() == data
+    assert list(path.parent.iterdir()) == [path]
+    assert [done for done, _ in calls] == sorted({done for done, _ in calls})
+    assert len(calls) == 3 and calls[-1] == (len(data), len(data))
+    assert weights.is_cached(RESNET18)
+
+
+def test_download_from_a_file_url(tmp_path: Path, torch_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = saved(randomised_torchvision_resnet18().state_dict())
+    name = fake_member(monkeypatch, data)
+    source = tmp_path / name
+    source.write_bytes(data)
+    path = weights.download_imagenet(RESNET18, url=source.as_uri())
+    assert path.read_bytes() == data
+    assert weights.load_imagenet(RESNET18.build(), RESNET18).startswith("ImageNet weights: torchvision")
+
+
+def test_a_hash_mismatch_is_refused_and_nothing_is_left(tmp_path: Path, torch_home: Path) -> None:
+    source = tmp_path / "resnet18-f37072fd.pth"
+    source.write_bytes(b"these are not the weights you are looking for")
+    calls: list[tuple[int, int | None]] = []
+    with pytest.raises(WeightsError, match=r"corrupt.*SHA-256.*f37072fd"):
+        weights.download_imagenet(RESNET18, lambda done, total: calls.append((done, total)), source.as_uri())
+    assert calls
+    assert list(checkpoints(torch_home).iterdir()) == []
+    assert not weights.is_cached(RESNET18)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1/resnet18-f37072fd.pth", "file:///nonexistent/weights.pth"])
+def test_unreachable_urls_say_offline(url: str, torch_home: Path) -> None:
+    with pytest.raises(WeightsError, match=r"Could not download.*\(offline\?\)"):
+        weights.download_imagenet(RESNET18, url=url)
+    assert list(checkpoints(torch_home).iterdir()) == []
+
+
+def test_a_server_error_says_offline(served: tuple[str, Path], torch_home: Path) -> None:
+    with pytest.raises(WeightsError, match=r"Could not download.*404"):
+        weights.download_imagenet(RESNET18, url=f"{served[0]}/missing.pth")
+
+
+def test_no_download_for_architectures_without_weights() -> None:
+    with pytest.raises(WeightsError, match="no ImageNet weights"):
+        weights.download_imagenet(ModelSpec("cifar_resnet20"), url="http://127.0.0.1:1/x")
+
+
+# Uploaded checkpoints: only tensors, never code.
+
+CIFAR20 = ModelSpec("cifar_resnet20")
+
+
+def cifar20_state() -> dict[str, torch.Tensor]:
+    return CIFAR20.build().state_dict()
+
+
+def test_a_pth_state_dict_is_read() -> None:
+    state = cifar20_state()
+    read = weights.read_checkpoint(saved(state), "net.pth")
+    assert list(read) == list(state)
+    assert all(torch.equal(read[k], state[k]) for k in state)
+
+
+@pytest.mark.parametrize("key", ["state_dict", "model", "model_state_dict"])
+def test_containers_are_unwrapped(key: str) -> None:
+    state = cifar20_state()
+    data = saved({key: state, "epoch": 164, "best_acc": 91.25, "optimizer": {"lr": 0.1}})
+    assert list(weights.read_checkpoint(data, "run.pt")) == list(state)
+
+
+def test_the_data_parallel_prefix_is_stripped() -> None:
+    state = cifar20_state()
+    data = saved({"state_dict": {f"module.{k}": v for k, v in state.items()}})
+    assert list(weights.read_checkpoint(data, "dp.pth")) == list(state)
+
+
+def test_safetensors_are_read() -> None:
+    state = {k: v.contiguous() for k, v in cifar20_state().items()}
+    read = weights.read_checkpoint(safetensors.torch.save(state), "net.safetensors")
+    assert all(torch.equal(read[k], state[k]) for k in state)
+
+
+class Harmless:
+    pass
+
+
+class Malicious:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_arbitrary_objects_are_refused() -> None:
+    data = saved({"w": torch.zeros(1), "evil": Harmless()})
+    with pytest.raises(WeightsError, match=r"refused: the file contains Python objects other than tensors"):
+        weights.read_checkpoint(data, "objects.pth")
+
+
+def test_a_malicious_pickle_is_refused_without_running(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    data = saved({"w": torch.zeros(1), "evil": Malicious(marker)})
+    with pytest.raises(WeightsError, match=r"weights_only=False, which could run code"):
+        weights.read_checkpoint(data, "evil.pth")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "words"),
+    [
+        (b"garbage " * 100, "junk.pth", "not a PyTorch checkpoint or is corrupt"),
+        (b"PK\x03\x04" + bytes(200), "zip.pt", "not a PyTorch checkpoint or is corrupt"),
+        (b"garbage " * 100, "junk.safetensors", "not a safetensors file or is corrupt"),
+        (b"", "empty.pth", "'empty.pth' is empty"),
+        (saved([torch.zeros(1), torch.ones(2)]), "list.pth", "holds type list, not a state dict"),
+        (saved({}), "nothing.pth", "holds no tensors"),
+        (saved({"epoch": 3, "arch": "resnet20"}), "meta.pth", "entry 'epoch' is not a tensor (int)"),
+    ],
+)
+def test_unusable_files_are_explained(data: bytes, filename: str, words: str) -> None:
+    with pytest.raises(WeightsError) as caught:
+        weights.read_checkpoint(data, filename)
+    assert words in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_too_large_files_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(weights, "MAX_CHECKPOINT_BYTES", 1000)
+    with pytest.raises(WeightsError, match="MB are accepted"):
+        weights.read_checkpoint(saved(cifar20_state()), "big.pth")
+
+
+# Fitting a checkpoint to a model.
+
+
+def test_a_matching_checkpoint_loads() -> None:
+    state = weights.read_checkpoint(saved(cifar20_state()), "net.pth")
+    model = CIFAR20.build()
+    assert weights.diff_state_dict(model, state).ok
+    weights.load_checkpoint(model, state)
+    assert all(torch.equal(model.state_dict()[k], state[k]) for k in state)
+
+
+def test_older_checkpoints_without_batch_counters_load() -> None:
+    state = {k: v for k, v in cifar20_state().items() if not k.endswith("num_batches_tracked")}
+    weights.load_checkpoint(CIFAR20.build(), state)
+
+
+def test_option_a_shortcuts_have_no_parameters_so_plain_nets_share_the_keys() -> None:
+    assert weights.diff_state_dict(CIFAR20.with_options(skip=False).build(), cifar20_state()).ok
+
+
+def test_projection_shortcuts_are_unexpected_in_a_plain_net() -> None:
+    state = CIFAR20.with_options(shortcut="B").build().state_dict()
+    diff = weights.diff_state_dict(CIFAR20.with_options(skip=False).build(), state)
+    assert diff.missing == () and diff.mismatched == ()
+    assert diff.unexpected == tuple(
+        f"layer{stage}.0.downsample.{part}"
+        for stage in (2, 3)
+        for part in ("0.weight", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked")
+    )
+    assert diff.summary().startswith("12 unexpected keys: layer2.0.downsample.0.weight, ")
+    assert diff.summary(limit=2).endswith(", … and 10 more")
+
+
+def test_a_deeper_model_misses_blocks() -> None:
+    diff = weights.diff_state_dict(ModelSpec("cifar_resnet32").build(), cifar20_state())
+    assert not diff.ok and diff.unexpected == () and diff.mismatched == ()
+    assert {name.split(".")[0] + "." + name.split(".")[1] for name in diff.missing} == {
+        f"layer{stage}.{block}" for stage in (1, 2, 3) for block in (3, 4)
+    }
+    assert diff.summary().startswith(f"{len(diff.missing)} missing keys: layer1.3.conv1.weight, ")
+
+
+def test_another_head_is_mis_shaped() -> None:
+    diff = weights.diff_state_dict(CIFAR20.with_options(num_classes=100).build(), cifar20_state())
+    assert diff.mismatched == (("fc.weight", (10, 64), (100, 64)), ("fc.bias", (10,), (100,)))
+    assert diff.summary() == (
+        "2 mis-shaped keys: fc.weight is 10×64 in the file, 100×64 in the model; "
+        "fc.bias is 10 in the file, 100 in the model"
+    )
+
+
+def test_one_of_each_reads_well() -> None:
+    state = cifar20_state()
+    state["extra.weight"] = state.pop("layer1.0.conv1.weight")
+    state["fc.bias"] = torch.zeros(7)
+    assert weights.diff_state_dict(CIFAR20.build(), state).summary() == (
+        "1 missing key: layer1.0.conv1.weight\n"
+        "1 unexpected key: extra.weight\n"
+        "1 mis-shaped key: fc.bias is 7 in the file, 10 in the model"
+    )
+
+
+def test_load_checkpoint_refuses_with_the_summary() -> None:
+    model = CIFAR20.with_options(num_classes=100).build()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(WeightsError, match=r"do not fit the chosen model: 2 mis-shaped keys: fc\.weight is 10×64"):
+        weights.load_checkpoint(model, cifar20_state())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+# Labels and class names.
+
+
+def test_random_weights_are_labelled_untrained() -> None:
+    label = weights.random_weights_label(ModelSpec("resnet50"))
+    assert label.startswith("Random initialisation") and "untrained" in label and "ResNet-50" in label
+
+
+def test_imagenet_class_names() -> None:
+    names = weights.class_names(ModelSpec("resnet50"), 1000)
+    assert len(names) == 1000 and names[207] == "golden retriever" and names[0] == "tench"
+
+
+def test_generic_class_names() -> None:
+    assert weights.class_names(CIFAR20, 10) == [f"class {i}" for i in range(10)]
+    assert weights.class_names(ModelSpec("resnet18", num_classes=5), 5)[-1] == "class 4"
