@@ -39,13 +39,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
+    empty_cache = tmp_path_factory.mktemp("torch-home")  # ImageNet weights are absent, as on a fresh machine
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TORCH_HOME": str(empty_cache)},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -125,3 +127,29 @@ def test_home_page_links_to_architecture(server: str, page: object) -> None:
     page.locator('[data-testid="stPageLink"]', has_text="Architecture").click()
     page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=60_000)
     assert "/Architecture" in page.url
+
+
+def test_image_lab_upload_strip_and_csv(server: str, page: object, tmp_path: Path) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/Image_lab")
+    page.wait_for_selector(".st-key-gradcam-strip img", timeout=90_000)
+    page.locator('[data-testid="stButtonGroup"] button', has_text="Upload").click()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        str(ROOT / "explorer" / "samples" / "cat.jpg")
+    )
+    page.wait_for_selector('[data-testid="stFileChipName"]:has-text("cat.jpg")', timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.st-key-gradcam-strip img').length === 16"
+        " && !document.querySelector('[data-testid=stStatusWidget]')",
+        timeout=120_000,
+    )
+    assert page.get_by_text("Random initialisation of ResNet-50").count() >= 1
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_text("Download per-block statistics (CSV)").click()
+    csv_path = tmp_path / "stats.csv"
+    download_info.value.save_as(csv_path)
+    lines = csv_path.read_text().strip().splitlines()
+    assert lines[0].startswith("block,paper_name,shape,residual_norm,shortcut_norm")
+    assert len(lines) == 17 and lines[1].startswith("layer1.0,conv2_1,256×56×56")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(SHOTS / "image_lab_cat.png"), full_page=True)

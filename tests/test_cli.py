@@ -1,11 +1,16 @@
 """The command line: same table as the app, JSON, and one-line errors with exit status 2."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import torch
+from PIL import Image
 
+from explorer import ModelSpec
 from explorer.cli import main
 from tests.conftest import ROOT
 
@@ -58,3 +63,64 @@ def test_errors_are_one_line_with_status_2(argv: list[str], message: str) -> Non
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+def _photo(tmp_path: Path) -> Path:
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (120, 90), "orange").save(path)
+    return path
+
+
+def test_explain_with_random_weights_writes_overlays_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    argv = ["explain", str(_photo(tmp_path)), "--model", "resnet18", "--weights", "random", "--out", str(out)]
+    assert main([*argv, "--target", "golden retriever", "--input-size", "96", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["target"] == {"index": 207, "name": "golden retriever"}
+    assert summary["trained"] is False and "untrained" in summary["weights"]
+    assert len(summary["predictions"]) == 5 and len(summary["blocks"]) == 8
+    assert json.loads((out / "summary.json").read_text()) == summary
+    overlays = sorted(p.name for p in out.glob("gradcam_*.png"))
+    assert overlays[0] == "gradcam_01_conv2_1.png" and overlays[-1] == "gradcam_08_conv5_2.png"
+    assert Image.open(out / "gradcam_08_conv5_2.png").size == (96, 96)
+    assert (out / "blocks.csv").read_text().count("\n") == 9
+
+
+def test_explain_with_a_checkpoint_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    checkpoint = tmp_path / "r20.pth"
+    torch.save(ModelSpec("cifar_resnet20").build().state_dict(), checkpoint)
+    argv = ["explain", str(_photo(tmp_path)), "--model", "cifar_resnet20", "--weights", str(checkpoint)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ResNet-20 (CIFAR) with Checkpoint r20.pth") and "9 Grad-CAM overlays" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "not in the local cache"),
+        (["--weights", "nowhere.pth"], "no checkpoint file at 'nowhere.pth'"),
+        (["--weights", "random", "--target", "unicorn"], "no class called 'unicorn'"),
+        (["--weights", "random", "--model", "cifar_resnet21"], "6n+2"),
+    ],
+)
+def test_explain_errors_are_one_line(tmp_path: Path, extra: list[str], message: str) -> None:
+    env = {**os.environ, "TORCH_HOME": str(tmp_path / "empty-cache")}
+    argv = ["explain", str(_photo(tmp_path)), "--model", "resnet18", "--out", str(tmp_path / "out"), *extra]
+    result = subprocess.run(
+        [sys.executable, "-m", "explorer", *argv], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+def test_explain_refuses_a_bad_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff broken")
+    assert main(["explain", str(bad), "--weights", "random", "--out", str(tmp_path / "o")]) == 2
+    assert "bad.jpg" in capsys.readouterr().err
+    assert main(["explain", str(tmp_path / "missing.png"), "--weights", "random", "--out", str(tmp_path)]) == 2
+    assert "no image file" in capsys.readouterr().err

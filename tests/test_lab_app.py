@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import ModelSpec, weights
 from tests.conftest import ROOT
+from tests.test_images import png_claiming
 
 LAB = "pages/2_Image_lab.py"
 
@@ -91,7 +92,9 @@ def test_upload_then_retarget(torch_home: Path) -> None:
         ("empty.png", b"", "empty"),
         ("tiny.png", png(size=(3, 3)), "at least 16 pixels"),
         ("strip.png", png(size=(2000, 20)), "20"),
+        ("bomb.png", png_claiming(100_000, 100_000), "megapixels"),
     ],
+    ids=["truncated", "text", "empty", "tiny", "extreme-aspect", "pixel-bomb"],
 )
 def test_bad_uploads_get_one_message_and_the_next_good_upload_works(
     torch_home: Path, name: str, data: bytes, message: str
