@@ -1,6 +1,9 @@
 """ResNet Explorer: everything the app shows, as plain functions usable without Streamlit."""
 
 from explorer.device import describe_device, pick_device
+from explorer.explain import Explanation, explain, parse_target
+from explorer.images import ImageError, load_image, load_sample, prepare
+from explorer.lab import LoadedModel, load_model
 from explorer.spec import (
     CIFAR_MODELS,
     IMAGENET_MODELS,
@@ -10,19 +13,34 @@ from explorer.spec import (
     check_input_size,
 )
 from explorer.stages import StageTable, compare, comparison_rows, stage_table, table_rows
+from explorer.trace import Trace, block_cams, trace
+from explorer.weights import WeightsError
 
 __all__ = [
     "CIFAR_MODELS",
     "IMAGENET_MODELS",
     "TABLE1_MODELS",
+    "Explanation",
+    "ImageError",
+    "LoadedModel",
     "ModelSpec",
     "SpecError",
     "StageTable",
+    "Trace",
+    "WeightsError",
+    "block_cams",
     "check_input_size",
     "compare",
     "comparison_rows",
     "describe_device",
+    "explain",
+    "load_image",
+    "load_model",
+    "load_sample",
+    "parse_target",
     "pick_device",
+    "prepare",
     "stage_table",
     "table_rows",
+    "trace",
 ]

@@ -57,3 +57,13 @@ def test_input_size_bounds() -> None:
     assert check_input_size("cifar", 8) == 8
     with pytest.raises(SpecError, match="from 8 to 4096 for cifar"):
         check_input_size("cifar", 4)
+
+
+def test_the_logic_imports_without_streamlit() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = "import sys, explorer, models, explorer.cli; assert 'streamlit' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120).returncode == 0
