@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``.
+"""Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``.
 
 Every error is one line on stderr and exit status 2; results go to stdout as text or JSON.
 """
@@ -11,12 +11,15 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from explorer.dataset import ShapesConfig
 from explorer.device import describe_device, pick_device
 from explorer.explain import explain, parse_target
 from explorer.images import ImageError, load_image, prepare
 from explorer.lab import load_model_from_argument
+from explorer.scoring import score_model, scores_json, scores_table
 from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS, ModelSpec, SpecError, check_input_size
 from explorer.stages import compare, comparison_rows, render_text, stage_table, stride_placement, table_rows
+from explorer.training import SHIPPED_DIR, Recipe, load_shipped, save, shapes_spec, shipped_models, train
 from explorer.weights import WeightsError
 
 
@@ -62,11 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
     explaining = commands.add_parser("explain", help="predictions and Grad-CAM of every residual block for an image")
     explaining.add_argument("image", help="a JPEG, PNG, WebP, BMP, GIF or TIFF file")
     explaining.add_argument("--model", default="resnet50", help="model name (default resnet50)")
-    explaining.add_argument("--weights", default="imagenet", help="imagenet (default), random, or a checkpoint path")
+    explaining.add_argument("--weights", default="imagenet", help="imagenet (default), shapes, random, or a checkpoint")
     explaining.add_argument("--target", help="class to explain, by index or name (default: the top prediction)")
     explaining.add_argument("--out", required=True, metavar="DIR", help="folder for the overlays and the summary")
     explaining.add_argument("--shared-scale", action="store_true", help="one colour scale for all blocks")
     _add_model_options(explaining)
+    training = commands.add_parser("train", help="train ResNet-20 and plain-20 on Shapes (the shipped models)")
+    training.add_argument("--depth", type=int, default=20, help="CIFAR-style depth 6n+2 (default 20)")
+    training.add_argument("--steps", type=int, default=Recipe.steps)
+    training.add_argument("--batch-size", type=int, default=Recipe.batch_size)
+    training.add_argument("--train-images", type=int, default=Recipe.train_images)
+    training.add_argument("--seed", type=int, default=0, help="dataset and training seed")
+    training.add_argument("--only", choices=["residual", "plain"], help="train just one of the two")
+    training.add_argument("--out", default=str(SHIPPED_DIR), metavar="DIR", help="where to write (default: shipped)")
+    scoring = commands.add_parser("score", help="pointing game and energy-in-mask of every block, residual vs plain")
+    scoring.add_argument("--images", type=int, default=200, help="test images per model (default 200)")
+    scoring.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -128,6 +142,48 @@ def _explain(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _train(args: argparse.Namespace) -> str:
+    recipe = Recipe(steps=args.steps, batch_size=args.batch_size, train_images=args.train_images, seed=args.seed)
+    data = ShapesConfig(seed=args.seed)
+    kinds = [args.only] if args.only else ["residual", "plain"]
+    lines = []
+    for kind in kinds:
+        spec = shapes_spec(args.depth, skip=kind == "residual")
+
+        def report(step: int, steps: int, loss: float, label: str = spec.label) -> None:
+            done = int(30 * step / steps)
+            print(
+                f"\r{label:<22} [{'#' * done}{'.' * (30 - done)}] {step}/{steps} loss {loss:.3f}",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        model, metadata = train(spec, data, recipe, report, pick_device())
+        print(file=sys.stderr)
+        checkpoint, _ = save(
+            model, metadata, Path(args.out) / f"shapes_{'resnet' if spec.skip else 'plain'}{args.depth}"
+        )
+        lines.append(
+            f"{spec.label}: test accuracy {metadata['test_accuracy']:.2%} on {metadata['test_images']} fresh images, "
+            f"trained in {metadata['train_seconds']:.0f} s -> {checkpoint}"
+        )
+    return "\n".join(lines)
+
+
+def _score(args: argparse.Namespace) -> str:
+    if not 1 <= args.images <= 10_000:
+        raise SpecError(f"images must be from 1 to 10000; got {args.images}")
+    shipped = shipped_models()
+    if not shipped:
+        raise SpecError(f"no trained models in {SHIPPED_DIR}: run `python -m explorer train` first")
+    device = pick_device()
+    named = {m.spec.label: score_model(load_shipped(m, device), m.test_config, args.images) for m in shipped.values()}
+    if args.json:
+        return json.dumps(scores_json(named), indent=2)
+    return f"Grad-CAM of the true class, {args.images} test images per model\n" + render_text(scores_table(named))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     parser = build_parser()
@@ -139,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             out = _compare(args)
         elif args.command == "explain":
             out = _explain(args)
+        elif args.command == "train":
+            out = _train(args)
+        elif args.command == "score":
+            out = _score(args)
         else:
             out = "\n".join([*IMAGENET_MODELS, *CIFAR_MODELS, "cifar_resnetD  (any D = 6n+2 from 8 to 1202)"])
     except (SpecError, ImageError, WeightsError, ValueError) as error:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import torch
 
-from explorer import weights
+from explorer import training, weights
 from explorer.spec import ModelSpec
 from models import ResNet
 
 RANDOM_SEED = 0
 WEIGHT_KINDS: dict[str, str] = {
     "imagenet": "ImageNet (torchvision)",
+    "shapes": "Shapes-trained (shipped)",
     "random": "Random initialisation (untrained)",
     "checkpoint": "Checkpoint file (.pth, .pt, .safetensors)",
 }
@@ -49,7 +50,7 @@ def load_model(
     checkpoint: bytes | None = None,
     filename: str = "checkpoint.pth",
 ) -> LoadedModel:
-    """Build ``spec`` with weights of ``kind`` (``imagenet``, ``random`` or ``checkpoint``).
+    """Build ``spec`` with weights of ``kind`` (``imagenet``, ``shapes``, ``random`` or ``checkpoint``).
 
     Raises ``weights.WeightsError`` with a one-line message when the weights are unavailable
     (ImageNet weights not in the local cache, or a checkpoint that does not fit the model).
@@ -60,6 +61,12 @@ def load_model(
         model = random_model(spec)
         label = weights.load_imagenet(model, spec)
         return _ready(model, spec, label, True, device)
+    if kind == "shapes":
+        shipped = training.shipped_for(spec)
+        if shipped is None:
+            raise weights.WeightsError(training.no_shipped_message(spec))
+        model = training.load_shipped(shipped, device)
+        return LoadedModel(model, shipped.label, True, tuple(shipped.metadata["classes"]))
     if kind == "checkpoint":
         if checkpoint is None:
             raise weights.WeightsError("choose a checkpoint file first")
@@ -70,12 +77,12 @@ def load_model(
 
 
 def load_model_from_argument(spec: ModelSpec, argument: str, device: torch.device | str = "cpu") -> LoadedModel:
-    """The CLI's ``--weights``: ``imagenet``, ``random`` or the path of a checkpoint file."""
-    if argument in ("imagenet", "random"):
+    """The CLI's ``--weights``: ``imagenet``, ``shapes``, ``random`` or the path of a checkpoint file."""
+    if argument in ("imagenet", "shapes", "random"):
         return load_model(spec, argument, device)
     path = Path(argument)
     if not path.is_file():
-        raise weights.WeightsError(f"no checkpoint file at {argument!r} (or use --weights imagenet|random)")
+        raise weights.WeightsError(f"no checkpoint file at {argument!r} (or use --weights imagenet|shapes|random)")
     if path.stat().st_size > weights.MAX_CHECKPOINT_BYTES:
         raise weights.WeightsError(f"{path.name} is larger than {weights.MAX_CHECKPOINT_BYTES // 2**20} MB")
     return load_model(spec, "checkpoint", device, path.read_bytes(), path.name)

@@ -77,8 +77,8 @@ def trace(model: ResNet, x: Tensor, target: int | Sequence[int] | Tensor | None 
     """
     if model.training:
         raise ValueError("trace needs the model in eval mode")
-    state_names = {id(block): name for name, block in model.blocks()}
-    stage_counts: dict[str, int] = {}
+    papers = model.paper_block_names()
+    names = {id(block): (name, paper) for (name, block), paper in zip(model.blocks(), papers, strict=True)}
     captured: list[tuple[str, str, Tensor, Tensor, Tensor | None, Tensor]] = []
     with torch.enable_grad():
         h = x.detach().requires_grad_(True)
@@ -87,9 +87,7 @@ def trace(model: ResNet, x: Tensor, target: int | Sequence[int] | Tensor | None 
                 if isinstance(module, ResidualBlock):
                     residual, shortcut = module.branches(h)
                     out = module.merge(residual, shortcut)
-                    count = stage_counts[section.name] = stage_counts.get(section.name, 0) + 1
-                    paper = f"{section.name.removesuffix('_x')}_{count}"
-                    captured.append((state_names[id(module)], paper, h, residual, shortcut, out))
+                    captured.append((*names[id(module)], h, residual, shortcut, out))
                     h = out
                 else:
                     h = module(h)

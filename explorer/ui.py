@@ -16,7 +16,8 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from explorer import weights
+from explorer import dataset, training, weights
+from explorer.dataset import Sample, ShapesConfig
 from explorer.device import describe_device, pick_device
 from explorer.explain import Explanation, explain
 from explorer.images import SAMPLES, load_image, load_sample
@@ -163,23 +164,32 @@ LAB_MAX_INPUT = 512
 STRIP_COLUMNS = 6
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 CHECKPOINT_TYPES = ["pth", "pt", "safetensors"]
+SHAPES_TEST_SEED = training.test_config_for(ShapesConfig()).seed
 
 
 @dataclass(frozen=True)
 class PickedImage:
-    """An image chosen in the page: uploaded or camera bytes, or a bundled sample's name."""
+    """An image chosen in the page: uploaded or camera bytes, a Shapes sample, or a bundled photo's name."""
 
     name: str
     data: bytes | None = None
-
-    @property
-    def is_sample(self) -> bool:
-        """Whether this is a bundled sample."""
-        return self.data is None
+    shapes: Sample | None = None
 
 
-def image_input(source: str) -> PickedImage | None:
-    """The image widgets for ``source`` (Sample, Upload or Camera); None until something is chosen."""
+def image_input(source: str, size: int) -> PickedImage | None:
+    """The image widgets for ``source`` (Sample, Shapes, Upload or Camera); None until something is chosen."""
+    if source == "Shapes":
+        index = st.number_input(
+            "Shapes test image number",
+            min_value=0,
+            max_value=99_999,
+            value=0,
+            step=1,
+            key="lab.shapes_index",
+            help="Images from the held-out test set of the shipped models: each has a known class, box and mask.",
+        )
+        config = ShapesConfig(seed=SHAPES_TEST_SEED, size=min(max(size, dataset.MIN_SIZE), dataset.MAX_SIZE))
+        return PickedImage(f"shapes-{index}-{config.size}", shapes=dataset.sample(config, int(index)))
     if source == "Upload":
         upload = st.file_uploader("Image file", type=IMAGE_TYPES, key="lab.upload")
         return None if upload is None else PickedImage(upload.name, upload.getvalue())
@@ -197,6 +207,8 @@ def _decode_bytes(data: bytes, name: str) -> Image.Image:
 
 def decode(picked: PickedImage) -> tuple[Image.Image, str]:
     """The RGB image and a short id for it; raises ImageError with a one-line message."""
+    if picked.shapes is not None:
+        return Image.fromarray(picked.shapes.image), picked.name
     if picked.data is None:
         return load_sample(picked.name), f"sample-{picked.name}"
     return _decode_bytes(picked.data, picked.name), hashlib.sha256(picked.data).hexdigest()[:16]
@@ -242,6 +254,15 @@ def weights_panel(spec: ModelSpec, kind: str) -> LoadedModel | None:
         return _imagenet_panel(spec)
     if kind == "random":
         return _cached_model(spec, "random", "", None, "")
+    if kind == "shapes":
+        if training.shipped_for(spec) is None:
+            st.warning(training.no_shipped_message(spec))
+            if st.button("Use the Shapes-trained ResNet-20", key="lab.use_shapes"):
+                st.session_state.update({"choice.family": "cifar", "choice.cifar_depth": 20, "choice.preact": False})
+                st.session_state.update({"choice.shortcut": "default", "choice.cifar_size": 32})
+                st.rerun()
+            return None
+        return _cached_model(spec, "shapes", "", None, "")
     upload = st.file_uploader("Checkpoint (a state dict)", type=CHECKPOINT_TYPES, key="lab.checkpoint")
     if upload is None:
         st.info(

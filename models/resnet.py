@@ -307,6 +307,10 @@ class ResNet(nn.Module):
         """Every residual block with its state-dict prefix (``layer1.0`` ...), in order."""
         return [(f"layer{i}.{j}", b) for i, s in enumerate(self.stages, 1) for j, b in enumerate(s)]
 
+    def paper_block_names(self) -> list[str]:
+        """The paper's names of the blocks, in order: ``conv2_1``, ``conv2_2``, ..."""
+        return [f"conv{i + 1}_{j + 1}" for i, s in enumerate(self.stages, 1) for j in range(len(s))]
+
     def forward(self, x: Tensor) -> Tensor:
         for section in self.sections():
             x = section(x)

@@ -10,6 +10,7 @@ from explorer.figures import branch_ratio_figure, map_grid_figure, predictions_f
 from explorer.images import FORMAT_NAMES, ImageError, prepare
 from explorer.lab import WEIGHT_KINDS
 from explorer.render import overlay, tensor_map, to_unit, zip_pngs
+from explorer.scoring import score_map
 
 ui.setup_page("Image lab", ":material/image_search:")
 spec, size = ui.model_sidebar()
@@ -18,8 +19,14 @@ if size > ui.LAB_MAX_INPUT:
     size = ui.LAB_MAX_INPUT
 
 st.subheader("1 · Image")
-source = st.segmented_control("Source", ["Sample", "Upload", "Camera"], default="Sample", key="widget.source")
-picked = ui.image_input(source or "Sample")
+source = st.segmented_control(
+    "Source",
+    ["Sample", "Shapes", "Upload", "Camera"],
+    default="Sample",
+    key="widget.source",
+    help="Sample: bundled photos. Shapes: the explorer's own dataset, where the object's position is known.",
+)
+picked = ui.image_input(source or "Sample", size)
 if picked is None:
     st.info(f"Upload an image ({FORMAT_NAMES}), take a photo, or pick a sample.")
     st.stop()
@@ -74,6 +81,20 @@ with st.container(key="gradcam-strip"):
     for i, (name, picture) in enumerate(overlays.items()):
         stats = result.stats[i]
         columns[i % ui.STRIP_COLUMNS].image(picture, caption=f"{name} · {stats.shape}", width="stretch")
+if picked.shapes is not None:
+    truth = picked.shapes
+    scores = [score_map(cam, truth) for cam in result.cams]
+    st.markdown(
+        f"**Scored against the truth** — this Shapes image is a *{truth.class_name}* in box {truth.box}: "
+        "a ✓ when the map's peak falls inside the box (pointing game), and the share of the map on the object."
+    )
+    st.dataframe(
+        [
+            {"block": s.paper_name, "peak in box": "✓" if m.hit else "✗", "energy on object": f"{m.energy_in_mask:.0%}"}
+            for s, m in zip(result.stats, scores, strict=True)
+        ],
+        hide_index=True,
+    )
 downloads = st.columns(2)
 downloads[0].download_button(
     "Download overlays (PNG, zip)",

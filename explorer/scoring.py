@@ -1,0 +1,97 @@
+"""Score what each block's Grad-CAM points at, on Shapes images whose object box and mask are known.
+
+* Pointing game (Zhang et al. 2016): a hit when the map's peak lies inside the object's box.
+* Energy in mask: the share of the map's total (non-negative) mass that lies on the object's pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from explorer import dataset
+from explorer.dataset import Sample, ShapesConfig
+from explorer.render import tensor_map
+from explorer.trace import block_cams, trace, upsample
+from models import ResNet
+
+
+@dataclass(frozen=True)
+class MapScore:
+    """How one map relates to one object."""
+
+    hit: bool
+    energy_in_mask: float
+
+
+@dataclass(frozen=True)
+class BlockScore:
+    """One block's scores over many images."""
+
+    block: str
+    paper_name: str
+    pointing_accuracy: float
+    energy_in_mask: float
+    images: int
+
+
+def score_map(cam: np.ndarray, sample: Sample) -> MapScore:
+    """Score one non-negative map (at the image's resolution) against the sample's box and mask."""
+    total = float(cam.sum())
+    if total <= 0:
+        return MapScore(False, 0.0)
+    y, x = np.unravel_index(int(cam.argmax()), cam.shape)
+    x0, y0, x1, y1 = sample.box
+    return MapScore(bool(x0 <= x < x1 and y0 <= y < y1), float(cam[sample.mask].sum()) / total)
+
+
+def score_samples(model: ResNet, samples: list[Sample], batch_size: int = 100) -> list[list[MapScore]]:
+    """Grad-CAM of every block for each sample's true class, scored: one list per block."""
+    names = model.blocks()
+    scores: list[list[MapScore]] = [[] for _ in names]
+    device = next(model.parameters()).device
+    for start in range(0, len(samples), batch_size):
+        chunk = samples[start : start + batch_size]
+        x = dataset.to_tensor(np.stack([s.image for s in chunk])).to(device)
+        labels = torch.tensor([s.label for s in chunk], device=device)
+        result = trace(model, x, labels)
+        for block, cam in enumerate(block_cams(result)):
+            full = upsample(cam, tuple(x.shape[-2:]))
+            scores[block] += [score_map(tensor_map(full[i]), s) for i, s in enumerate(chunk)]
+    return scores
+
+
+def score_model(model: ResNet, config: ShapesConfig, count: int, start: int = 0) -> list[BlockScore]:
+    """Pointing accuracy and mean energy-in-mask of every block over ``count`` images of ``config``."""
+    per_block = score_samples(model, dataset.samples(config, start, count))
+    names = [name for name, _ in model.blocks()]
+    return [
+        BlockScore(
+            block=name,
+            paper_name=paper,
+            pointing_accuracy=sum(s.hit for s in scores) / len(scores),
+            energy_in_mask=sum(s.energy_in_mask for s in scores) / len(scores),
+            images=len(scores),
+        )
+        for name, paper, scores in zip(names, model.paper_block_names(), per_block, strict=True)
+    ]
+
+
+def scores_table(named: dict[str, list[BlockScore]]) -> list[dict[str, object]]:
+    """Rows for display: one per block, a pointing and an energy column per model."""
+    first = next(iter(named.values()))
+    rows = []
+    for i, block in enumerate(first):
+        row: dict[str, object] = {"block": block.paper_name}
+        for label, scores in named.items():
+            row[f"{label} pointing"] = f"{scores[i].pointing_accuracy:.1%}"
+            row[f"{label} energy in mask"] = f"{scores[i].energy_in_mask:.1%}"
+        rows.append(row)
+    return rows
+
+
+def scores_json(named: dict[str, list[BlockScore]]) -> dict[str, list[dict]]:
+    """A JSON-ready form of the scores of several models."""
+    return {label: [asdict(s) for s in scores] for label, scores in named.items()}

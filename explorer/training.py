@@ -1,0 +1,206 @@
+"""Train the explorer's own small models on Shapes, and the checkpoints that ship with it.
+
+``python -m explorer train`` trains a CIFAR-style ResNet-20 and its plain counterpart on the
+CPU and writes, for each, a state dict (``.pt``) and a metadata file (``.json``: dataset,
+recipe, test accuracy on a freshly generated test set, training time).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from explorer import dataset
+from explorer.dataset import CLASSES, ShapesConfig
+from explorer.spec import ModelSpec, SpecError
+from models import ResNet
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models" / "checkpoints"
+TEST_SEED_OFFSET = 1_000  # the test set is drawn with seed + this: images the model never saw
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a Shapes model is trained (SGD with momentum, cosine learning rate)."""
+
+    steps: int = 900
+    batch_size: int = 64
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    train_images: int = 12_000
+    test_images: int = 1_000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.steps <= 100_000:
+            raise SpecError(f"steps must be from 1 to 100000; got {self.steps}")
+        if not 1 <= self.batch_size <= 1024:
+            raise SpecError(f"batch size must be from 1 to 1024; got {self.batch_size}")
+        if not 0 < self.lr <= 10:
+            raise SpecError(f"learning rate must be above 0 and at most 10; got {self.lr}")
+        if not 1 <= self.train_images <= 200_000 or not 1 <= self.test_images <= 100_000:
+            raise SpecError("train images must be 1..200000 and test images 1..100000")
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    """A trained checkpoint in the repository and what it was trained on."""
+
+    name: str
+    spec: ModelSpec
+    checkpoint: Path
+    metadata: dict
+
+    @property
+    def label(self) -> str:
+        """How the pages name these weights."""
+        accuracy = self.metadata["test_accuracy"]
+        return f"Shapes-trained {self.spec.label}: {accuracy:.1%} test accuracy (shipped with the explorer)"
+
+    @property
+    def data_config(self) -> ShapesConfig:
+        """The dataset the model was trained on."""
+        return ShapesConfig(**self.metadata["dataset"])
+
+    @property
+    def test_config(self) -> ShapesConfig:
+        """The held-out test set its accuracy was measured on."""
+        return ShapesConfig(**self.metadata["test_dataset"])
+
+
+def shapes_spec(depth: int = 20, skip: bool = True) -> ModelSpec:
+    """The CIFAR-style model trained on Shapes: depth 6n+2, one output per shape class."""
+    return ModelSpec(f"cifar_resnet{depth}", skip=skip, num_classes=len(CLASSES))
+
+
+def test_config_for(data: ShapesConfig) -> ShapesConfig:
+    """The fresh test set for a training set: same look, another seed."""
+    return ShapesConfig(**{**asdict(data), "seed": data.seed + TEST_SEED_OFFSET})
+
+
+@torch.no_grad()
+def evaluate(model: ResNet, config: ShapesConfig, count: int, batch_size: int = 250) -> float:
+    """Accuracy of ``model`` on the first ``count`` images of ``config``."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    correct = 0
+    try:
+        for start in range(0, count, batch_size):
+            images, labels = dataset.arrays(config, start, min(batch_size, count - start))
+            predictions = model(dataset.to_tensor(images).to(device)).argmax(dim=1).cpu()
+            correct += int((predictions == torch.from_numpy(labels)).sum())
+    finally:
+        model.train(was_training)
+    return correct / count
+
+
+@functools.lru_cache(maxsize=2)
+def _training_set(data: ShapesConfig, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    images, labels = dataset.arrays(data, 0, count)
+    return dataset.to_tensor(images), torch.from_numpy(labels)
+
+
+def train(
+    spec: ModelSpec,
+    data: ShapesConfig,
+    recipe: Recipe,
+    progress: Callable[[int, int, float], None] | None = None,
+    device: torch.device | str = "cpu",
+) -> tuple[ResNet, dict]:
+    """Train ``spec`` on ``data``; returns the model (eval mode) and its metadata.
+
+    ``progress(step, steps, loss)`` is called after every step.
+    """
+    torch.manual_seed(recipe.seed)
+    started = time.perf_counter()
+    inputs, targets = _training_set(data, recipe.train_images)
+    model = spec.build("cpu").to(device).train()
+    optimiser = torch.optim.SGD(
+        model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay, nesterov=True
+    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, recipe.steps) / recipe.steps))
+    )
+    generator = torch.Generator().manual_seed(recipe.seed)
+    losses = []
+    for step in range(1, recipe.steps + 1):
+        index = torch.randint(0, recipe.train_images, (recipe.batch_size,), generator=generator)
+        x = inputs[index]
+        flip = torch.rand(len(index), generator=generator) < 0.5  # every shape class is mirror-symmetric
+        x = torch.where(flip[:, None, None, None], x.flip(3), x).to(device)
+        loss = F.cross_entropy(model(x), targets[index].to(device))
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        losses.append(float(loss))
+        if progress is not None:
+            progress(step, recipe.steps, losses[-1])
+    train_seconds = time.perf_counter() - started
+    model.eval()
+    test = test_config_for(data)
+    metadata = {
+        "model": spec.name,
+        "spec": asdict(spec),
+        "classes": list(CLASSES),
+        "dataset": asdict(data),
+        "test_dataset": asdict(test),
+        "test_images": recipe.test_images,
+        "test_accuracy": evaluate(model, test, recipe.test_images),
+        "final_train_loss": sum(losses[-50:]) / len(losses[-50:]),
+        "recipe": asdict(recipe),
+        "train_seconds": round(train_seconds, 1),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
+    return model, metadata
+
+
+def save(model: ResNet, metadata: dict, stem: Path) -> tuple[Path, Path]:
+    """Write ``stem.pt`` (the state dict) and ``stem.json`` (the metadata)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint, meta = stem.with_suffix(".pt"), stem.with_suffix(".json")
+    torch.save(model.state_dict(), checkpoint)
+    meta.write_text(json.dumps(metadata, indent=2) + "\n")
+    return checkpoint, meta
+
+
+def shipped_models(folder: Path = SHIPPED_DIR) -> dict[str, ShippedModel]:
+    """The trained checkpoints in ``folder`` (each ``NAME.pt`` beside its ``NAME.json``), by name."""
+    found = {}
+    for meta_path in sorted(folder.glob("*.json")):
+        checkpoint = meta_path.with_suffix(".pt")
+        if checkpoint.exists():
+            metadata = json.loads(meta_path.read_text())
+            found[meta_path.stem] = ShippedModel(meta_path.stem, ModelSpec(**metadata["spec"]), checkpoint, metadata)
+    return found
+
+
+def load_shipped(shipped: ShippedModel, device: torch.device | str = "cpu") -> ResNet:
+    """The shipped model with its weights (loaded with ``weights_only=True``), in eval mode."""
+    model = shipped.spec.build("cpu")
+    model.load_state_dict(torch.load(shipped.checkpoint, map_location="cpu", weights_only=True), strict=True)
+    return model.to(device).eval()
+
+
+def shipped_for(spec: ModelSpec) -> ShippedModel | None:
+    """The shipped model that is exactly ``spec`` (with one output per shape class), if there is one."""
+    wanted = spec.with_options(num_classes=len(CLASSES))
+    return next((m for m in shipped_models().values() if m.spec == wanted), None)
+
+
+def no_shipped_message(spec: ModelSpec) -> str:
+    """Why ``spec`` has no shipped weights, and which models do."""
+    labels = ", ".join(m.spec.label for m in shipped_models().values()) or "none yet (run `python -m explorer train`)"
+    return f"no Shapes-trained weights for {spec.label}; they exist for: {labels} (CIFAR family, default options)"
