@@ -28,6 +28,11 @@ st.page_link(
     label="Image lab: predictions, Grad-CAM and feature maps of every residual block for your image",
     icon=":material/image_search:",
 )
+st.page_link(
+    "pages/3_Shapes_dataset.py",
+    label="Shapes dataset: images with known truth, the explorer's own trained models, scored explanations",
+    icon=":material/category:",
+)
 st.markdown(
     f"""
 The sidebar picks the model for every page: **{spec.label}** at {size}×{size} right now. Switch *Skip

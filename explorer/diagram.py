@@ -38,6 +38,14 @@ def _arc(x: float, y: float) -> tuple[list[float | None], list[float | None]]:
     return [*xs, None], [*ys, None]
 
 
+def _filled(xs: list, ys: list, line: str, fill: str, **extra: object) -> go.Scatter:
+    """Closed polygons (separated by None) filled with ``fill``, without hover or legend."""
+    return go.Scatter(
+        x=xs, y=ys, fill="toself", mode="lines", line={"color": line, "width": 1}, fillcolor=fill,
+        hoverinfo="skip", showlegend=False, **extra,
+    )  # fmt: skip
+
+
 def block_hover(block: BlockInfo) -> str:
     """The hover text for one block: shapes, its layers, its shortcut, its cost."""
     c_in, h_in, w_in = block.in_shape
@@ -72,18 +80,7 @@ def architecture_figure(table: StageTable) -> go.Figure:
         )
         if not row.blocks:
             xs, ys = _box(0, y, BOX_HALF_WIDTH * 1.2)
-            fig.add_trace(
-                go.Scatter(
-                    x=xs,
-                    y=ys,
-                    fill="toself",
-                    mode="lines",
-                    line={"color": "#777777"},
-                    fillcolor="#dddddd",
-                    hoverinfo="skip",
-                    showlegend=False,
-                )
-            )
+            fig.add_trace(_filled(xs, ys, "#777777", "#dddddd"))
             fig.add_annotation(
                 x=BOX_HALF_WIDTH * 1.2 + 0.15, y=y, text=row.layers, showarrow=False, xanchor="left", font={"size": 12}
             )
@@ -114,20 +111,7 @@ def architecture_figure(table: StageTable) -> go.Figure:
 
     for colour_index, (stage, (xs, ys)) in enumerate(stage_boxes.items()):
         colour = STAGE_COLOURS[colour_index % len(STAGE_COLOURS)]
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                fill="toself",
-                mode="lines",
-                line={"color": colour, "width": 1},
-                fillcolor=colour,
-                opacity=0.85,
-                hoverinfo="skip",
-                name=stage,
-                showlegend=False,
-            )
-        )
+        fig.add_trace(_filled(xs, ys, colour, colour, name=stage, opacity=0.85))
     fig.add_trace(
         go.Scatter(
             x=separators[0],

@@ -7,7 +7,7 @@ import zipfile
 
 import matplotlib
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 from torch import Tensor
 
 
@@ -52,3 +52,11 @@ def zip_pngs(images: dict[str, Image.Image]) -> bytes:
         for name, image in images.items():
             archive.writestr(f"{name}.png", png_bytes(image))
     return buffer.getvalue()
+
+
+def with_box(image: Image.Image, box: tuple[int, int, int, int], colour: str = "white", scale: int = 1) -> Image.Image:
+    """The image enlarged ``scale`` times (nearest neighbour) with a rectangle drawn around ``box``."""
+    big = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+    x0, y0, x1, y1 = (v * scale for v in box)
+    ImageDraw.Draw(big).rectangle((x0, y0, x1 - 1, y1 - 1), outline=colour, width=max(1, scale // 2))
+    return big

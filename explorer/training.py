@@ -143,7 +143,7 @@ def train(
         loss.backward()
         optimiser.step()
         schedule.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if progress is not None:
             progress(step, recipe.steps, losses[-1])
     train_seconds = time.perf_counter() - started
@@ -179,7 +179,7 @@ def save(model: ResNet, metadata: dict, stem: Path) -> tuple[Path, Path]:
 def shipped_models(folder: Path = SHIPPED_DIR) -> dict[str, ShippedModel]:
     """The trained checkpoints in ``folder`` (each ``NAME.pt`` beside its ``NAME.json``), by name."""
     found = {}
-    for meta_path in sorted(folder.glob("*.json")):
+    for meta_path in sorted(folder.glob("*.json"), key=lambda p: ("plain" in p.stem, p.stem)):  # residual first
         checkpoint = meta_path.with_suffix(".pt")
         if checkpoint.exists():
             metadata = json.loads(meta_path.read_text())

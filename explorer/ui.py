@@ -22,6 +22,7 @@ from explorer.device import describe_device, pick_device
 from explorer.explain import Explanation, explain
 from explorer.images import SAMPLES, load_image, load_sample
 from explorer.lab import LoadedModel, load_model
+from explorer.scoring import BlockScore, score_model
 from explorer.spec import (
     CIFAR_DEPTHS,
     CIFAR_MAX_DEPTH,
@@ -290,3 +291,15 @@ def explanation(
         memo = (key, result, time.perf_counter() - start)
         st.session_state["lab.memo"] = memo
     return memo[1], memo[2]
+
+
+# The Shapes dataset page ------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=8, show_spinner="Scoring every block on the test images…")
+def cached_scores(count: int) -> dict[str, list[BlockScore]]:
+    """Pointing-game and energy scores of every shipped model on ``count`` of its test images."""
+    return {
+        m.spec.label: score_model(training.load_shipped(m, device()), m.test_config, count)
+        for m in training.shipped_models().values()
+    }

@@ -160,3 +160,35 @@ def test_captum_method_button(torch_home: Path) -> None:
     at.button(key="lab.compute").click().run()
     assert not at.exception
     assert any(c.startswith("Integrated Gradients for") for c in image_captions(at))
+
+
+def test_shapes_weights_and_scored_maps(torch_home: Path) -> None:
+    at = open_lab()
+    at.radio(key="widget.weights").set_value("shapes").run()
+    assert "no Shapes-trained weights for ResNet-18" in at.warning[0].value
+    at.button(key="lab.use_shapes").click().run()
+    assert not at.exception
+    assert any("Shapes-trained ResNet-20 (CIFAR): 99.8% test accuracy" in s.value for s in at.success)
+    at.segmented_control(key="widget.source").set_value("Shapes").run()
+    at.number_input(key="lab.shapes_index").set_value(3).run()
+    assert not at.exception and not at.error
+    assert "Scored against the truth" in texts(at)
+    scored = at.dataframe[0].value
+    assert list(scored.columns) == ["block", "peak in box", "energy on object"] and len(scored) == 9
+    assert scored["peak in box"].iloc[-1] == "✓"
+
+
+def test_shapes_dataset_page(torch_home: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/3_Shapes_dataset.py").run()
+    assert not at.exception
+    captions = image_captions(at)
+    assert len(captions) == 12 and captions[0].startswith("#0: ")
+    shipped = at.dataframe[0].value
+    assert list(shipped["model"]) == ["ResNet-20 (CIFAR)", "plain-20 (CIFAR)"]
+    assert shipped["test accuracy"].iloc[0] == "99.80%"
+    scores = at.dataframe[1].value
+    assert list(scores["block"])[-1] == "conv4_3" and len(scores) == 9
+    at.number_input(key="shapes.seed").set_value(5).run()
+    assert image_captions(at) != captions
