@@ -72,7 +72,7 @@ st.subheader("3 · Grad-CAM of every residual block")
 st.caption(
     "Where each block's output supports the explained class: the block's channels weighted by their average "
     "gradient, summed, ReLU, upsampled bilinearly. Early blocks see edges and textures at high resolution; "
-    "the last stage sees whole objects at 7×7."
+    f"the last stage sees whole objects at {result.stats[-1].shape.split('×', 1)[1]}."
 )
 shared = st.toggle("One colour scale for all blocks", key="widget.shared_scale")
 overlays = result.overlays(shared_scale=shared)
