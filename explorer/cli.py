@@ -1,4 +1,5 @@
-"""Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``.
+"""Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``,
+``gradflow``.
 
 Every error is one line on stderr and exit status 2; results go to stdout as text or JSON.
 """
@@ -8,12 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import NoReturn
 
+from explorer import gradflow
 from explorer.dataset import ShapesConfig
 from explorer.device import describe_device, pick_device
 from explorer.explain import explain, parse_target
+from explorer.gradflow import GradflowConfig
 from explorer.images import ImageError, load_image, prepare
 from explorer.lab import load_model_from_argument
 from explorer.scoring import score_model, scores_json, scores_table
@@ -81,7 +85,59 @@ def build_parser() -> argparse.ArgumentParser:
     scoring = commands.add_parser("score", help="pointing game and energy-in-mask of every block, residual vs plain")
     scoring.add_argument("--images", type=int, default=200, help="test images per model (default 200)")
     scoring.add_argument("--json", action="store_true", help="machine-readable output")
+    flow = commands.add_parser("gradflow", help="per-layer gradient norms of a CIFAR-style net (the gradient lab)")
+    flow.add_argument("--depth", type=int, default=20, help="6n+2 from 8 to 110 (default 20)")
+    flow.add_argument("--plain", action="store_true", help="the plain net (default: residual)")
+    flow.add_argument("--no-bn", action="store_true", help="without batch norm")
+    flow.add_argument("--activation", choices=["relu", "tanh", "sigmoid"], default="relu")
+    flow.add_argument("--init", choices=["he", "xavier", "default"], default="he")
+    flow.add_argument("--data", choices=["digits", "random"], default="digits")
+    flow.add_argument("--image-size", type=int, choices=[8, 16, 32], default=gradflow.PROFILE_IMAGE_SIZE)
+    flow.add_argument("--steps", type=int, default=0, help="train this many steps and print per-step norms")
+    flow.add_argument("--seed", type=int, default=0)
+    flow.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
+
+
+def _gradflow(args: argparse.Namespace) -> str:
+    config = GradflowConfig(
+        depth=args.depth, skip=not args.plain, batch_norm=not args.no_bn, activation=args.activation, init=args.init,
+        data=args.data, image_size=args.image_size, steps=max(args.steps, 1), seed=args.seed,
+    )  # fmt: skip
+    if args.steps < 0:
+        raise SpecError(f"steps must be 0 or more; got {args.steps}")
+    model = gradflow.build(config)
+    profile = gradflow.layer_gradients(model, *gradflow.probe_batch(config))
+    net = "residual" if config.skip else "plain"
+    records = list(gradflow.train(config, {net: model})) if args.steps else []
+    ratio = gradflow.first_to_last_ratio(profile)
+    if args.json:
+        return json.dumps(
+            {
+                "config": asdict(config) | {"steps": args.steps},
+                "at_initialisation": asdict(profile) | {"first_to_last_signal_ratio": ratio},
+                "steps": [asdict(r[0]) for r in records],
+            },
+            indent=2,
+        )
+    label = gradflow.net_label(config.skip, config.depth)
+    rows = [
+        {"layer": g.name, "‖∂L/∂activation‖": f"{g.signal:.3g}", "RMS ∂L/∂weight": f"{g.weight_rms:.3g}",
+         "activation std": f"{g.activation_std:.3g}"}
+        for g in profile.layers
+    ]  # fmt: skip
+    lines = [
+        f"{label}, {args.activation}, {args.init} init, {'BN' if config.batch_norm else 'no BN'}: at initialisation"
+    ]
+    lines += [render_text(rows), f"backward signal, first block ÷ last block: {ratio:.3g}"]
+    if records:
+        steps = [
+            {"step": r.step, "loss": f"{r.loss:.4f}", "batch accuracy": f"{r.accuracy:.1%}",
+             "signal first ÷ last": f"{r.signal[0] / r.signal[-1]:.3g}"}
+            for (r,) in records
+        ]  # fmt: skip
+        lines += ["", f"training, {args.steps} steps", render_text(steps)]
+    return "\n".join(lines)
 
 
 def _stages(args: argparse.Namespace) -> str:
@@ -199,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             out = _train(args)
         elif args.command == "score":
             out = _score(args)
+        elif args.command == "gradflow":
+            out = _gradflow(args)
         else:
             out = "\n".join([*IMAGENET_MODELS, *CIFAR_MODELS, "cifar_resnetD  (any D = 6n+2 from 8 to 1202)"])
     except (SpecError, ImageError, WeightsError, ValueError) as error:

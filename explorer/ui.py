@@ -16,7 +16,8 @@ import streamlit as st
 import torch
 from PIL import Image
 
-from explorer import dataset, training, weights
+from explorer import dataset, gradflow, training, weights
+from explorer.data import DATA_KINDS, IMAGE_SIZES
 from explorer.dataset import Sample, ShapesConfig
 from explorer.device import describe_device, pick_device
 from explorer.explain import Explanation, explain
@@ -30,8 +31,10 @@ from explorer.spec import (
     IMAGENET_MODELS,
     INPUT_SIZE_LIMITS,
     ModelSpec,
+    SpecError,
 )
 from explorer.stages import StageTable, stage_table
+from models.init import INIT_SCHEMES
 
 # Choices live under keys of our own so they survive page switches (widget keys are per page).
 _DEFAULTS: dict[str, Any] = {
@@ -303,3 +306,67 @@ def cached_scores(count: int) -> dict[str, list[BlockScore]]:
         m.spec.label: score_model(training.load_shipped(m, device()), m.test_config, count)
         for m in training.shipped_models().values()
     }
+
+
+# The gradient lab -------------------------------------------------------------------------
+
+LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
+_GRAD_DEPTHS = tuple(range(gradflow.MIN_DEPTH, gradflow.MAX_DEPTH + 1, 6))
+_GRAD_DEFAULTS = gradflow.GradflowConfig()
+_GRAD_FIELDS = (
+    "depth", "batch_norm", "preact", "activation", "init", "optimiser", "lr", "batch_size", "steps", "data",
+    "image_size", "seed",
+)  # fmt: skip
+
+
+def apply_gradflow_preset() -> None:
+    """Callback of the preset picker: copy the preset's settings into the controls."""
+    name = st.session_state.get("grad.preset")
+    if name:
+        for field, value in gradflow.PRESETS[name].items():
+            st.session_state[f"grad.{field}"] = value
+
+
+def gradflow_controls() -> gradflow.GradflowConfig | None:
+    """The gradient lab's settings; None (after an error message) if they do not make a valid setting."""
+    for field in _GRAD_FIELDS:
+        st.session_state.setdefault(f"grad.{field}", getattr(_GRAD_DEFAULTS, field))
+    top = st.columns(4)
+    top[0].select_slider("Depth (6n+2)", _GRAD_DEPTHS, key="grad.depth")
+    top[1].toggle("Batch norm", key="grad.batch_norm")
+    top[1].toggle(
+        "Pre-activation blocks", key="grad.preact",
+        help="Activation before each conv, nothing after the addition: a clean identity path (He et al. 2016).",
+    )  # fmt: skip
+    top[2].radio("Activation", ["relu", "tanh", "sigmoid"], horizontal=True, key="grad.activation")
+    top[3].radio(
+        "Initialisation", list(INIT_SCHEMES), horizontal=True, key="grad.init",
+        help="he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5).",
+    )  # fmt: skip
+    bottom = st.columns(7)
+    bottom[0].radio("Optimiser", list(gradflow.OPTIMISERS), horizontal=True, key="grad.optimiser")
+    bottom[1].number_input("Learning rate", 1e-5, gradflow.MAX_LR, format="%.4f", key="grad.lr")
+    bottom[2].select_slider("Batch size", [8, 16, 32, 64, 128, 256], key="grad.batch_size")
+    bottom[3].number_input("Steps", 1, gradflow.MAX_STEPS, key="grad.steps")
+    bottom[4].radio("Data", list(DATA_KINDS), horizontal=True, key="grad.data")
+    bottom[5].select_slider(
+        "Image side", list(IMAGE_SIZES), key="grad.image_size", help="Digits are 8×8; larger sides repeat pixels."
+    )
+    bottom[6].number_input("Seed", 0, 10_000, key="grad.seed")
+    try:
+        return gradflow.GradflowConfig(**{field: st.session_state[f"grad.{field}"] for field in _GRAD_FIELDS})
+    except SpecError as error:
+        st.error(str(error))
+        return None
+
+
+@st.cache_data(max_entries=32, show_spinner="Measuring gradients at initialisation…")
+def cached_initial_profiles(config: gradflow.GradflowConfig) -> dict[str, gradflow.GradientProfile]:
+    """``gradflow.initial_profiles``, cached across reruns and sessions."""
+    return gradflow.initial_profiles(config)
+
+
+@st.cache_data(max_entries=8, show_spinner="Training plain-20, plain-56, ResNet-20 and ResNet-56…")
+def cached_degradation(steps: int) -> dict[str, gradflow.Curve]:
+    """``gradflow.degradation_demo``, cached: a class sees the second run at once."""
+    return gradflow.degradation_demo(steps)

@@ -1,5 +1,6 @@
 """ResNet builders: the ImageNet family, the CIFAR-10 family, and their plain counterparts."""
 
+from models.init import INIT_SCHEMES, InitScheme, initialize
 from models.resnet import (
     ACTIVATIONS,
     IMAGENET_BUILDERS,
@@ -16,12 +17,15 @@ from models.resnet import (
 __all__ = [
     "ACTIVATIONS",
     "IMAGENET_BUILDERS",
+    "INIT_SCHEMES",
     "BasicBlock",
     "BlockOptions",
     "Bottleneck",
+    "InitScheme",
     "ResNet",
     "ResidualBlock",
     "Section",
     "ZeroPadShortcut",
     "cifar_resnet",
+    "initialize",
 ]

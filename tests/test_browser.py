@@ -153,3 +153,29 @@ def test_image_lab_upload_strip_and_csv(server: str, page: object, tmp_path: Pat
     assert len(lines) == 17 and lines[1].startswith("layer1.0,conv2_1,256×56×56")
     page.wait_for_timeout(1500)
     page.screenshot(path=str(SHOTS / "image_lab_cat.png"), full_page=True)
+
+
+def test_gradient_lab_live_run_updates_and_stops(server: str, page: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/Gradient_lab")
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=90_000)
+    page.get_by_role("button", name="Train 300 steps").click()
+    progress = page.locator('[data-testid="stCaptionContainer"]', has_text="steps per second")
+    progress.first.wait_for(timeout=60_000)
+    seen = {progress.first.inner_text()}
+    for _ in range(100):
+        page.wait_for_timeout(150)
+        if progress.count():
+            seen.add(progress.first.inner_text())
+        if len(seen) >= 3:
+            break
+    assert len(seen) >= 3, seen  # the live view was redrawn at least twice after the first frame
+    heat_before = page.locator(".js-plotly-plot .heatmaplayer").count()
+    assert heat_before >= 2
+    page.get_by_role("button", name="Stop training").click()
+    stopped = page.locator('[data-testid="stCaptionContainer"]', has_text="Recorded run (stopped at step")
+    stopped.wait_for(timeout=60_000)
+    step = int(stopped.inner_text().split("step ")[1].split(" ")[0])
+    assert 1 <= step < 300
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "gradient_lab_stopped.png"), full_page=True)

@@ -1,0 +1,75 @@
+"""Small training sets for the gradient lab: scikit-learn's handwritten digits and Gaussian noise.
+
+Both come as (N, 3, S, S) float tensors, because the CIFAR nets' stem takes three channels: the
+grey digits are repeated on every channel. Nothing is downloaded: the digits ship with
+scikit-learn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import load_digits
+from torch import Tensor
+
+DataKind = Literal["digits", "random"]
+DATA_KINDS: tuple[DataKind, ...] = ("digits", "random")
+IMAGE_SIZES: tuple[int, ...] = (8, 16, 32)
+NUM_CLASSES = 10
+DIGITS_COUNT = 1797
+
+
+@lru_cache(maxsize=len(IMAGE_SIZES))
+def digits(image_size: int = 8) -> tuple[Tensor, Tensor]:
+    """All 1,797 digits (8×8, 10 classes) as standardised (N, 3, S, S) images and (N,) labels.
+
+    Pixels are scaled to zero mean and unit standard deviation over the whole set and, for
+    ``image_size`` 16 or 32, enlarged by pixel repetition. The tensors are cached and shared:
+    treat them as read-only.
+    """
+    _check_size(image_size)
+    raw = load_digits()
+    images = torch.tensor(raw.images, dtype=torch.float32)[:, None]
+    images = (images - images.mean()) / images.std()
+    if image_size != images.shape[-1]:
+        images = F.interpolate(images, size=image_size, mode="nearest")
+    return images.expand(-1, 3, -1, -1).contiguous(), torch.tensor(raw.target, dtype=torch.long)
+
+
+def noise(count: int, image_size: int, seed: int) -> tuple[Tensor, Tensor]:
+    """``count`` standard-normal (3, S, S) images with labels drawn uniformly from 10 classes."""
+    _check_size(image_size)
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.randn(count, 3, image_size, image_size, generator=generator)
+    return images, torch.randint(0, NUM_CLASSES, (count,), generator=generator)
+
+
+def dataset(kind: DataKind, image_size: int, seed: int) -> tuple[Tensor, Tensor]:
+    """The training set of a lab run: the digits, or as many noise images as there are digits."""
+    if kind == "digits":
+        return digits(image_size)
+    if kind == "random":
+        return noise(DIGITS_COUNT, image_size, seed)
+    raise ValueError(f"data must be one of {', '.join(DATA_KINDS)}; got {kind!r}")
+
+
+def batches(images: Tensor, labels: Tensor, batch_size: int, seed: int) -> Iterator[tuple[Tensor, Tensor]]:
+    """Endless minibatches: a new seeded shuffle every epoch, the ragged end of each epoch dropped."""
+    count = len(images)
+    if not 1 <= batch_size <= count:
+        raise ValueError(f"batch size must be from 1 to {count}; got {batch_size}")
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(count, generator=generator)
+        for start in range(0, count - batch_size + 1, batch_size):
+            index = order[start : start + batch_size]
+            yield images[index], labels[index]
+
+
+def _check_size(image_size: int) -> None:
+    if image_size not in IMAGE_SIZES:
+        raise ValueError(f"image size must be one of {', '.join(map(str, IMAGE_SIZES))}; got {image_size!r}")

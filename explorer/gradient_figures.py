@@ -1,0 +1,152 @@
+"""Plotly figures of the gradient lab: profiles at initialisation, live heatmaps, training curves."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+from explorer.gradflow import Curve, GradientProfile, StepRecord
+
+NET_COLOURS = {"plain": "#e15759", "residual": "#4c78a8"}
+CURVE_COLOURS = ("#f28e2b", "#e15759", "#76b7b2", "#4c78a8")
+
+
+def _log10(values: Sequence[float]) -> list[float | None]:
+    return [math.log10(v) if v > 0 else None for v in values]
+
+
+def profile_figure(profiles: Mapping[str, GradientProfile]) -> go.Figure:
+    """Gradient norms per layer at initialisation (log scale): w.r.t. activations, solid; w.r.t. weights, dotted."""
+    fig = go.Figure()
+    for net, profile in profiles.items():
+        colour = NET_COLOURS.get(net, "#333333")
+        names = list(profile.names)
+        fig.add_trace(
+            go.Scatter(
+                x=names, y=list(profile.signal), name=f"{net}: ‖∂L/∂activation‖ (backward signal)",
+                mode="lines+markers", line={"color": colour},
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=names, y=list(profile.weight_rms), name=f"{net}: RMS ∂L/∂weight",
+                mode="lines+markers", line={"color": colour, "dash": "dot"}, marker={"symbol": "x"},
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        height=400,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"type": "log", "title": "gradient norm (log scale)", "exponentformat": "power"},
+        xaxis={"title": "layer (input → output)"},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig
+
+
+def activation_figure(profiles: Mapping[str, GradientProfile]) -> go.Figure:
+    """Standard deviation of each layer's output at initialisation (the forward signal), log scale."""
+    fig = go.Figure()
+    for net, profile in profiles.items():
+        fig.add_trace(
+            go.Scatter(
+                x=list(profile.names), y=list(profile.activation_std), name=net, mode="lines+markers",
+                line={"color": NET_COLOURS.get(net, "#333333")},
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        height=400,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"type": "log", "title": "std of the layer's output", "exponentformat": "power"},
+        xaxis={"title": "layer (input → output)"},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig
+
+
+def _side_by_side(count: int, gap: float = 0.05) -> list[tuple[float, float]]:
+    """Horizontal domains of ``count`` panels of equal width (make_subplots is too slow for live redraws)."""
+    width = (1 - gap * (count - 1)) / count
+    return [(i * (width + gap), i * (width + gap) + width) for i in range(count)]
+
+
+def _panel_axes(index: int, domain: tuple[float, float], title: str) -> dict[str, object]:
+    suffix = "" if index == 0 else str(index + 1)
+    return {
+        f"xaxis{suffix}": {"domain": domain, "anchor": f"y{suffix}", "title": {"text": title}},
+        f"yaxis{suffix}": {"anchor": f"x{suffix}"},
+    }
+
+
+def heatmap_figure(records: Sequence[StepRecord], nets: Sequence[str]) -> go.Figure:
+    """Layer × step heatmaps of log10 ‖∂L/∂activation‖, one per net, on one colour scale."""
+    by_net = {net: [r for r in records if r.net == net and r.signal] for net in nets}
+    values = [v for rs in by_net.values() for r in rs for v in _log10(r.signal) if v is not None]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    fig = go.Figure()
+    layout: dict[str, object] = {}
+    for index, (net, domain) in enumerate(zip(nets, _side_by_side(len(nets)), strict=True)):
+        rows = by_net[net]
+        layout |= _panel_axes(index, domain, f"{net}: step")
+        if index:
+            layout[f"yaxis{index + 1}"] |= {"showticklabels": False}  # the layer names stand beside the first panel
+        if not rows:
+            continue
+        logs = [_log10(r.signal) for r in rows]
+        suffix = "" if index == 0 else str(index + 1)
+        fig.add_trace(
+            go.Heatmap(
+                z=[list(column) for column in zip(*logs, strict=True)], x=[r.step for r in rows],
+                y=list(rows[0].layers),
+                zmin=low, zmax=high, colorscale="Viridis", colorbar={"title": {"text": "log10 ‖∂L/∂a‖"}},
+                showscale=index == len(nets) - 1, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
+                hovertemplate="step %{x}, %{y}: 10^%{z:.2f}<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 10, "b": 10}, **layout)
+    return fig
+
+
+def curves_figure(records: Sequence[StepRecord], nets: Sequence[str]) -> go.Figure:
+    """Training-batch loss (left, log scale) and accuracy (right) per net over the steps."""
+    fig = go.Figure()
+    for net in nets:
+        rows = [r for r in records if r.net == net]
+        steps = [r.step for r in rows]
+        colour = NET_COLOURS.get(net, "#333333")
+        fig.add_trace(go.Scatter(x=steps, y=[r.loss for r in rows], name=net, line={"color": colour}))
+        fig.add_trace(
+            go.Scatter(
+                x=steps, y=[r.accuracy for r in rows], name=net, line={"color": colour}, showlegend=False,
+                xaxis="x2", yaxis="y2",
+            )
+        )  # fmt: skip
+    left, right = _side_by_side(2, gap=0.08)
+    axes = _panel_axes(0, left, "step") | _panel_axes(1, right, "step")
+    axes["yaxis"] |= {"type": "log", "title": {"text": "training loss"}}
+    axes["yaxis2"] |= {"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "training-batch accuracy"}}
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.25})
+    fig.update_layout(**axes)
+    return fig
+
+
+def degradation_figure(curves: Mapping[str, Curve], smooth: int = 20) -> go.Figure:
+    """Training loss of each net over the steps (moving average of ``smooth`` steps), log scale."""
+    fig = go.Figure()
+    for colour, (label, curve) in zip(CURVE_COLOURS, curves.items(), strict=False):
+        loss = curve.loss
+        averaged = [sum(loss[max(0, i - smooth + 1) : i + 1]) / len(loss[max(0, i - smooth + 1) : i + 1])
+                    for i in range(len(loss))]  # fmt: skip
+        dash = "solid" if label.startswith("ResNet") else "dash"
+        fig.add_trace(
+            go.Scatter(x=list(range(1, len(loss) + 1)), y=averaged, name=label, line={"color": colour, "dash": dash})
+        )
+    fig.update_layout(
+        height=380,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"type": "log", "title": f"training loss ({smooth}-step average)"},
+        xaxis={"title": "step"},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    return fig
