@@ -33,6 +33,11 @@ st.page_link(
     label="Shapes dataset: images with known truth, the explorer's own trained models, scored explanations",
     icon=":material/category:",
 )
+st.page_link(
+    "pages/4_Gradient_lab.py",
+    label="Gradient lab: the backward signal with and without skip connections, live (the classroom demo)",
+    icon=":material/monitoring:",
+)
 st.markdown(
     f"""
 The sidebar picks the model for every page: **{spec.label}** at {size}×{size} right now. Switch *Skip
