@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from explorer.data import DATA_KINDS, IMAGE_SIZES, NUM_CLASSES, DataKind, batches, dataset
+from explorer.lab_data import DATA_KINDS, IMAGE_SIZES, NUM_CLASSES, DataKind, batches, dataset
 from explorer.spec import ModelSpec, SpecError
 from models import ACTIVATIONS, ResidualBlock, ResNet
 from models.init import INIT_SCHEMES, InitScheme, initialize

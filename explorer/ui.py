@@ -17,12 +17,12 @@ import torch
 from PIL import Image
 
 from explorer import dataset, gradflow, training, weights
-from explorer.data import DATA_KINDS, IMAGE_SIZES
 from explorer.dataset import Sample, ShapesConfig
 from explorer.device import describe_device, pick_device
 from explorer.explain import Explanation, explain
 from explorer.images import SAMPLES, load_image, load_sample
 from explorer.lab import LoadedModel, load_model
+from explorer.lab_data import DATA_KINDS, IMAGE_SIZES
 from explorer.scoring import BlockScore, score_model
 from explorer.spec import (
     CIFAR_DEPTHS,

@@ -17,7 +17,6 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.data import DIGITS_COUNT, batches, digits
 from explorer.gradflow import (
     STEM,
     GradflowConfig,
@@ -32,6 +31,7 @@ from explorer.gradflow import (
     records_to_csv,
     train,
 )
+from explorer.lab_data import DIGITS_COUNT, batches, digits
 from explorer.spec import SpecError
 from models.init import initialize
 

@@ -1,8 +1,8 @@
-"""Small training sets for the gradient lab: scikit-learn's handwritten digits and Gaussian noise.
+"""Small training sets for the gradient lab: scikit-learn's digits, the explorer's Shapes, and noise.
 
-Both come as (N, 3, S, S) float tensors, because the CIFAR nets' stem takes three channels: the
+All come as (N, 3, S, S) float tensors, because the CIFAR nets' stem takes three channels: the
 grey digits are repeated on every channel. Nothing is downloaded: the digits ship with
-scikit-learn.
+scikit-learn and Shapes are drawn on the spot.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torch import Tensor
 
-DataKind = Literal["digits", "random"]
-DATA_KINDS: tuple[DataKind, ...] = ("digits", "random")
+from explorer import dataset as shapes_dataset
+
+DataKind = Literal["digits", "shapes", "random"]
+DATA_KINDS: tuple[DataKind, ...] = ("digits", "shapes", "random")
 IMAGE_SIZES: tuple[int, ...] = (8, 16, 32)
 NUM_CLASSES = 10
 DIGITS_COUNT = 1797
@@ -40,6 +42,21 @@ def digits(image_size: int = 8) -> tuple[Tensor, Tensor]:
     return images.expand(-1, 3, -1, -1).contiguous(), torch.tensor(raw.target, dtype=torch.long)
 
 
+@lru_cache(maxsize=len(IMAGE_SIZES))
+def shapes(image_size: int = 8) -> tuple[Tensor, Tensor]:
+    """1,797 Shapes training images (drawn at 32×32, then area-averaged to ``image_size``) and their labels.
+
+    Labels are the six shape classes (0 to 5) of :mod:`explorer.dataset`; the nets keep their ten
+    outputs. Cached and shared: treat the tensors as read-only.
+    """
+    _check_size(image_size)
+    images, labels = shapes_dataset.arrays(shapes_dataset.ShapesConfig(), 0, DIGITS_COUNT)
+    x = shapes_dataset.to_tensor(images)
+    if image_size != x.shape[-1]:
+        x = F.interpolate(x, size=image_size, mode="area")
+    return x, torch.from_numpy(labels)
+
+
 def noise(count: int, image_size: int, seed: int) -> tuple[Tensor, Tensor]:
     """``count`` standard-normal (3, S, S) images with labels drawn uniformly from 10 classes."""
     _check_size(image_size)
@@ -49,9 +66,11 @@ def noise(count: int, image_size: int, seed: int) -> tuple[Tensor, Tensor]:
 
 
 def dataset(kind: DataKind, image_size: int, seed: int) -> tuple[Tensor, Tensor]:
-    """The training set of a lab run: the digits, or as many noise images as there are digits."""
+    """The training set of a lab run: the digits, as many Shapes images, or as many noise images."""
     if kind == "digits":
         return digits(image_size)
+    if kind == "shapes":
+        return shapes(image_size)
     if kind == "random":
         return noise(DIGITS_COUNT, image_size, seed)
     raise ValueError(f"data must be one of {', '.join(DATA_KINDS)}; got {kind!r}")
