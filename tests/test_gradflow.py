@@ -260,7 +260,7 @@ def test_degradation_deep_plain_net_trains_worse() -> None:
         (dict(activation="gelu"), "activation must be one of relu, tanh, sigmoid; got 'gelu'"),
         (dict(init="orthogonal"), "initialisation must be one of he, xavier, default"),
         (dict(optimiser="rmsprop"), "optimiser must be one of sgd, adam"),
-        (dict(data="cifar"), "data must be one of digits, random"),
+        (dict(data="cifar"), "data must be one of digits, shapes, random"),
         (dict(image_size=28), "image size must be one of 8, 16, 32"),
         (dict(momentum=1.0), "momentum must be"),
         (dict(seed=-1), "seed must be a whole number"),
