@@ -61,11 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     stages = commands.add_parser("stages", help="the stage table (paper Table 1) of one model")
     stages.add_argument("model", help="e.g. resnet50, resnext50_32x4d, cifar_resnet56")
+    stages.set_defaults(run=_stages)
     _add_model_options(stages)
     comparison = commands.add_parser("compare", help="several models side by side, like Table 1")
     comparison.add_argument("models", nargs="*", default=list(TABLE1_MODELS), help="default: the five Table 1 models")
     _add_model_options(comparison)
-    commands.add_parser("models", help="list the model names")
+    comparison.set_defaults(run=_compare)
+    commands.add_parser("models", help="list the model names").set_defaults(run=_models)
     explaining = commands.add_parser("explain", help="predictions and Grad-CAM of every residual block for an image")
     explaining.add_argument("image", help="a JPEG, PNG, WebP, BMP, GIF or TIFF file")
     explaining.add_argument("--model", default="resnet50", help="model name (default resnet50)")
@@ -74,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     explaining.add_argument("--out", required=True, metavar="DIR", help="folder for the overlays and the summary")
     explaining.add_argument("--shared-scale", action="store_true", help="one colour scale for all blocks")
     _add_model_options(explaining)
+    explaining.set_defaults(run=_explain)
     training = commands.add_parser("train", help="train ResNet-20 and plain-20 on Shapes (the shipped models)")
     training.add_argument("--depth", type=int, default=20, help="CIFAR-style depth 6n+2 (default 20)")
     training.add_argument("--steps", type=int, default=Recipe.steps)
@@ -82,9 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--seed", type=int, default=0, help="dataset and training seed")
     training.add_argument("--only", choices=["residual", "plain"], help="train just one of the two")
     training.add_argument("--out", default=str(SHIPPED_DIR), metavar="DIR", help="where to write (default: shipped)")
+    training.set_defaults(run=_train)
     scoring = commands.add_parser("score", help="pointing game and energy-in-mask of every block, residual vs plain")
     scoring.add_argument("--images", type=int, default=200, help="test images per model (default 200)")
     scoring.add_argument("--json", action="store_true", help="machine-readable output")
+    scoring.set_defaults(run=_score)
     flow = commands.add_parser("gradflow", help="per-layer gradient norms of a CIFAR-style net (the gradient lab)")
     flow.add_argument("--depth", type=int, default=20, help="6n+2 from 8 to 110 (default 20)")
     flow.add_argument("--plain", action="store_true", help="the plain net (default: residual)")
@@ -96,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     flow.add_argument("--steps", type=int, default=0, help="train this many steps and print per-step norms")
     flow.add_argument("--seed", type=int, default=0)
     flow.add_argument("--json", action="store_true", help="machine-readable output")
+    flow.set_defaults(run=_gradflow)
     return parser
 
 
@@ -240,25 +246,16 @@ def _score(args: argparse.Namespace) -> str:
     return f"Grad-CAM of the true class, {args.images} test images per model\n" + render_text(scores_table(named))
 
 
+def _models(args: argparse.Namespace) -> str:
+    return "\n".join([*IMAGENET_MODELS, *CIFAR_MODELS, "cifar_resnetD  (any D = 6n+2 from 8 to 1202)"])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "stages":
-            out = _stages(args)
-        elif args.command == "compare":
-            out = _compare(args)
-        elif args.command == "explain":
-            out = _explain(args)
-        elif args.command == "train":
-            out = _train(args)
-        elif args.command == "score":
-            out = _score(args)
-        elif args.command == "gradflow":
-            out = _gradflow(args)
-        else:
-            out = "\n".join([*IMAGENET_MODELS, *CIFAR_MODELS, "cifar_resnetD  (any D = 6n+2 from 8 to 1202)"])
+        out = args.run(args)
     except (SpecError, ImageError, WeightsError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2

@@ -17,6 +17,18 @@ def _log10(values: Sequence[float]) -> list[float | None]:
     return [math.log10(v) if v > 0 else None for v in values]
 
 
+def _per_layer_layout(fig: go.Figure, y_title: str) -> go.Figure:
+    """The shared layout of the per-layer figures: layers along x, a log-scale y."""
+    fig.update_layout(
+        height=400,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"type": "log", "title": y_title, "exponentformat": "power"},
+        xaxis={"title": "layer (input → output)"},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return fig
+
+
 def profile_figure(profiles: Mapping[str, GradientProfile]) -> go.Figure:
     """Gradient norms per layer at initialisation (log scale): w.r.t. activations, solid; w.r.t. weights, dotted."""
     fig = go.Figure()
@@ -35,14 +47,7 @@ def profile_figure(profiles: Mapping[str, GradientProfile]) -> go.Figure:
                 mode="lines+markers", line={"color": colour, "dash": "dot"}, marker={"symbol": "x"},
             )
         )  # fmt: skip
-    fig.update_layout(
-        height=400,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        yaxis={"type": "log", "title": "gradient norm (log scale)", "exponentformat": "power"},
-        xaxis={"title": "layer (input → output)"},
-        legend={"orientation": "h", "y": -0.3},
-    )
-    return fig
+    return _per_layer_layout(fig, "gradient norm (log scale)")
 
 
 def activation_figure(profiles: Mapping[str, GradientProfile]) -> go.Figure:
@@ -55,14 +60,7 @@ def activation_figure(profiles: Mapping[str, GradientProfile]) -> go.Figure:
                 line={"color": NET_COLOURS.get(net, "#333333")},
             )
         )  # fmt: skip
-    fig.update_layout(
-        height=400,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        yaxis={"type": "log", "title": "std of the layer's output", "exponentformat": "power"},
-        xaxis={"title": "layer (input → output)"},
-        legend={"orientation": "h", "y": -0.3},
-    )
-    return fig
+    return _per_layer_layout(fig, "std of the layer's output")
 
 
 def _side_by_side(count: int, gap: float = 0.05) -> list[tuple[float, float]]:
