@@ -24,7 +24,6 @@ from explorer.scoring import score_model, scores_json, scores_table
 from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS, ModelSpec, SpecError, check_input_size
 from explorer.stages import compare, comparison_rows, render_text, stage_table, stride_placement, table_rows
 from explorer.training import SHIPPED_DIR, Recipe, load_shipped, save, shapes_spec, shipped_models, train
-from explorer.weights import WeightsError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -256,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         out = args.run(args)
-    except (SpecError, ImageError, WeightsError, ValueError) as error:
+    except ValueError as error:  # UserError, and parse_target's ValueError: one line each
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     print(out)

@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from explorer.errors import UserError, short_detail
+
 MAX_FILE_BYTES = 25 * 2**20
 MAX_PIXELS = 40_000_000
 MIN_SIDE = 16
@@ -27,26 +29,16 @@ IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 SAMPLE_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLES: dict[str, Path] = {path.stem: path for path in sorted(SAMPLE_DIR.glob("*.jpg"))}
-_DETAIL_CHARS = 120
 
 
-class ImageError(ValueError):
+class ImageError(UserError):
     """An image that cannot be used; the message says why and what to do, on one line."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
 
 
 def _subject(filename: str | None) -> str:
     """How messages name the file: its name when known, else "This file"."""
     name = " ".join((filename or "").split())
     return repr(name) if name else "This file"
-
-
-def _detail(error: BaseException) -> str:
-    """An exception as a short single line, for the end of a message."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
 
 
 def check_dimensions(width: int, height: int, subject: str = "This image") -> None:
@@ -123,12 +115,12 @@ def load_image(data: bytes, filename: str | None = None) -> Image.Image:
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageError(
-            f"{subject} has too many pixels to decode safely ({_detail(error)}): at most "
+            f"{subject} has too many pixels to decode safely ({short_detail(error)}): at most "
             f"{MAX_PIXELS / 1e6:.0f} megapixels are accepted, downscale it and try again"
         ) from None
     except Exception as error:  # Pillow's decoders raise many types (OSError, SyntaxError, ...) on bad data
         raise ImageError(
-            f"{subject} is damaged or truncated and cannot be decoded ({_detail(error)}): "
+            f"{subject} is damaged or truncated and cannot be decoded ({short_detail(error)}): "
             "re-save or re-export it and try again"
         ) from None
 

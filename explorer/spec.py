@@ -9,6 +9,7 @@ from typing import Literal
 
 import torch
 
+from explorer.errors import UserError
 from models import ACTIVATIONS, IMAGENET_BUILDERS, BlockOptions, ResNet, cifar_resnet
 
 Family = Literal["imagenet", "cifar"]
@@ -30,7 +31,7 @@ _PRETTY = {
 }
 
 
-class SpecError(ValueError):
+class SpecError(UserError):
     """A model description or setting that cannot be built; the message says why in one line."""
 
 

@@ -32,6 +32,7 @@ from safetensors import SafetensorError
 from torch import nn
 from torchvision.models import ResNet50_Weights, WeightsEnum, get_model_weights
 
+from explorer.errors import UserError, short_detail
 from explorer.spec import ModelSpec
 
 MAX_CHECKPOINT_BYTES = 600 * 2**20
@@ -41,22 +42,12 @@ IMAGENET_CLASSES = 1000
 CONTAINER_KEYS: tuple[str, ...] = ("state_dict", "model", "model_state_dict")
 DATA_PARALLEL_PREFIX = "module."
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]*)\.")  # torch.hub's HASH_REGEX: resnet50-11ad3fa6.pth
-_DETAIL_CHARS = 120
 
 Progress = Callable[[int, int | None], None]
 
 
-class WeightsError(ValueError):
+class WeightsError(UserError):
     """Weights that cannot be used; the message says why and what to do, on one line."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))
-
-
-def _detail(error: BaseException) -> str:
-    """An exception as a short single line, for the end of a message."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
 
 
 def _architecture_differences(spec: ModelSpec) -> list[str]:
@@ -134,8 +125,8 @@ def load_imagenet(model: nn.Module, spec: ModelSpec) -> str:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # any unreadable file: say so and how to recover
         raise WeightsError(
-            f"The cached ImageNet weights at {path} are unreadable ({_detail(error)}); delete the file and download "
-            "it again"
+            f"The cached ImageNet weights at {path} are unreadable ({short_detail(error)}); "
+            "delete the file and download it again"
         ) from error
     load_checkpoint(model, _as_state_dict(state, repr(str(path))))
     return f"ImageNet weights: torchvision {weights} (from the local cache)"
@@ -170,7 +161,8 @@ def _partial_file(path: Path) -> tuple[int, Path]:
         descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     except OSError as error:
         raise WeightsError(
-            f"Cannot write to the weights cache {path.parent} ({_detail(error)}); set TORCH_HOME to a writable folder"
+            f"Cannot write to the weights cache {path.parent} ({short_detail(error)}); "
+            "set TORCH_HOME to a writable folder"
         ) from error
     return descriptor, Path(name)
 
@@ -200,7 +192,7 @@ def download_imagenet(spec: ModelSpec, progress: Progress | None = None, url: st
         os.replace(partial, path)
     except (URLError, HTTPException, OSError) as error:
         raise WeightsError(
-            f"Could not download ImageNet weights for {spec.label} from {source} (offline?): {_detail(error)}; "
+            f"Could not download ImageNet weights for {spec.label} from {source} (offline?): {short_detail(error)}; "
             f"try again when online, or copy {path.name} to {path.parent}"
         ) from error
     finally:
@@ -213,9 +205,9 @@ def _refusal_or_corruption(error: Exception, filename: str) -> WeightsError:
     if isinstance(error, pickle.UnpicklingError) and "GLOBAL" in str(error):
         return WeightsError(
             f"{filename} was refused: the file contains Python objects other than tensors (it would need "
-            "weights_only=False, which could run code); save model.state_dict() and upload that"
+            "unrestricted unpickling, which could run code); save model.state_dict() and upload that"
         )
-    return WeightsError(f"{filename} is not a PyTorch checkpoint or is corrupt ({_detail(error)})")
+    return WeightsError(f"{filename} is not a PyTorch checkpoint or is corrupt ({short_detail(error)})")
 
 
 def _unwrap(state: object) -> object:
@@ -266,7 +258,7 @@ def read_checkpoint(data: bytes, filename: str) -> dict[str, torch.Tensor]:
         try:
             state = safetensors.torch.load(data)
         except SafetensorError as error:
-            raise WeightsError(f"{name} is not a safetensors file or is corrupt ({_detail(error)})") from error
+            raise WeightsError(f"{name} is not a safetensors file or is corrupt ({short_detail(error)})") from error
     else:
         try:
             state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
