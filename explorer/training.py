@@ -67,11 +67,6 @@ class ShippedModel:
         return f"Shapes-trained {self.spec.label}: {accuracy:.1%} test accuracy (shipped with the explorer)"
 
     @property
-    def data_config(self) -> ShapesConfig:
-        """The dataset the model was trained on."""
-        return ShapesConfig(**self.metadata["dataset"])
-
-    @property
     def test_config(self) -> ShapesConfig:
         """The held-out test set its accuracy was measured on."""
         return ShapesConfig(**self.metadata["test_dataset"])
