@@ -98,14 +98,14 @@ if picked.shapes is not None:
 downloads = st.columns(2)
 downloads[0].download_button(
     "Download overlays (PNG, zip)",
-    zip_pngs(overlays),
+    lambda: zip_pngs(overlays),  # encoded only when clicked
     file_name="gradcam_overlays.zip",
     mime="application/zip",
     key="download-overlays",
 )
 downloads[1].download_button(
     "Download per-block statistics (CSV)",
-    result.stats_csv(),
+    result.stats_csv,
     file_name="block_stats.csv",
     mime="text/csv",
     key="download-csv",

@@ -88,8 +88,8 @@ if run and run["records"]:
     heat.plotly_chart(heatmap_figure(run["records"], nets), key="grad.heat.final")
     curves.plotly_chart(curves_figure(run["records"], nets), key="grad.curves.final")
     st.download_button(
-        "Download the recorded run (CSV)", gradflow.records_to_csv(run["records"]), file_name="gradient_run.csv",
-        mime="text/csv", key="grad.download",
+        "Download the recorded run (CSV)", lambda: gradflow.records_to_csv(run["records"]),
+        file_name="gradient_run.csv", mime="text/csv", key="grad.download",
     )  # fmt: skip
     st.caption(
         "Heatmaps: log10 ‖∂L/∂activation‖ for every layer (rows, input at the bottom) and step (columns). "
