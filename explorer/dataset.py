@@ -13,10 +13,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
-from explorer.images import IMAGENET_MEAN, IMAGENET_STD
 from explorer.spec import SpecError
 
 CLASSES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross", "ring")
@@ -153,14 +151,6 @@ def sample(config: ShapesConfig, index: int) -> Sample:
 def samples(config: ShapesConfig, start: int, count: int) -> list[Sample]:
     """``count`` consecutive samples from ``start``."""
     return [sample(config, i) for i in range(start, start + count)]
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """(N, H, W, 3) uint8 images as a normalised (N, 3, H, W) float tensor (ImageNet mean/std, as ``prepare``)."""
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-    return (x - mean) / std
 
 
 def arrays(config: ShapesConfig, start: int, count: int) -> tuple[np.ndarray, np.ndarray]:

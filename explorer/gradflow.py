@@ -27,7 +27,8 @@ from torch import Tensor, nn
 
 from explorer.lab_data import DATA_KINDS, IMAGE_SIZES, NUM_CLASSES, DataKind, batches, dataset
 from explorer.spec import ModelSpec, SpecError
-from models import ACTIVATIONS, ResidualBlock, ResNet
+from explorer.trace import forward_blocks
+from models import ACTIVATIONS, ResNet
 from models.init import INIT_SCHEMES, InitScheme, initialize
 from models.resnet import Activation
 
@@ -221,17 +222,8 @@ class GradientProfile:
 
 def _walk(model: ResNet, x: Tensor) -> tuple[Tensor, list[Tensor]]:
     """The logits, and the outputs of the stem and of every block in order (no hooks)."""
-    stem, *rest = model.sections()
-    h = stem(x)
-    outputs = [h]
-    for section in rest:
-        for module in section.modules:
-            if isinstance(module, ResidualBlock):
-                h = module.merge(*module.branches(h))
-                outputs.append(h)
-            else:
-                h = module(h)
-    return h, outputs
+    logits, stem, passes = forward_blocks(model, x)
+    return logits, [stem, *(p.output for p in passes)]
 
 
 def layer_groups(model: ResNet) -> list[tuple[str, list[nn.Parameter]]]:

@@ -147,7 +147,12 @@ def prepare(image: Image.Image, size: int = 224) -> tuple[torch.Tensor, Image.Im
     left = round((resized.width - size) / 2)
     top = round((resized.height - size) / 2)
     crop = resized.crop((left, top, left + size, top + size))
-    pixels = torch.from_numpy(np.asarray(crop, dtype=np.float32) / 255).permute(2, 0, 1)
-    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
-    return ((pixels - mean) / std).unsqueeze(0).contiguous(), crop
+    return normalise(np.asarray(crop)[None]), crop
+
+
+def normalise(images: np.ndarray) -> torch.Tensor:
+    """(N, H, W, 3) uint8 images as a (N, 3, H, W) float tensor normalised with the ImageNet mean and std."""
+    pixels = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    return ((pixels - mean) / std).contiguous()

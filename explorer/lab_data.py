@@ -17,6 +17,7 @@ from sklearn.datasets import load_digits
 from torch import Tensor
 
 from explorer import dataset as shapes_dataset
+from explorer.images import normalise
 
 DataKind = Literal["digits", "shapes", "random"]
 DATA_KINDS: tuple[DataKind, ...] = ("digits", "shapes", "random")
@@ -51,7 +52,7 @@ def shapes(image_size: int = 8) -> tuple[Tensor, Tensor]:
     """
     _check_size(image_size)
     images, labels = shapes_dataset.arrays(shapes_dataset.ShapesConfig(), 0, DIGITS_COUNT)
-    x = shapes_dataset.to_tensor(images)
+    x = normalise(images)
     if image_size != x.shape[-1]:
         x = F.interpolate(x, size=image_size, mode="area")
     return x, torch.from_numpy(labels)

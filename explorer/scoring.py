@@ -13,6 +13,7 @@ import torch
 
 from explorer import dataset
 from explorer.dataset import Sample, ShapesConfig
+from explorer.images import normalise
 from explorer.render import tensor_map
 from explorer.trace import block_cams, trace, upsample
 from models import ResNet
@@ -54,7 +55,7 @@ def score_samples(model: ResNet, samples: list[Sample], batch_size: int = 100) -
     device = next(model.parameters()).device
     for start in range(0, len(samples), batch_size):
         chunk = samples[start : start + batch_size]
-        x = dataset.to_tensor(np.stack([s.image for s in chunk])).to(device)
+        x = normalise(np.stack([s.image for s in chunk])).to(device)
         labels = torch.tensor([s.label for s in chunk], device=device)
         result = trace(model, x, labels)
         for block, cam in enumerate(block_cams(result)):

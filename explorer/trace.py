@@ -68,6 +68,41 @@ def _targets(logits: Tensor, target: int | Sequence[int] | Tensor | None) -> Ten
     return targets
 
 
+@dataclass(frozen=True)
+class BlockPass:
+    """One residual block's tensors in a forward pass, still attached to the autograd graph."""
+
+    name: str
+    paper_name: str
+    input: Tensor
+    residual: Tensor
+    shortcut: Tensor | None
+    output: Tensor
+
+
+def forward_blocks(model: ResNet, x: Tensor) -> tuple[Tensor, Tensor, list[BlockPass]]:
+    """Run ``model`` on ``x`` row by row, calling each block through ``branches``/``merge``.
+
+    Returns the logits, the output of the first row (the stem) and every block's pass. No hooks
+    are registered and nothing is stored on the model, so concurrent callers cannot interfere.
+    """
+    names = zip(model.blocks(), model.paper_block_names(), strict=True)
+    label = {id(block): (name, paper) for (name, block), paper in names}
+    first, *rest = model.sections()
+    h = stem = first(x)
+    passes: list[BlockPass] = []
+    for section in rest:
+        for module in section.modules:
+            if isinstance(module, ResidualBlock):
+                residual, shortcut = module.branches(h)
+                out = module.merge(residual, shortcut)
+                passes.append(BlockPass(*label[id(module)], h, residual, shortcut, out))
+                h = out
+            else:
+                h = module(h)
+    return h, stem, passes
+
+
 def trace(model: ResNet, x: Tensor, target: int | Sequence[int] | Tensor | None = None) -> Trace:
     """Run ``model`` on ``x`` once forward and once backward, recording every residual block.
 
@@ -77,35 +112,22 @@ def trace(model: ResNet, x: Tensor, target: int | Sequence[int] | Tensor | None 
     """
     if model.training:
         raise ValueError("trace needs the model in eval mode")
-    papers = model.paper_block_names()
-    names = {id(block): (name, paper) for (name, block), paper in zip(model.blocks(), papers, strict=True)}
-    captured: list[tuple[str, str, Tensor, Tensor, Tensor | None, Tensor]] = []
     with torch.enable_grad():
-        h = x.detach().requires_grad_(True)
-        for section in model.sections():
-            for module in section.modules:
-                if isinstance(module, ResidualBlock):
-                    residual, shortcut = module.branches(h)
-                    out = module.merge(residual, shortcut)
-                    captured.append((*names[id(module)], h, residual, shortcut, out))
-                    h = out
-                else:
-                    h = module(h)
-        logits = h
+        logits, _, passes = forward_blocks(model, x.detach().requires_grad_(True))
         targets = _targets(logits.detach(), target)
         score = logits.gather(1, targets[:, None]).sum()
-        grads = torch.autograd.grad(score, [c[-1] for c in captured]) if captured else ()
+        grads = torch.autograd.grad(score, [p.output for p in passes]) if passes else ()
     blocks = tuple(
         BlockRecord(
-            name=name,
-            paper_name=paper,
-            input=inp.detach(),
-            residual=res.detach(),
-            shortcut=None if sc is None else sc.detach(),
-            output=out.detach(),
+            name=p.name,
+            paper_name=p.paper_name,
+            input=p.input.detach(),
+            residual=p.residual.detach(),
+            shortcut=None if p.shortcut is None else p.shortcut.detach(),
+            output=p.output.detach(),
             grad=grad.detach(),
         )
-        for (name, paper, inp, res, sc, out), grad in zip(captured, grads, strict=True)
+        for p, grad in zip(passes, grads, strict=True)
     )
     return Trace(logits.detach(), targets, blocks)
 

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from explorer import dataset
 from explorer.dataset import CLASSES, ShapesConfig
+from explorer.images import normalise
 from explorer.spec import ModelSpec, SpecError
 from models import ResNet
 
@@ -92,7 +93,7 @@ def evaluate(model: ResNet, config: ShapesConfig, count: int, batch_size: int = 
     try:
         for start in range(0, count, batch_size):
             images, labels = dataset.arrays(config, start, min(batch_size, count - start))
-            predictions = model(dataset.to_tensor(images).to(device)).argmax(dim=1).cpu()
+            predictions = model(normalise(images).to(device)).argmax(dim=1).cpu()
             correct += int((predictions == torch.from_numpy(labels)).sum())
     finally:
         model.train(was_training)
@@ -102,7 +103,7 @@ def evaluate(model: ResNet, config: ShapesConfig, count: int, batch_size: int = 
 @functools.lru_cache(maxsize=2)
 def _training_set(data: ShapesConfig, count: int) -> tuple[torch.Tensor, torch.Tensor]:
     images, labels = dataset.arrays(data, 0, count)
-    return dataset.to_tensor(images), torch.from_numpy(labels)
+    return normalise(images), torch.from_numpy(labels)
 
 
 def train(

@@ -10,7 +10,7 @@ from PIL import Image
 
 from explorer import dataset
 from explorer.dataset import CLASSES, Sample, ShapesConfig
-from explorer.images import prepare
+from explorer.images import normalise, prepare
 from explorer.scoring import score_map, score_model, scores_table
 from explorer.spec import SpecError
 from explorer.training import (
@@ -71,7 +71,7 @@ def test_tensors_match_the_image_labs_preprocessing() -> None:
     sample = dataset.sample(ShapesConfig(), 0)
     x, seen = prepare(Image.fromarray(sample.image), 32)
     assert np.array_equal(np.asarray(seen), sample.image)
-    assert torch.allclose(dataset.to_tensor(sample.image[None]), x, atol=1e-6)
+    assert torch.allclose(normalise(sample.image[None]), x, atol=1e-6)
 
 
 def _sample_with_box(box: tuple[int, int, int, int]) -> Sample:
