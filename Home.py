@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from explorer import ui
+from explorer.ui import common
 
-ui.setup_page("ResNet Explorer", ":material/explore:")
-spec, size = ui.model_sidebar()
+common.setup_page("ResNet Explorer", ":material/explore:")
+spec, size = common.model_sidebar()
 
 st.markdown(
     """
@@ -43,7 +43,7 @@ st.markdown(
 The sidebar picks the model for every page: **{spec.label}** at {size}×{size} right now. Switch *Skip
 connections* off to get its plain counterpart — the same layers with the shortcuts removed — and compare.
 
-Everything this app shows is computed from the models it builds (on {ui.device_label()}); nothing is typed in.
+Everything this app shows is computed from the models it builds (on {common.device_label()}); nothing is typed in.
 The same functions work without the app: see `python -m explorer --help` and the README.
 """
 )

@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from explorer import ModelSpec, describe_device, pick_device
-from explorer.attribution import captum_grad_cam
+from explorer.imagelab.attribution import captum_grad_cam
 from explorer.trace import block_cams, trace
 
 

@@ -23,8 +23,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explorer.gradflow import NETS, GradflowConfig, StepRecord, train
-from explorer.gradient_figures import curves_figure, heatmap_figure
+from explorer.gradlab import NETS, GradflowConfig, StepRecord, train
+from explorer.gradlab.figures import curves_figure, heatmap_figure
 
 
 def _timed_step(steps: Iterator[tuple[StepRecord, ...]], history: list[StepRecord]) -> float:

@@ -1,9 +1,9 @@
 """ResNet Explorer: everything the app shows, as plain functions usable without Streamlit."""
 
+from explorer.architecture.stages import StageTable, compare, comparison_rows, stage_table, table_rows
 from explorer.device import describe_device, pick_device
-from explorer.explain import Explanation, explain, parse_target
+from explorer.imagelab.explain import Explanation, explain, parse_target
 from explorer.images import ImageError, load_image, load_sample, prepare
-from explorer.lab import LoadedModel, load_model
 from explorer.spec import (
     CIFAR_MODELS,
     IMAGENET_MODELS,
@@ -12,9 +12,8 @@ from explorer.spec import (
     SpecError,
     check_input_size,
 )
-from explorer.stages import StageTable, compare, comparison_rows, stage_table, table_rows
 from explorer.trace import Trace, block_cams, trace
-from explorer.weights import WeightsError
+from explorer.weights import LoadedModel, WeightsError, load_model
 
 __all__ = [
     "CIFAR_MODELS",

@@ -2,14 +2,15 @@
 
 import streamlit as st
 
-from explorer import ui
-from explorer.diagram import architecture_figure
+from explorer.architecture.diagram import architecture_figure
+from explorer.architecture.stages import comparison_rows, describe_shortcuts, format_count, stride_placement, table_rows
 from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS
-from explorer.stages import comparison_rows, describe_shortcuts, format_count, stride_placement, table_rows
+from explorer.ui import architecture as architecture_ui
+from explorer.ui import common
 
-ui.setup_page("Architecture", ":material/account_tree:")
-spec, size = ui.model_sidebar()
-table = ui.cached_stage_table(spec, size)
+common.setup_page("Architecture", ":material/account_tree:")
+spec, size = common.model_sidebar()
+table = architecture_ui.cached_stage_table(spec, size)
 
 kinds = [b.shortcut for b in table.blocks]
 cols = st.columns(5)
@@ -17,7 +18,7 @@ cols[0].metric("Depth (weighted layers)", table.depth)
 cols[1].metric("Parameters", format_count(table.params), help=f"{table.params:,} exactly")
 cols[2].metric(f"MACs at {size}×{size}", format_count(table.macs), help=f"{table.macs:,} multiply-accumulates")
 cols[3].metric("Residual blocks", len(table.blocks), help=describe_shortcuts(tuple(kinds)))
-cols[4].metric("Device", ui.device().type.upper(), help=ui.device_label())
+cols[4].metric("Device", common.device().type.upper(), help=common.device_label())
 
 if spec.skip:
     st.info(
@@ -85,7 +86,7 @@ family_models = IMAGENET_MODELS if spec.family == "imagenet" else CIFAR_MODELS
 default = TABLE1_MODELS if spec.family == "imagenet" else CIFAR_MODELS
 chosen = st.multiselect("Models", family_models, default=list(default), key="widget.compare")
 if chosen:
-    tables = [ui.cached_stage_table(spec.with_options(name=name), size) for name in chosen]
+    tables = [architecture_ui.cached_stage_table(spec.with_options(name=name), size) for name in chosen]
     st.dataframe(comparison_rows(tables), hide_index=True, width="stretch")
     st.caption(
         "Paper Table 1 lists 1.8, 3.6, 3.8, 7.6 and 11.3 G multiply-adds for ResNet-18 … 152; torchvision's "

@@ -3,20 +3,22 @@
 import numpy as np
 import streamlit as st
 
-from explorer import ui
-from explorer.attribution import METHODS, input_attribution
-from explorer.explain import branch_maps, channel_stats, feature_channels
-from explorer.figures import branch_ratio_figure, map_grid_figure, predictions_figure
+from explorer.imagelab.attribution import METHODS, input_attribution
+from explorer.imagelab.explain import branch_maps, channel_stats, feature_channels
+from explorer.imagelab.figures import branch_ratio_figure, map_grid_figure, predictions_figure
 from explorer.images import FORMAT_NAMES, ImageError, prepare
-from explorer.lab import WEIGHT_KINDS
 from explorer.render import overlay, tensor_map, to_unit, zip_pngs
-from explorer.scoring import score_map
+from explorer.shapes.scoring import score_map
+from explorer.ui import common
+from explorer.ui import imagelab as imagelab_ui
+from explorer.weights import WEIGHT_KINDS
 
-ui.setup_page("Image lab", ":material/image_search:")
-spec, size = ui.model_sidebar()
-if size > ui.LAB_MAX_INPUT:
-    st.info(f"The image lab runs at most {ui.LAB_MAX_INPUT}×{ui.LAB_MAX_INPUT}; using that instead of {size}.")
-    size = ui.LAB_MAX_INPUT
+common.setup_page("Image lab", ":material/image_search:")
+spec, size = common.model_sidebar()
+if size > imagelab_ui.LAB_MAX_INPUT:
+    limit = imagelab_ui.LAB_MAX_INPUT
+    st.info(f"The image lab runs at most {limit}×{limit}; using that instead of {size}.")
+    size = imagelab_ui.LAB_MAX_INPUT
 
 st.subheader("1 · Image")
 source = st.segmented_control(
@@ -26,19 +28,19 @@ source = st.segmented_control(
     key="widget.source",
     help="Sample: bundled photos. Shapes: the explorer's own dataset, where the object's position is known.",
 )
-picked = ui.image_input(source or "Sample", size)
+picked = imagelab_ui.image_input(source or "Sample", size)
 if picked is None:
     st.info(f"Upload an image ({FORMAT_NAMES}), take a photo, or pick a sample.")
     st.stop()
 try:
-    image, image_id = ui.decode(picked)
+    image, image_id = imagelab_ui.decode(picked)
 except ImageError as error:
     st.error(str(error))
     st.stop()
 
 st.subheader("2 · Weights")
 kind = st.radio("Weights", list(WEIGHT_KINDS), format_func=WEIGHT_KINDS.get, horizontal=True, key="widget.weights")
-loaded = ui.weights_panel(spec, kind)
+loaded = imagelab_ui.weights_panel(spec, kind)
 if loaded is None:
     st.stop()
 if loaded.trained:
@@ -58,14 +60,14 @@ with right:
         placeholder="the top prediction",
         key=f"widget.target.{image_id}",
     )
-result, elapsed = ui.explanation(loaded, x, seen, image_id, target)
+result, elapsed = imagelab_ui.explanation(loaded, x, seen, image_id, target)
 with left:
     st.image(seen, caption=f"what the network sees: {size}×{size}", width="stretch")
 with right:
     st.plotly_chart(predictions_figure(result.predictions(), result.target), config={"displayModeBar": False})
     st.caption(
         f"Explaining **{result.target_name}** ({result.target}). One forward and one backward pass recorded "
-        f"all {len(result.stats)} blocks in {elapsed * 1000:.0f} ms on {ui.device_label()}."
+        f"all {len(result.stats)} blocks in {elapsed * 1000:.0f} ms on {common.device_label()}."
     )
 
 st.subheader("3 · Grad-CAM of every residual block")
@@ -77,10 +79,10 @@ st.caption(
 shared = st.toggle("One colour scale for all blocks", key="widget.shared_scale")
 overlays = result.overlays(shared_scale=shared)
 with st.container(key="gradcam-strip"):
-    columns = st.columns(ui.STRIP_COLUMNS)
+    columns = st.columns(imagelab_ui.STRIP_COLUMNS)
     for i, (name, picture) in enumerate(overlays.items()):
         stats = result.stats[i]
-        columns[i % ui.STRIP_COLUMNS].image(picture, caption=f"{name} · {stats.shape}", width="stretch")
+        columns[i % imagelab_ui.STRIP_COLUMNS].image(picture, caption=f"{name} · {stats.shape}", width="stretch")
 if picked.shapes is not None:
     truth = picked.shapes
     scores = [score_map(cam, truth) for cam in result.cams]
@@ -152,7 +154,7 @@ with st.expander("More attribution methods (captum)"):
         }[method]
     )
     if st.button(f"Compute {method}", key="lab.compute"):
-        with st.spinner(f"{method} on {ui.device_label()}…"):
-            attribution = input_attribution(method, loaded.model, x.to(ui.device()), result.target, record.name)
+        with st.spinner(f"{method} on {common.device_label()}…"):
+            attribution = input_attribution(method, loaded.model, x.to(common.device()), result.target, record.name)
         unit = to_unit([np.clip(tensor_map(attribution[0]), 0, None)], shared=False)[0]
         st.image(overlay(seen, unit), caption=f"{method} for {result.target_name}", width=360)

@@ -3,15 +3,17 @@
 import streamlit as st
 from PIL import Image
 
-from explorer import dataset, ui
-from explorer.dataset import CLASSES, ShapesConfig
-from explorer.figures import scores_figure
 from explorer.render import with_box
-from explorer.scoring import scores_table
-from explorer.training import shipped_models
+from explorer.shapes import dataset
+from explorer.shapes.dataset import CLASSES, ShapesConfig
+from explorer.shapes.figures import scores_figure
+from explorer.shapes.scoring import scores_table
+from explorer.shapes.shipped import shipped_models
+from explorer.ui import common
+from explorer.ui import shapes as shapes_ui
 
-ui.setup_page("Shapes dataset", ":material/category:")
-ui.model_sidebar()
+common.setup_page("Shapes dataset", ":material/category:")
+common.model_sidebar()
 st.markdown(
     f"""
 Grad-CAM on a photo can only be judged by eye. **Shapes** is a dataset whose truth is known: each image holds one
@@ -56,7 +58,7 @@ st.caption("Accuracy on a freshly generated test set (another seed) that the mod
 
 st.subheader("Does each block's Grad-CAM point at the object?")
 count = st.slider("Test images per model", 20, 1000, 100, step=20, key="shapes.count")
-named = ui.cached_scores(count)
+named = shapes_ui.cached_scores(count)
 st.plotly_chart(scores_figure(named), config={"displayModeBar": False})
 st.dataframe(scores_table(named), hide_index=True, width="stretch")
 st.caption(

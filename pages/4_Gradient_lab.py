@@ -5,17 +5,19 @@ from dataclasses import replace
 
 import streamlit as st
 
-from explorer import gradflow, ui
-from explorer.gradient_figures import (
+from explorer import gradlab
+from explorer.gradlab.figures import (
     activation_figure,
     curves_figure,
     degradation_figure,
     heatmap_figure,
     profile_figure,
 )
+from explorer.ui import common
+from explorer.ui import gradlab as gradlab_ui
 
-ui.setup_page("Gradient lab", ":material/monitoring:")
-ui.model_sidebar()
+common.setup_page("Gradient lab", ":material/monitoring:")
+common.model_sidebar()
 st.markdown(
     """
 Two CIFAR-style nets side by side — **plain** and **residual**, the same depth, width, initialisation, seed and
@@ -27,17 +29,17 @@ explode.
 )
 
 preset = st.selectbox(
-    "Classroom preset", list(gradflow.PRESETS), index=None, placeholder="choose a preset, or set the controls",
-    key="grad.preset", on_change=ui.apply_gradflow_preset,
+    "Classroom preset", list(gradlab.PRESETS), index=None, placeholder="choose a preset, or set the controls",
+    key="grad.preset", on_change=gradlab_ui.apply_gradflow_preset,
 )  # fmt: skip
 if preset:
-    st.caption(gradflow.PRESET_NOTES[preset])
-config = ui.gradflow_controls()
+    st.caption(gradlab.PRESET_NOTES[preset])
+config = gradlab_ui.gradflow_controls()
 if config is None:
     st.stop()
 
 st.subheader("At initialisation")
-profiles = ui.cached_initial_profiles(replace(config, image_size=gradflow.PROFILE_IMAGE_SIZE))
+profiles = gradlab_ui.cached_initial_profiles(replace(config, image_size=gradlab.PROFILE_IMAGE_SIZE))
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(profile_figure(profiles), config={"displayModeBar": False})
@@ -45,8 +47,8 @@ with right:
     st.plotly_chart(activation_figure(profiles), config={"displayModeBar": False})
 metrics = st.columns(4)
 for i, (net, profile) in enumerate(profiles.items()):
-    signal = gradflow.first_to_last_ratio(profile, "signal")
-    weight = gradflow.first_to_last_ratio(profile, "weight_rms")
+    signal = gradlab.first_to_last_ratio(profile, "signal")
+    weight = gradlab.first_to_last_ratio(profile, "weight_rms")
     metrics[2 * i].metric(f"{net}: backward signal, first ÷ last", f"{signal:.2g}")
     metrics[2 * i + 1].metric(f"{net}: RMS weight gradient, first ÷ last", f"{weight:.2g}")
 st.caption(
@@ -54,7 +56,7 @@ st.caption(
     "Dotted: the root-mean-square gradient of one weight of the layer — what the optimiser actually uses. The two "
     "can disagree: a layer's weights can get usable gradients while the signal it passes on has vanished. "
     "Ratios far below 1 mean the gradient vanishes on its way to the input; far above 1, it explodes. "
-    f"Measured on the first training batch at {gradflow.PROFILE_IMAGE_SIZE}×{gradflow.PROFILE_IMAGE_SIZE} "
+    f"Measured on the first training batch at {gradlab.PROFILE_IMAGE_SIZE}×{gradlab.PROFILE_IMAGE_SIZE} "
     "(smaller maps let the zero padding of the 3×3 convolutions distort the picture), batch norm in training mode."
 )
 
@@ -65,16 +67,16 @@ started = start.button(f"Train {config.steps} steps", type="primary", key="grad.
 stop.button("Stop training", key="grad.stop", help="Stops after the current step; the recorded run stays.")
 progress, status = st.empty(), st.empty()
 heat, curves = st.empty(), st.empty()
-nets = list(gradflow.NETS)
+nets = list(gradlab.NETS)
 if started:
     run = {"config": config, "records": [], "stopped": True}
     st.session_state["grad.run"] = run
     shown, began = 0.0, time.perf_counter()
-    for records in gradflow.train(config):
+    for records in gradlab.train(config):
         run["records"].extend(records)
         step = records[0].step
         now = time.perf_counter()
-        if now - shown >= ui.LIVE_UPDATE_S or step == config.steps:
+        if now - shown >= gradlab_ui.LIVE_UPDATE_S or step == config.steps:
             shown = now
             progress.progress(step / config.steps, text=f"step {step} of {config.steps}")
             status.caption(f"step {step} of {config.steps} · {step / (now - began):.1f} steps per second")
@@ -88,7 +90,7 @@ if run and run["records"]:
     heat.plotly_chart(heatmap_figure(run["records"], nets), key="grad.heat.final")
     curves.plotly_chart(curves_figure(run["records"], nets), key="grad.curves.final")
     st.download_button(
-        "Download the recorded run (CSV)", lambda: gradflow.records_to_csv(run["records"]),
+        "Download the recorded run (CSV)", lambda: gradlab.records_to_csv(run["records"]),
         file_name="gradient_run.csv", mime="text/csv", key="grad.download",
     )  # fmt: skip
     st.caption(
@@ -108,7 +110,7 @@ plain-56, ResNet-20 and ResNet-56 on the same digits and compare their training 
 )
 steps = st.select_slider("Steps", [100, 200, 400, 800], 400, key="grad.demo_steps")
 if st.button("Run the degradation demo (four nets)", key="grad.demo"):
-    st.session_state["grad.demo_result"] = ui.cached_degradation(steps)
+    st.session_state["grad.demo_result"] = gradlab_ui.cached_degradation(steps)
 demo = st.session_state.get("grad.demo_result")
 if demo:
     st.plotly_chart(degradation_figure(demo), config={"displayModeBar": False})

@@ -17,7 +17,7 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.gradflow import (
+from explorer.gradlab import (
     STEM,
     GradflowConfig,
     GradientProfile,
@@ -31,7 +31,7 @@ from explorer.gradflow import (
     records_to_csv,
     train,
 )
-from explorer.lab_data import DIGITS_COUNT, batches, digits
+from explorer.gradlab.data import DIGITS_COUNT, batches, digits
 from explorer.spec import SpecError
 from models.init import initialize
 

@@ -4,7 +4,7 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from explorer import gradflow
+from explorer import gradlab
 from tests.conftest import ROOT, decode_plotly
 
 PAGE = "pages/4_Gradient_lab.py"
@@ -57,7 +57,7 @@ def test_a_short_run_records_both_nets_and_offers_the_csv() -> None:
     assert len(heat["data"]) == 2 and heat["data"][0]["x"] == [1, 2, 3, 4, 5, 6]
     assert len(heat["data"][0]["y"]) == 1 + 9  # the stem and the 9 blocks of a depth-20 net
     run = at.session_state["grad.run"]
-    assert {r.net for r in run["records"]} == set(gradflow.NETS) and len(run["records"]) == 12
+    assert {r.net for r in run["records"]} == set(gradlab.NETS) and len(run["records"]) == 12
     assert len(at.get("download_button")) == 1
 
 

@@ -9,7 +9,8 @@ import torchvision
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explorer import ModelSpec, weights
+from explorer import ModelSpec
+from explorer.weights import imagenet
 from tests.conftest import ROOT
 from tests.test_images import png_claiming
 
@@ -64,8 +65,8 @@ def test_sample_without_cached_weights_falls_back_to_untrained_and_says_so(torch
 
 
 def test_cached_imagenet_weights_are_used(torch_home: Path) -> None:
-    member = weights.imagenet_weights(ModelSpec("resnet18"))
-    path = weights.cache_path(member)
+    member = imagenet.imagenet_weights(ModelSpec("resnet18"))
+    path = imagenet.cache_path(member)
     path.parent.mkdir(parents=True)
     torch.manual_seed(0)
     torch.save(torchvision.models.resnet18().state_dict(), path)

@@ -8,21 +8,13 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import dataset
-from explorer.dataset import CLASSES, Sample, ShapesConfig
 from explorer.images import normalise, prepare
-from explorer.scoring import score_map, score_model, scores_table
+from explorer.shapes import dataset
+from explorer.shapes.dataset import CLASSES, Sample, ShapesConfig
+from explorer.shapes.scoring import score_map, score_model, scores_table
+from explorer.shapes.shipped import load_shipped, shipped_for, shipped_models
+from explorer.shapes.training import Recipe, evaluate, save, shapes_spec, train
 from explorer.spec import SpecError
-from explorer.training import (
-    Recipe,
-    evaluate,
-    load_shipped,
-    save,
-    shapes_spec,
-    shipped_for,
-    shipped_models,
-    train,
-)
 
 MAX_CHECKPOINT_BYTES = 5 * 2**20
 

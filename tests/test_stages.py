@@ -6,7 +6,8 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 from explorer import ModelSpec, SpecError, compare, comparison_rows, stage_table, table_rows
-from explorer.stages import describe_shortcuts, format_count, render_text
+from explorer.architecture.stages import describe_shortcuts, format_count
+from explorer.commandline import render_text
 
 TABLE1_BLOCKS = {  # blocks per stage, conv2_x .. conv5_x
     "resnet18": [2, 2, 2, 2],

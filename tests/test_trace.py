@@ -9,8 +9,8 @@ from PIL import Image
 from torch import nn
 
 from explorer import ModelSpec
-from explorer.attribution import METHODS, captum_grad_cam, input_attribution
-from explorer.explain import branch_maps, channel_stats, explain, feature_channels, parse_target
+from explorer.imagelab.attribution import METHODS, captum_grad_cam, input_attribution
+from explorer.imagelab.explain import branch_maps, channel_stats, explain, feature_channels, parse_target
 from explorer.trace import block_cams, grad_cam, trace
 
 

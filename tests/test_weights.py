@@ -14,9 +14,9 @@ import safetensors.torch
 import torch
 import torchvision
 
-from explorer import weights
 from explorer.spec import ModelSpec
-from explorer.weights import WeightsError
+from explorer.weights import checkpoint, imagenet
+from explorer.weights.checkpoint import WeightsError
 
 
 @pytest.fixture(autouse=True)
@@ -57,9 +57,9 @@ RESNET18 = ModelSpec("resnet18")
 @pytest.mark.parametrize("name", ["resnet18", "resnet50", "resnext50_32x4d", "wide_resnet101_2"])
 def test_torchvision_architectures_have_imagenet_weights(name: str) -> None:
     for spec in (ModelSpec(name), ModelSpec(name, shortcut="B", num_classes=1000)):
-        member = weights.imagenet_weights(spec)
+        member = imagenet.imagenet_weights(spec)
         assert member is torchvision.models.get_model_weights(name).DEFAULT
-        assert weights.imagenet_unavailable_reason(spec) is None
+        assert imagenet.imagenet_unavailable_reason(spec) is None
 
 
 @pytest.mark.parametrize(
@@ -77,28 +77,28 @@ def test_torchvision_architectures_have_imagenet_weights(name: str) -> None:
     ],
 )
 def test_other_architectures_have_none_and_a_reason(spec: ModelSpec, words: str) -> None:
-    assert weights.imagenet_weights(spec) is None
-    reason = weights.imagenet_unavailable_reason(spec)
+    assert imagenet.imagenet_weights(spec) is None
+    reason = imagenet.imagenet_unavailable_reason(spec)
     assert reason.startswith("ImageNet weights exist only for the torchvision architecture: ")
     assert words in reason
-    assert not weights.is_cached(spec)
+    assert not imagenet.is_cached(spec)
     with pytest.raises(WeightsError, match="no ImageNet weights"):
-        weights.load_imagenet(spec.build(), spec)
+        imagenet.load_imagenet(spec.build(), spec)
 
 
 def test_basic_blocks_ignore_the_stride_placement() -> None:
-    assert weights.imagenet_weights(ModelSpec("resnet18", stride_in_1x1=True)) is not None
+    assert imagenet.imagenet_weights(ModelSpec("resnet18", stride_in_1x1=True)) is not None
 
 
 def test_cache_path_follows_torch_hub_and_torch_home(torch_home: Path) -> None:
     member = torchvision.models.ResNet50_Weights.IMAGENET1K_V2
-    assert weights.cache_path(member) == checkpoints(torch_home) / "resnet50-11ad3fa6.pth"
+    assert imagenet.cache_path(member) == checkpoints(torch_home) / "resnet50-11ad3fa6.pth"
 
 
 def test_missing_cache_file_says_where_it_belongs(torch_home: Path) -> None:
-    assert not weights.is_cached(RESNET18)
+    assert not imagenet.is_cached(RESNET18)
     with pytest.raises(WeightsError, match="not in the local cache") as caught:
-        weights.load_imagenet(RESNET18.build(), RESNET18)
+        imagenet.load_imagenet(RESNET18.build(), RESNET18)
     assert str(checkpoints(torch_home) / "resnet18-f37072fd.pth") in str(caught.value)
 
 
@@ -107,9 +107,9 @@ def test_cached_weights_load_and_match_torchvision(torch_home: Path) -> None:
     path = checkpoints(torch_home) / "resnet18-f37072fd.pth"
     path.parent.mkdir(parents=True)
     torch.save(reference.state_dict(), path)
-    assert weights.is_cached(RESNET18)
+    assert imagenet.is_cached(RESNET18)
     model = RESNET18.build()
-    label = weights.load_imagenet(model, RESNET18)
+    label = imagenet.load_imagenet(model, RESNET18)
     assert label == "ImageNet weights: torchvision ResNet18_Weights.IMAGENET1K_V1 (from the local cache)"
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
@@ -121,7 +121,7 @@ def test_a_corrupt_cached_file_is_reported(torch_home: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(WeightsError, match=r"unreadable.*delete the file"):
-        weights.load_imagenet(RESNET18.build(), RESNET18)
+        imagenet.load_imagenet(RESNET18.build(), RESNET18)
 
 
 # Downloads: from local servers only.
@@ -152,7 +152,7 @@ def fake_member(monkeypatch: pytest.MonkeyPatch, data: bytes) -> str:
     """Make resnet18's weights a file named after the SHA-256 of ``data``; return that name."""
     name = f"resnet18-{hashlib.sha256(data).hexdigest()[:8]}.pth"
     member = SimpleNamespace(url=f"https://download.pytorch.org/models/{name}")
-    monkeypatch.setattr(weights, "imagenet_weights", lambda spec: member)
+    monkeypatch.setattr(imagenet, "imagenet_weights", lambda spec: member)
     return name
 
 
@@ -164,13 +164,13 @@ def test_download_lands_in_the_cache_with_progress(
     base, folder = served
     (folder / name).write_bytes(data)
     calls: list[tuple[int, int | None]] = []
-    path = weights.download_imagenet(RESNET18, lambda done, total: calls.append((done, total)), f"{base}/{name}")
+    path = imagenet.download_imagenet(RESNET18, lambda done, total: calls.append((done, total)), f"{base}/{name}")
     assert path == checkpoints(torch_home) / name
     assert path.read_bytes() == data
     assert list(path.parent.iterdir()) == [path]
     assert [done for done, _ in calls] == sorted({done for done, _ in calls})
     assert len(calls) == 3 and calls[-1] == (len(data), len(data))
-    assert weights.is_cached(RESNET18)
+    assert imagenet.is_cached(RESNET18)
 
 
 def test_download_from_a_file_url(tmp_path: Path, torch_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -178,9 +178,9 @@ def test_download_from_a_file_url(tmp_path: Path, torch_home: Path, monkeypatch:
     name = fake_member(monkeypatch, data)
     source = tmp_path / name
     source.write_bytes(data)
-    path = weights.download_imagenet(RESNET18, url=source.as_uri())
+    path = imagenet.download_imagenet(RESNET18, url=source.as_uri())
     assert path.read_bytes() == data
-    assert weights.load_imagenet(RESNET18.build(), RESNET18).startswith("ImageNet weights: torchvision")
+    assert imagenet.load_imagenet(RESNET18.build(), RESNET18).startswith("ImageNet weights: torchvision")
 
 
 def test_a_hash_mismatch_is_refused_and_nothing_is_left(tmp_path: Path, torch_home: Path) -> None:
@@ -188,27 +188,27 @@ def test_a_hash_mismatch_is_refused_and_nothing_is_left(tmp_path: Path, torch_ho
     source.write_bytes(b"these are not the weights you are looking for")
     calls: list[tuple[int, int | None]] = []
     with pytest.raises(WeightsError, match=r"corrupt.*SHA-256.*f37072fd"):
-        weights.download_imagenet(RESNET18, lambda done, total: calls.append((done, total)), source.as_uri())
+        imagenet.download_imagenet(RESNET18, lambda done, total: calls.append((done, total)), source.as_uri())
     assert calls
     assert list(checkpoints(torch_home).iterdir()) == []
-    assert not weights.is_cached(RESNET18)
+    assert not imagenet.is_cached(RESNET18)
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:1/resnet18-f37072fd.pth", "file:///nonexistent/weights.pth"])
 def test_unreachable_urls_say_offline(url: str, torch_home: Path) -> None:
     with pytest.raises(WeightsError, match=r"Could not download.*\(offline\?\)"):
-        weights.download_imagenet(RESNET18, url=url)
+        imagenet.download_imagenet(RESNET18, url=url)
     assert list(checkpoints(torch_home).iterdir()) == []
 
 
 def test_a_server_error_says_offline(served: tuple[str, Path], torch_home: Path) -> None:
     with pytest.raises(WeightsError, match=r"Could not download.*404"):
-        weights.download_imagenet(RESNET18, url=f"{served[0]}/missing.pth")
+        imagenet.download_imagenet(RESNET18, url=f"{served[0]}/missing.pth")
 
 
 def test_no_download_for_architectures_without_weights() -> None:
     with pytest.raises(WeightsError, match="no ImageNet weights"):
-        weights.download_imagenet(ModelSpec("cifar_resnet20"), url="http://127.0.0.1:1/x")
+        imagenet.download_imagenet(ModelSpec("cifar_resnet20"), url="http://127.0.0.1:1/x")
 
 
 # Uploaded checkpoints: only tensors, never code.
@@ -222,7 +222,7 @@ def cifar20_state() -> dict[str, torch.Tensor]:
 
 def test_a_pth_state_dict_is_read() -> None:
     state = cifar20_state()
-    read = weights.read_checkpoint(saved(state), "net.pth")
+    read = checkpoint.read_checkpoint(saved(state), "net.pth")
     assert list(read) == list(state)
     assert all(torch.equal(read[k], state[k]) for k in state)
 
@@ -231,18 +231,18 @@ def test_a_pth_state_dict_is_read() -> None:
 def test_containers_are_unwrapped(key: str) -> None:
     state = cifar20_state()
     data = saved({key: state, "epoch": 164, "best_acc": 91.25, "optimizer": {"lr": 0.1}})
-    assert list(weights.read_checkpoint(data, "run.pt")) == list(state)
+    assert list(checkpoint.read_checkpoint(data, "run.pt")) == list(state)
 
 
 def test_the_data_parallel_prefix_is_stripped() -> None:
     state = cifar20_state()
     data = saved({"state_dict": {f"module.{k}": v for k, v in state.items()}})
-    assert list(weights.read_checkpoint(data, "dp.pth")) == list(state)
+    assert list(checkpoint.read_checkpoint(data, "dp.pth")) == list(state)
 
 
 def test_safetensors_are_read() -> None:
     state = {k: v.contiguous() for k, v in cifar20_state().items()}
-    read = weights.read_checkpoint(safetensors.torch.save(state), "net.safetensors")
+    read = checkpoint.read_checkpoint(safetensors.torch.save(state), "net.safetensors")
     assert all(torch.equal(read[k], state[k]) for k in state)
 
 
@@ -261,14 +261,14 @@ class Malicious:
 def test_arbitrary_objects_are_refused() -> None:
     data = saved({"w": torch.zeros(1), "evil": Harmless()})
     with pytest.raises(WeightsError, match=r"refused: the file contains Python objects other than tensors"):
-        weights.read_checkpoint(data, "objects.pth")
+        checkpoint.read_checkpoint(data, "objects.pth")
 
 
 def test_a_malicious_pickle_is_refused_without_running(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     data = saved({"w": torch.zeros(1), "evil": Malicious(marker)})
     with pytest.raises(WeightsError, match=r"unrestricted unpickling, which could run code"):
-        weights.read_checkpoint(data, "evil.pth")
+        checkpoint.read_checkpoint(data, "evil.pth")
     assert not marker.exists()
 
 
@@ -286,40 +286,40 @@ def test_a_malicious_pickle_is_refused_without_running(tmp_path: Path) -> None:
 )
 def test_unusable_files_are_explained(data: bytes, filename: str, words: str) -> None:
     with pytest.raises(WeightsError) as caught:
-        weights.read_checkpoint(data, filename)
+        checkpoint.read_checkpoint(data, filename)
     assert words in str(caught.value)
     assert "\n" not in str(caught.value)
 
 
 def test_too_large_files_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(weights, "MAX_CHECKPOINT_BYTES", 1000)
+    monkeypatch.setattr(checkpoint, "MAX_CHECKPOINT_BYTES", 1000)
     with pytest.raises(WeightsError, match="MB are accepted"):
-        weights.read_checkpoint(saved(cifar20_state()), "big.pth")
+        checkpoint.read_checkpoint(saved(cifar20_state()), "big.pth")
 
 
 # Fitting a checkpoint to a model.
 
 
 def test_a_matching_checkpoint_loads() -> None:
-    state = weights.read_checkpoint(saved(cifar20_state()), "net.pth")
+    state = checkpoint.read_checkpoint(saved(cifar20_state()), "net.pth")
     model = CIFAR20.build()
-    assert weights.diff_state_dict(model, state).ok
-    weights.load_checkpoint(model, state)
+    assert checkpoint.diff_state_dict(model, state).ok
+    checkpoint.load_checkpoint(model, state)
     assert all(torch.equal(model.state_dict()[k], state[k]) for k in state)
 
 
 def test_older_checkpoints_without_batch_counters_load() -> None:
     state = {k: v for k, v in cifar20_state().items() if not k.endswith("num_batches_tracked")}
-    weights.load_checkpoint(CIFAR20.build(), state)
+    checkpoint.load_checkpoint(CIFAR20.build(), state)
 
 
 def test_option_a_shortcuts_have_no_parameters_so_plain_nets_share_the_keys() -> None:
-    assert weights.diff_state_dict(CIFAR20.with_options(skip=False).build(), cifar20_state()).ok
+    assert checkpoint.diff_state_dict(CIFAR20.with_options(skip=False).build(), cifar20_state()).ok
 
 
 def test_projection_shortcuts_are_unexpected_in_a_plain_net() -> None:
     state = CIFAR20.with_options(shortcut="B").build().state_dict()
-    diff = weights.diff_state_dict(CIFAR20.with_options(skip=False).build(), state)
+    diff = checkpoint.diff_state_dict(CIFAR20.with_options(skip=False).build(), state)
     assert diff.missing == () and diff.mismatched == ()
     assert diff.unexpected == tuple(
         f"layer{stage}.0.downsample.{part}"
@@ -331,7 +331,7 @@ def test_projection_shortcuts_are_unexpected_in_a_plain_net() -> None:
 
 
 def test_a_deeper_model_misses_blocks() -> None:
-    diff = weights.diff_state_dict(ModelSpec("cifar_resnet32").build(), cifar20_state())
+    diff = checkpoint.diff_state_dict(ModelSpec("cifar_resnet32").build(), cifar20_state())
     assert not diff.ok and diff.unexpected == () and diff.mismatched == ()
     assert {name.split(".")[0] + "." + name.split(".")[1] for name in diff.missing} == {
         f"layer{stage}.{block}" for stage in (1, 2, 3) for block in (3, 4)
@@ -340,7 +340,7 @@ def test_a_deeper_model_misses_blocks() -> None:
 
 
 def test_another_head_is_mis_shaped() -> None:
-    diff = weights.diff_state_dict(CIFAR20.with_options(num_classes=100).build(), cifar20_state())
+    diff = checkpoint.diff_state_dict(CIFAR20.with_options(num_classes=100).build(), cifar20_state())
     assert diff.mismatched == (("fc.weight", (10, 64), (100, 64)), ("fc.bias", (10,), (100,)))
     assert diff.summary() == (
         "2 mis-shaped keys: fc.weight is 10×64 in the file, 100×64 in the model; "
@@ -352,7 +352,7 @@ def test_one_of_each_reads_well() -> None:
     state = cifar20_state()
     state["extra.weight"] = state.pop("layer1.0.conv1.weight")
     state["fc.bias"] = torch.zeros(7)
-    assert weights.diff_state_dict(CIFAR20.build(), state).summary() == (
+    assert checkpoint.diff_state_dict(CIFAR20.build(), state).summary() == (
         "1 missing key: layer1.0.conv1.weight\n"
         "1 unexpected key: extra.weight\n"
         "1 mis-shaped key: fc.bias is 7 in the file, 10 in the model"
@@ -363,7 +363,7 @@ def test_load_checkpoint_refuses_with_the_summary() -> None:
     model = CIFAR20.with_options(num_classes=100).build()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(WeightsError, match=r"do not fit the chosen model: 2 mis-shaped keys: fc\.weight is 10×64"):
-        weights.load_checkpoint(model, cifar20_state())
+        checkpoint.load_checkpoint(model, cifar20_state())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
@@ -371,15 +371,15 @@ def test_load_checkpoint_refuses_with_the_summary() -> None:
 
 
 def test_random_weights_are_labelled_untrained() -> None:
-    label = weights.random_weights_label(ModelSpec("resnet50"))
+    label = imagenet.random_weights_label(ModelSpec("resnet50"))
     assert label.startswith("Random initialisation") and "untrained" in label and "ResNet-50" in label
 
 
 def test_imagenet_class_names() -> None:
-    names = weights.class_names(ModelSpec("resnet50"), 1000)
+    names = imagenet.class_names(ModelSpec("resnet50"), 1000)
     assert len(names) == 1000 and names[207] == "golden retriever" and names[0] == "tench"
 
 
 def test_generic_class_names() -> None:
-    assert weights.class_names(CIFAR20, 10) == [f"class {i}" for i in range(10)]
-    assert weights.class_names(ModelSpec("resnet18", num_classes=5), 5)[-1] == "class 4"
+    assert imagenet.class_names(CIFAR20, 10) == [f"class {i}" for i in range(10)]
+    assert imagenet.class_names(ModelSpec("resnet18", num_classes=5), 5)[-1] == "class 4"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.stages import BlockInfo, StageTable, format_count
+from explorer.architecture.stages import BlockInfo, StageTable, format_count
 
 LANE_GAP = 1.4
 BOX_HALF_WIDTH = 0.4

@@ -18,13 +18,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from explorer import dataset
-from explorer.dataset import CLASSES, ShapesConfig
 from explorer.images import normalise
+from explorer.shapes import dataset
+from explorer.shapes.dataset import CLASSES, ShapesConfig
 from explorer.spec import ModelSpec, SpecError
 from models import ResNet
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models" / "checkpoints"
 TEST_SEED_OFFSET = 1_000  # the test set is drawn with seed + this: images the model never saw
 
 
@@ -50,27 +49,6 @@ class Recipe:
             raise SpecError(f"learning rate must be above 0 and at most 10; got {self.lr}")
         if not 1 <= self.train_images <= 200_000 or not 1 <= self.test_images <= 100_000:
             raise SpecError("train images must be 1..200000 and test images 1..100000")
-
-
-@dataclass(frozen=True)
-class ShippedModel:
-    """A trained checkpoint in the repository and what it was trained on."""
-
-    name: str
-    spec: ModelSpec
-    checkpoint: Path
-    metadata: dict
-
-    @property
-    def label(self) -> str:
-        """How the pages name these weights."""
-        accuracy = self.metadata["test_accuracy"]
-        return f"Shapes-trained {self.spec.label}: {accuracy:.1%} test accuracy (shipped with the explorer)"
-
-    @property
-    def test_config(self) -> ShapesConfig:
-        """The held-out test set its accuracy was measured on."""
-        return ShapesConfig(**self.metadata["test_dataset"])
 
 
 def shapes_spec(depth: int = 20, skip: bool = True) -> ModelSpec:
@@ -170,33 +148,3 @@ def save(model: ResNet, metadata: dict, stem: Path) -> tuple[Path, Path]:
     torch.save(model.state_dict(), checkpoint)
     meta.write_text(json.dumps(metadata, indent=2) + "\n")
     return checkpoint, meta
-
-
-def shipped_models(folder: Path = SHIPPED_DIR) -> dict[str, ShippedModel]:
-    """The trained checkpoints in ``folder`` (each ``NAME.pt`` beside its ``NAME.json``), by name."""
-    found = {}
-    for meta_path in sorted(folder.glob("*.json"), key=lambda p: ("plain" in p.stem, p.stem)):  # residual first
-        checkpoint = meta_path.with_suffix(".pt")
-        if checkpoint.exists():
-            metadata = json.loads(meta_path.read_text())
-            found[meta_path.stem] = ShippedModel(meta_path.stem, ModelSpec(**metadata["spec"]), checkpoint, metadata)
-    return found
-
-
-def load_shipped(shipped: ShippedModel, device: torch.device | str = "cpu") -> ResNet:
-    """The shipped model with its weights (loaded with ``weights_only=True``), in eval mode."""
-    model = shipped.spec.build("cpu")
-    model.load_state_dict(torch.load(shipped.checkpoint, map_location="cpu", weights_only=True), strict=True)
-    return model.to(device).eval()
-
-
-def shipped_for(spec: ModelSpec) -> ShippedModel | None:
-    """The shipped model that is exactly ``spec`` (with one output per shape class), if there is one."""
-    wanted = spec.with_options(num_classes=len(CLASSES))
-    return next((m for m in shipped_models().values() if m.spec == wanted), None)
-
-
-def no_shipped_message(spec: ModelSpec) -> str:
-    """Why ``spec`` has no shipped weights, and which models do."""
-    labels = ", ".join(m.spec.label for m in shipped_models().values()) or "none yet (run `python -m explorer train`)"
-    return f"no Shapes-trained weights for {spec.label}; they exist for: {labels} (CIFAR family, default options)"

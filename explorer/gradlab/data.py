@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torch import Tensor
 
-from explorer import dataset as shapes_dataset
 from explorer.images import normalise
+from explorer.shapes import dataset as shapes_dataset
 
 DataKind = Literal["digits", "shapes", "random"]
 DATA_KINDS: tuple[DataKind, ...] = ("digits", "shapes", "random")
@@ -47,7 +47,7 @@ def digits(image_size: int = 8) -> tuple[Tensor, Tensor]:
 def shapes(image_size: int = 8) -> tuple[Tensor, Tensor]:
     """1,797 Shapes training images (drawn at 32×32, then area-averaged to ``image_size``) and their labels.
 
-    Labels are the six shape classes (0 to 5) of :mod:`explorer.dataset`; the nets keep their ten
+    Labels are the six shape classes (0 to 5) of :mod:`explorer.shapes.dataset`; the nets keep their ten
     outputs. Cached and shared: treat the tensors as read-only.
     """
     _check_size(image_size)

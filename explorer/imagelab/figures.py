@@ -8,8 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.explain import BlockStats, Prediction
-from explorer.scoring import BlockScore
+from explorer.imagelab.explain import BlockStats, Prediction
 
 
 def predictions_figure(predictions: list[Prediction], target: int) -> go.Figure:
@@ -73,36 +72,4 @@ def map_grid_figure(maps: list[np.ndarray | None], titles: list[str], columns: i
     fig.update_yaxes(visible=False)
     fig.update_layout(height=40 + 210 * rows, margin={"l": 5, "r": 5, "t": 30, "b": 5})
     fig.update_annotations(font_size=12)
-    return fig
-
-
-def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
-    """Pointing accuracy (solid) and energy on the object (dotted) per block, one colour per model."""
-    fig = go.Figure()
-    for colour, (label, scores) in zip(("#e15759", "#4c78a8", "#59a14f", "#b07aa1"), named.items(), strict=False):
-        names = [s.paper_name for s in scores]
-        fig.add_trace(
-            go.Scatter(
-                x=names,
-                y=[s.pointing_accuracy for s in scores],
-                name=f"{label}: pointing game",
-                mode="lines+markers",
-                line={"color": colour},
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=names,
-                y=[s.energy_in_mask for s in scores],
-                name=f"{label}: energy on object",
-                mode="lines+markers",
-                line={"color": colour, "dash": "dot"},
-            )
-        )
-    fig.update_layout(
-        height=380,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        yaxis={"range": [0, 1.02], "tickformat": ".0%", "title": "share of test images / of map mass"},
-        legend={"orientation": "h", "y": -0.2},
-    )
     return fig

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import torch
 
-from explorer import training, weights
+from explorer.shapes import shipped as shipped_models
 from explorer.spec import ModelSpec
+from explorer.weights import imagenet
+from explorer.weights.checkpoint import MAX_CHECKPOINT_BYTES, WeightsError, load_checkpoint, read_checkpoint
 from models import ResNet
 
 RANDOM_SEED = 0
@@ -39,7 +41,7 @@ def random_model(spec: ModelSpec, device: torch.device | str = "cpu") -> ResNet:
 
 
 def _ready(model: ResNet, spec: ModelSpec, label: str, trained: bool, device: torch.device | str) -> LoadedModel:
-    names = weights.class_names(spec, model.fc.out_features)
+    names = imagenet.class_names(spec, model.fc.out_features)
     return LoadedModel(model.to(device).eval(), label, trained, tuple(names))
 
 
@@ -52,28 +54,28 @@ def load_model(
 ) -> LoadedModel:
     """Build ``spec`` with weights of ``kind`` (``imagenet``, ``shapes``, ``random`` or ``checkpoint``).
 
-    Raises ``weights.WeightsError`` with a one-line message when the weights are unavailable
+    Raises ``WeightsError`` with a one-line message when the weights are unavailable
     (ImageNet weights not in the local cache, or a checkpoint that does not fit the model).
     """
     if kind == "random":
-        return _ready(random_model(spec), spec, weights.random_weights_label(spec), False, device)
+        return _ready(random_model(spec), spec, imagenet.random_weights_label(spec), False, device)
     if kind == "imagenet":
         model = random_model(spec)
-        label = weights.load_imagenet(model, spec)
+        label = imagenet.load_imagenet(model, spec)
         return _ready(model, spec, label, True, device)
     if kind == "shapes":
-        shipped = training.shipped_for(spec)
+        shipped = shipped_models.shipped_for(spec)
         if shipped is None:
-            raise weights.WeightsError(training.no_shipped_message(spec))
-        model = training.load_shipped(shipped, device)
+            raise WeightsError(shipped_models.no_shipped_message(spec))
+        model = shipped_models.load_shipped(shipped, device)
         return LoadedModel(model, shipped.label, True, tuple(shipped.metadata["classes"]))
     if kind == "checkpoint":
         if checkpoint is None:
-            raise weights.WeightsError("choose a checkpoint file first")
+            raise WeightsError("choose a checkpoint file first")
         model = random_model(spec)
-        weights.load_checkpoint(model, weights.read_checkpoint(checkpoint, filename))
+        load_checkpoint(model, read_checkpoint(checkpoint, filename))
         return _ready(model, spec, f"Checkpoint {filename}", True, device)
-    raise weights.WeightsError(f"unknown weights {kind!r}: choose one of {', '.join(WEIGHT_KINDS)} or a file path")
+    raise WeightsError(f"unknown weights {kind!r}: choose one of {', '.join(WEIGHT_KINDS)} or a file path")
 
 
 def load_model_from_argument(spec: ModelSpec, argument: str, device: torch.device | str = "cpu") -> LoadedModel:
@@ -82,7 +84,7 @@ def load_model_from_argument(spec: ModelSpec, argument: str, device: torch.devic
         return load_model(spec, argument, device)
     path = Path(argument)
     if not path.is_file():
-        raise weights.WeightsError(f"no checkpoint file at {argument!r} (or use --weights imagenet|shapes|random)")
-    if path.stat().st_size > weights.MAX_CHECKPOINT_BYTES:
-        raise weights.WeightsError(f"{path.name} is larger than {weights.MAX_CHECKPOINT_BYTES // 2**20} MB")
+        raise WeightsError(f"no checkpoint file at {argument!r} (or use --weights imagenet|shapes|random)")
+    if path.stat().st_size > MAX_CHECKPOINT_BYTES:
+        raise WeightsError(f"{path.name} is larger than {MAX_CHECKPOINT_BYTES // 2**20} MB")
     return load_model(spec, "checkpoint", device, path.read_bytes(), path.name)

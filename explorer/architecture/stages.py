@@ -295,14 +295,3 @@ def comparison_rows(tables: list[StageTable]) -> list[dict[str, object]]:
     ):
         rows.append({"stage": label, "output": "", **{t.spec.label: value(t) for t in tables}})
     return rows
-
-
-def render_text(rows: list[dict[str, object]]) -> str:
-    """Rows of strings as an aligned plain-text table (for the terminal)."""
-    headers = list(rows[0])
-    cells = [[str(r.get(h, "")) for h in headers] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return "\n".join(lines)

@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from explorer.gradflow import Curve, GradientProfile, StepRecord
+from explorer.gradlab.degradation import Curve
+from explorer.gradlab.profiles import GradientProfile
+from explorer.gradlab.training import StepRecord
 
 NET_COLOURS = {"plain": "#e15759", "residual": "#4c78a8"}
 CURVE_COLOURS = ("#f28e2b", "#e15759", "#76b7b2", "#4c78a8")

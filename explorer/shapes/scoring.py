@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from explorer import dataset
-from explorer.dataset import Sample, ShapesConfig
 from explorer.images import normalise
 from explorer.render import tensor_map
+from explorer.shapes import dataset
+from explorer.shapes.dataset import Sample, ShapesConfig
 from explorer.trace import block_cams, trace, upsample
 from models import ResNet
 

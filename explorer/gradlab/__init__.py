@@ -1,0 +1,75 @@
+"""The gradient lab: what skip connections do to the backward signal, and what they do not.
+
+Two CIFAR-style nets of depth 6n+2, plain and residual, with the same width, initialisation,
+seed and data order (:mod:`~explorer.gradlab.config`). :func:`layer_gradients` measures, for one
+batch, the gradient norms at the stem and at every block (:mod:`~explorer.gradlab.profiles`);
+:func:`train` trains both nets side by side and records the same norms at every step
+(:mod:`~explorer.gradlab.training`), and :func:`degradation_demo` shows the degradation problem
+of He et al. 2015 (:mod:`~explorer.gradlab.degradation`).
+"""
+
+from explorer.gradlab.config import (
+    DEMO_BATCH,
+    DEMO_DEPTHS,
+    DEMO_LR,
+    MAX_BATCH,
+    MAX_DEPTH,
+    MAX_LR,
+    MAX_STEPS,
+    MIN_DEPTH,
+    NETS,
+    OPTIMISERS,
+    PROFILE_IMAGE_SIZE,
+    STEM,
+    GradflowConfig,
+    build,
+    build_pair,
+    net_label,
+    probe_batch,
+    training_data,
+)
+from explorer.gradlab.degradation import Curve, degradation_config, degradation_demo
+from explorer.gradlab.presets import PRESET_NOTES, PRESETS
+from explorer.gradlab.profiles import (
+    GradientProfile,
+    LayerGradient,
+    first_to_last_ratio,
+    initial_profiles,
+    layer_gradients,
+)
+from explorer.gradlab.training import StepRecord, make_optimiser, records_to_csv, train
+
+__all__ = [
+    "DEMO_BATCH",
+    "DEMO_DEPTHS",
+    "DEMO_LR",
+    "MAX_BATCH",
+    "MAX_DEPTH",
+    "MAX_LR",
+    "MAX_STEPS",
+    "MIN_DEPTH",
+    "NETS",
+    "OPTIMISERS",
+    "PRESETS",
+    "PRESET_NOTES",
+    "PROFILE_IMAGE_SIZE",
+    "STEM",
+    "Curve",
+    "GradflowConfig",
+    "GradientProfile",
+    "LayerGradient",
+    "StepRecord",
+    "build",
+    "build_pair",
+    "degradation_config",
+    "degradation_demo",
+    "first_to_last_ratio",
+    "initial_profiles",
+    "layer_gradients",
+    "make_optimiser",
+    "net_label",
+    "probe_batch",
+    "records_to_csv",
+    "train",
+    "training_data",
+]

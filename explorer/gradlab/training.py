@@ -1,0 +1,128 @@
+"""Training the plain and the residual net side by side, recording per-layer gradient norms at every step."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from explorer.gradlab.config import GradflowConfig, build_pair, training_data
+from explorer.gradlab.profiles import group_index, group_norms, layer_groups, walk
+from models import ResNet
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One training step of one net: loss and accuracy on the training batch before the update,
+    and (when recorded) per-layer gradient norms w.r.t. outputs (``signal``) and parameters
+    (``weight``), in the order of ``layers``."""
+
+    step: int
+    net: str
+    loss: float
+    accuracy: float
+    layers: tuple[str, ...] = ()
+    signal: tuple[float, ...] = ()
+    weight: tuple[float, ...] = ()
+
+
+class _Learner:
+    """A model, its optimiser and its parameter grouping for cheap per-step norms."""
+
+    def __init__(self, name: str, model: ResNet, config: GradflowConfig) -> None:
+        self.name = name
+        self.model = model
+        groups = layer_groups(model)
+        self.layers = tuple(layer for layer, _ in groups)
+        self.params = [p for _, group in groups for p in group]
+        self.group_of = group_index(groups, self.params[0].device)
+        self.optimiser = make_optimiser(config, model.parameters())
+
+    def step(self, step: int, x: Tensor, y: Tensor, record: bool) -> StepRecord:
+        """One SGD/Adam step on ``(x, y)``; the norms are read from the gradients of this step."""
+        self.optimiser.zero_grad(set_to_none=True)
+        if record:
+            logits, outputs = walk(self.model, x)
+            for output in outputs:
+                output.retain_grad()
+        else:
+            logits = self.model(x)
+        loss = F.cross_entropy(logits, y)
+        loss.backward()
+        self.optimiser.step()
+        correct = (logits.detach().argmax(dim=1) == y).float().mean()
+        if not record:
+            loss_value, accuracy = torch.stack([loss.detach(), correct]).tolist()
+            return StepRecord(step, self.name, loss_value, accuracy)
+        signal = torch.stack(torch._foreach_norm([out.grad for out in outputs]))
+        weight = group_norms([p.grad for p in self.params], self.group_of, len(self.layers))
+        values = torch.cat([torch.stack([loss.detach(), correct]), signal, weight]).tolist()
+        count = len(self.layers)
+        return StepRecord(
+            step, self.name, values[0], values[1], self.layers, tuple(values[2 : 2 + count]), tuple(values[2 + count :])
+        )
+
+
+def make_optimiser(config: GradflowConfig, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+    """SGD with ``config.momentum``, or Adam, at ``config.lr``."""
+    if config.optimiser == "adam":
+        return torch.optim.Adam(params, lr=config.lr)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum)
+
+
+def train(
+    config: GradflowConfig, models: Mapping[str, ResNet] | None = None, record: bool = True
+) -> Iterator[tuple[StepRecord, ...]]:
+    """Train nets side by side for ``config.steps`` steps, yielding one record per net per step.
+
+    ``models`` defaults to :func:`build_pair` (``plain`` then ``residual``); pass your own to
+    keep them afterwards. Every net sees the same batches in the same order. Each yield comes
+    after a complete step of every net, so a caller may stop iterating at any point: the nets
+    then have taken the same number of steps, their gradients are cleared and their
+    train/eval modes are restored. The optimisers live as long as the iterator.
+    ``record=False`` skips the per-layer norms.
+    """
+    nets = models if models is not None else build_pair(config)
+    learners = [_Learner(name, model, config) for name, model in nets.items()]
+    modes = [model.training for model in nets.values()]
+    stream = training_data(config)
+    try:
+        for model in nets.values():
+            model.train()
+        for step in range(1, config.steps + 1):
+            x, y = next(stream)
+            yield tuple(learner.step(step, x, y, record) for learner in learners)
+    finally:
+        for model, mode in zip(nets.values(), modes, strict=True):
+            model.zero_grad(set_to_none=True)
+            model.train(mode)
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def records_to_csv(records: Iterable[StepRecord]) -> str:
+    """The records as CSV: step, net, loss, accuracy, then ``signal:<layer>`` and ``weight:<layer>``
+    columns for every recorded layer (empty where a record lacks that layer)."""
+    rows: list[dict[str, object]] = []
+    columns: dict[str, None] = dict.fromkeys(("step", "net", "loss", "accuracy"))
+    for r in records:
+        row: dict[str, object] = {"step": r.step, "net": r.net, "loss": _num(r.loss), "accuracy": _num(r.accuracy)}
+        for kind, values in (("signal", r.signal), ("weight", r.weight)):
+            row.update({f"{kind}:{layer}": _num(v) for layer, v in zip(r.layers, values, strict=True)})
+        columns.update(dict.fromkeys(row))
+        rows.append(row)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _num(value: float) -> str:
+    return format(value, ".6g")

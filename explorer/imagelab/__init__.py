@@ -1,0 +1,1 @@
+"""The image lab: predictions, Grad-CAM of every block, feature maps, branch sizes and captum methods."""

@@ -1,0 +1,39 @@
+"""Plotly figures of the Shapes dataset page."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from explorer.shapes.scoring import BlockScore
+
+
+def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
+    """Pointing accuracy (solid) and energy on the object (dotted) per block, one colour per model."""
+    fig = go.Figure()
+    for colour, (label, scores) in zip(("#e15759", "#4c78a8", "#59a14f", "#b07aa1"), named.items(), strict=False):
+        names = [s.paper_name for s in scores]
+        fig.add_trace(
+            go.Scatter(
+                x=names,
+                y=[s.pointing_accuracy for s in scores],
+                name=f"{label}: pointing game",
+                mode="lines+markers",
+                line={"color": colour},
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=names,
+                y=[s.energy_in_mask for s in scores],
+                name=f"{label}: energy on object",
+                mode="lines+markers",
+                line={"color": colour, "dash": "dot"},
+            )
+        )
+    fig.update_layout(
+        height=380,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"range": [0, 1.02], "tickformat": ".0%", "title": "share of test images / of map mass"},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig

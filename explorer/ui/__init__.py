@@ -1,0 +1,1 @@
+"""Streamlit glue, one module per page plus the pieces every page shares."""

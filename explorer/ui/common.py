@@ -1,0 +1,142 @@
+"""The Streamlit pieces every page shares: page set-up, the device, and the model picker in the sidebar.
+
+The modules of ``explorer.ui`` are the only ones that import Streamlit; pages call them, and they
+call the plain functions of the rest of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+import torch
+
+from explorer.device import describe_device, pick_device
+from explorer.spec import (
+    CIFAR_DEPTHS,
+    CIFAR_MAX_DEPTH,
+    DEFAULT_INPUT_SIZE,
+    IMAGENET_MODELS,
+    INPUT_SIZE_LIMITS,
+    ModelSpec,
+)
+
+# Choices live under keys of our own so they survive page switches (widget keys are per page).
+_DEFAULTS: dict[str, Any] = {
+    "family": "imagenet",
+    "imagenet_model": "resnet50",
+    "cifar_depth": 20,
+    "skip": True,
+    "shortcut": "default",
+    "paper_stride": False,
+    "preact": False,
+    "imagenet_size": DEFAULT_INPUT_SIZE["imagenet"],
+    "cifar_size": DEFAULT_INPUT_SIZE["cifar"],
+}
+_FAMILY_LABELS = {"imagenet": "ImageNet (Table 1)", "cifar": "CIFAR-10 (6n+2)"}
+_SHORTCUT_LABELS = {
+    "default": "family default",
+    "A": "A: zero-padding",
+    "B": "B: projection when shape changes",
+    "C": "C: projection everywhere",
+}
+_CIFAR_DEPTH_CHOICES = tuple(sorted({*range(8, 116, 6), *CIFAR_DEPTHS, CIFAR_MAX_DEPTH}))
+
+
+def setup_page(title: str, icon: str) -> None:
+    """Page config and title; call first on every page. ``icon`` is a ``:material/name:`` code."""
+    st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=icon, layout="wide")
+    st.title(f"{icon} {title}")
+
+
+def _choice(widget: Callable[..., Any], label: str, name: str, **kwargs: Any) -> Any:
+    """Render ``widget`` bound to the persistent choice ``name``."""
+    store, key = f"choice.{name}", f"widget.{name}"
+    st.session_state.setdefault(store, _DEFAULTS[name])
+    st.session_state[key] = st.session_state[store]
+
+    def save() -> None:
+        st.session_state[store] = st.session_state[key]
+
+    return widget(label, key=key, on_change=save, **kwargs)
+
+
+@st.cache_resource
+def device() -> torch.device:
+    """The device this server runs models on (picked once per server)."""
+    return pick_device()
+
+
+def device_label() -> str:
+    """The device models run on, in words."""
+    return describe_device(device())
+
+
+def model_sidebar() -> tuple[ModelSpec, int]:
+    """The shared sidebar: pick a model and its options; returns the spec and the input size."""
+    with st.sidebar:
+        st.header("Model")
+        family = _choice(
+            st.radio,
+            "Family",
+            "family",
+            options=list(_FAMILY_LABELS),
+            format_func=_FAMILY_LABELS.get,
+            horizontal=True,
+        )
+        if family == "imagenet":
+            name = _choice(st.selectbox, "Variant", "imagenet_model", options=list(IMAGENET_MODELS))
+        else:
+            depth = _choice(
+                st.select_slider,
+                "Depth (6n+2)",
+                "cifar_depth",
+                options=list(_CIFAR_DEPTH_CHOICES),
+                help="The paper's CIFAR-10 nets: 20, 32, 44, 56, 110 (and 1202).",
+            )
+            name = f"cifar_resnet{depth}"
+        skip = _choice(
+            st.toggle,
+            "Skip connections (residual)",
+            "skip",
+            help="Off builds the plain counterpart: the same layers with every shortcut removed.",
+        )
+        with st.expander("Options", expanded=False):
+            shortcut = _choice(
+                st.radio,
+                "Shortcut option",
+                "shortcut",
+                options=list(_SHORTCUT_LABELS),
+                format_func=_SHORTCUT_LABELS.get,
+                disabled=not skip,
+                help="He et al. 2015, §3.3. Default: B for ImageNet (as torchvision), A for CIFAR.",
+            )
+            paper_stride = _choice(
+                st.toggle,
+                "Paper stride placement (v1)",
+                "paper_stride",
+                help="Bottlenecks only: stride 2 on the first 1×1 conv as in the paper, "
+                "instead of on the 3×3 conv as torchvision (v1.5).",
+                disabled=name not in IMAGENET_MODELS or name in ("resnet18", "resnet34"),
+            )
+            preact = _choice(st.toggle, "Pre-activation blocks (He et al. 2016)", "preact")
+            low, high = INPUT_SIZE_LIMITS[family]
+            size = _choice(
+                st.number_input,
+                "Input size (pixels)",
+                f"{family}_size",
+                min_value=low,
+                max_value=high,
+                step=16,
+            )
+        spec = ModelSpec(
+            name,
+            skip=skip,
+            shortcut=None if shortcut == "default" else shortcut,
+            stride_in_1x1=paper_stride,
+            preact=preact,
+        )
+        st.caption(f"**{spec.label}** · input {size}×{size}")
+        st.caption(f"Device: {device_label()}")
+    return spec, int(size)
