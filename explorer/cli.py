@@ -1,5 +1,5 @@
 """Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``,
-``gradflow``.
+``gradlab``.
 
 Every error is one line on stderr and exit status 2; results go to stdout as text or JSON. Each
 command lives with its feature (``explorer/<feature>/commands.py``).

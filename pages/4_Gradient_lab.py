@@ -30,11 +30,11 @@ explode.
 
 preset = st.selectbox(
     "Classroom preset", list(gradlab.PRESETS), index=None, placeholder="choose a preset, or set the controls",
-    key="grad.preset", on_change=gradlab_ui.apply_gradflow_preset,
+    key="grad.preset", on_change=gradlab_ui.apply_preset,
 )  # fmt: skip
 if preset:
     st.caption(gradlab.PRESET_NOTES[preset])
-config = gradlab_ui.gradflow_controls()
+config = gradlab_ui.controls()
 if config is None:
     st.stop()
 

@@ -127,13 +127,13 @@ def test_explain_refuses_a_bad_image(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "no image file" in capsys.readouterr().err
 
 
-def test_gradflow_at_initialisation_and_per_step(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["gradflow", "--depth", "20", "--plain", "--no-bn", "--init", "default", "--json"]) == 0
+def test_gradlab_at_initialisation_and_per_step(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gradlab", "--depth", "20", "--plain", "--no-bn", "--init", "default", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["config"]["skip"] is False and data["steps"] == []
     assert 4e-8 / 3 <= data["at_initialisation"]["first_to_last_signal_ratio"] <= 4.3e-8 * 3
     assert [layer["name"] for layer in data["at_initialisation"]["layers"]][:2] == ["conv1", "layer1.0"]
-    assert main(["gradflow", "--depth", "8", "--steps", "2", "--no-bn", "--activation", "tanh"]) == 0
+    assert main(["gradlab", "--depth", "8", "--steps", "2", "--no-bn", "--activation", "tanh"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("ResNet-8, tanh, he init, no BN: at initialisation") and "training, 2 steps" in out
 
@@ -141,13 +141,13 @@ def test_gradflow_at_initialisation_and_per_step(capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["gradflow", "--depth", "21"], "depth must be 6n+2"),
-        (["gradflow", "--depth", "1202"], "depth must be 6n+2 from 8 to 110"),
-        (["gradflow", "--steps", "-4"], "steps"),
-        (["gradflow", "--activation", "gelu"], "invalid choice"),
+        (["gradlab", "--depth", "21"], "depth must be 6n+2"),
+        (["gradlab", "--depth", "1202"], "depth must be 6n+2 from 8 to 110"),
+        (["gradlab", "--steps", "-4"], "steps"),
+        (["gradlab", "--activation", "gelu"], "invalid choice"),
     ],
 )
-def test_gradflow_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_gradlab_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) if "invalid choice" in message else contextlib.nullcontext():
         assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -1,4 +1,4 @@
-"""The gradient lab's command: ``gradflow``."""
+"""The gradient lab's command: ``gradlab``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from dataclasses import asdict
 
 from explorer import gradlab
 from explorer.commandline import render_text
-from explorer.gradlab import GradflowConfig
+from explorer.gradlab import GradLabConfig
 from explorer.spec import SpecError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``gradflow`` to the command parsers."""
-    flow = commands.add_parser("gradflow", help="per-layer gradient norms of a CIFAR-style net (the gradient lab)")
+    """Add ``gradlab`` to the command parsers."""
+    flow = commands.add_parser("gradlab", help="per-layer gradient norms of a CIFAR-style net (the gradient lab)")
     flow.add_argument("--depth", type=int, default=20, help="6n+2 from 8 to 110 (default 20)")
     flow.add_argument("--plain", action="store_true", help="the plain net (default: residual)")
     flow.add_argument("--no-bn", action="store_true", help="without batch norm")
@@ -25,11 +25,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     flow.add_argument("--steps", type=int, default=0, help="train this many steps and print per-step norms")
     flow.add_argument("--seed", type=int, default=0)
     flow.add_argument("--json", action="store_true", help="machine-readable output")
-    flow.set_defaults(run=_gradflow)
+    flow.set_defaults(run=_gradlab)
 
 
-def _gradflow(args: argparse.Namespace) -> str:
-    config = GradflowConfig(
+def _gradlab(args: argparse.Namespace) -> str:
+    config = GradLabConfig(
         depth=args.depth, skip=not args.plain, batch_norm=not args.no_bn, activation=args.activation, init=args.init,
         data=args.data, image_size=args.image_size, steps=max(args.steps, 1), seed=args.seed,
     )  # fmt: skip

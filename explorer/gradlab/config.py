@@ -37,7 +37,7 @@ DEMO_BATCH = 64
 
 
 @dataclass(frozen=True)
-class GradflowConfig:
+class GradLabConfig:
     """One gradient-lab setting; invalid values raise :class:`SpecError` with a one-line message.
 
     ``skip`` chooses the net :func:`build` makes; :func:`train` always trains both. ``momentum``
@@ -120,7 +120,7 @@ def net_label(skip: bool, depth: int) -> str:
     return f"{'ResNet' if skip else 'plain'}-{depth}"
 
 
-def build(config: GradflowConfig, device: torch.device | str = "cpu") -> ResNet:
+def build(config: GradLabConfig, device: torch.device | str = "cpu") -> ResNet:
     """The net of ``config``, initialised with its scheme and seed, in training mode.
 
     A plain and a residual net built from the same config get identical weights: option-A
@@ -133,16 +133,16 @@ def build(config: GradflowConfig, device: torch.device | str = "cpu") -> ResNet:
     return model.train()
 
 
-def build_pair(config: GradflowConfig, device: torch.device | str = "cpu") -> dict[str, ResNet]:
+def build_pair(config: GradLabConfig, device: torch.device | str = "cpu") -> dict[str, ResNet]:
     """``{"plain": ..., "residual": ...}``: the two nets of ``config``, differing only in the shortcuts."""
     return {name: build(replace(config, skip=name == "residual"), device) for name in NETS}
 
 
-def training_data(config: GradflowConfig) -> Iterator[tuple[Tensor, Tensor]]:
+def training_data(config: GradLabConfig) -> Iterator[tuple[Tensor, Tensor]]:
     """The endless, seeded stream of training batches of ``config`` (the same for both nets)."""
     return batches(*dataset(config.data, config.image_size, config.seed), config.batch_size, config.seed)
 
 
-def probe_batch(config: GradflowConfig) -> tuple[Tensor, Tensor]:
+def probe_batch(config: GradLabConfig) -> tuple[Tensor, Tensor]:
     """The first training batch of ``config``: the batch the profiles at initialisation use."""
     return next(training_data(config))

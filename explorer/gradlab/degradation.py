@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from explorer.gradlab.config import DEMO_BATCH, DEMO_DEPTHS, DEMO_LR, NETS, GradflowConfig, net_label
+from explorer.gradlab.config import DEMO_BATCH, DEMO_DEPTHS, DEMO_LR, NETS, GradLabConfig, net_label
 from explorer.gradlab.training import train
 
 
@@ -33,9 +33,9 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
-def degradation_config(depth: int, steps: int, seed: int = 0) -> GradflowConfig:
+def degradation_config(depth: int, steps: int, seed: int = 0) -> GradLabConfig:
     """The degradation recipe: digits at 8×8, batch norm, He init, SGD (lr 0.05, momentum 0.9), batch 64."""
-    return GradflowConfig(
+    return GradLabConfig(
         depth=depth,
         batch_norm=True,
         init="he",

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from explorer.gradlab.config import STEM, GradflowConfig, build_pair, probe_batch
+from explorer.gradlab.config import STEM, GradLabConfig, build_pair, probe_batch
 from explorer.trace import forward_blocks
 from models import ResNet
 
@@ -140,14 +140,14 @@ def first_to_last_ratio(
     For ``weight`` and ``weight_rms`` (gradient w.r.t. parameters): the first block's figure
     over the last block's. REFERENCE.md's depth-20 table is reproduced (within a factor of 3,
     except the residual net without batch norm) on one batch of 64 standard-normal 3×32×32
-    images with random labels: ``probe_batch(GradflowConfig(data="random", image_size=32))``.
+    images with random labels: ``probe_batch(GradLabConfig(data="random", image_size=32))``.
     """
     values = getattr(profile, quantity)
     first = values[0] if quantity == "signal" else values[1]
     return first / values[-1]
 
 
-def initial_profiles(config: GradflowConfig) -> dict[str, GradientProfile]:
+def initial_profiles(config: GradLabConfig) -> dict[str, GradientProfile]:
     """The profiles of the plain and the residual net of ``config`` at initialisation, on its probe batch."""
     x, y = probe_batch(config)
     return {name: layer_gradients(model, x, y) for name, model in build_pair(config).items()}

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from explorer.gradlab.config import GradflowConfig, build_pair, training_data
+from explorer.gradlab.config import GradLabConfig, build_pair, training_data
 from explorer.gradlab.profiles import group_index, group_norms, layer_groups, walk
 from models import ResNet
 
@@ -34,7 +34,7 @@ class StepRecord:
 class _Learner:
     """A model, its optimiser and its parameter grouping for cheap per-step norms."""
 
-    def __init__(self, name: str, model: ResNet, config: GradflowConfig) -> None:
+    def __init__(self, name: str, model: ResNet, config: GradLabConfig) -> None:
         self.name = name
         self.model = model
         groups = layer_groups(model)
@@ -68,7 +68,7 @@ class _Learner:
         )
 
 
-def make_optimiser(config: GradflowConfig, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+def make_optimiser(config: GradLabConfig, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
     """SGD with ``config.momentum``, or Adam, at ``config.lr``."""
     if config.optimiser == "adam":
         return torch.optim.Adam(params, lr=config.lr)
@@ -76,7 +76,7 @@ def make_optimiser(config: GradflowConfig, params: Iterable[nn.Parameter]) -> to
 
 
 def train(
-    config: GradflowConfig, models: Mapping[str, ResNet] | None = None, record: bool = True
+    config: GradLabConfig, models: Mapping[str, ResNet] | None = None, record: bool = True
 ) -> Iterator[tuple[StepRecord, ...]]:
     """Train nets side by side for ``config.steps`` steps, yielding one record per net per step.
 

@@ -11,14 +11,14 @@ from models.init import INIT_SCHEMES
 
 LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
 _GRAD_DEPTHS = tuple(range(gradlab.MIN_DEPTH, gradlab.MAX_DEPTH + 1, 6))
-_GRAD_DEFAULTS = gradlab.GradflowConfig()
+_GRAD_DEFAULTS = gradlab.GradLabConfig()
 _GRAD_FIELDS = (
     "depth", "batch_norm", "preact", "activation", "init", "optimiser", "lr", "batch_size", "steps", "data",
     "image_size", "seed",
 )  # fmt: skip
 
 
-def apply_gradflow_preset() -> None:
+def apply_preset() -> None:
     """Callback of the preset picker: copy the preset's settings into the controls."""
     name = st.session_state.get("grad.preset")
     if name:
@@ -26,7 +26,7 @@ def apply_gradflow_preset() -> None:
             st.session_state[f"grad.{field}"] = value
 
 
-def gradflow_controls() -> gradlab.GradflowConfig | None:
+def controls() -> gradlab.GradLabConfig | None:
     """The gradient lab's settings; None (after an error message) if they do not make a valid setting."""
     for field in _GRAD_FIELDS:
         st.session_state.setdefault(f"grad.{field}", getattr(_GRAD_DEFAULTS, field))
@@ -53,14 +53,14 @@ def gradflow_controls() -> gradlab.GradflowConfig | None:
     )
     bottom[6].number_input("Seed", 0, 10_000, key="grad.seed")
     try:
-        return gradlab.GradflowConfig(**{field: st.session_state[f"grad.{field}"] for field in _GRAD_FIELDS})
+        return gradlab.GradLabConfig(**{field: st.session_state[f"grad.{field}"] for field in _GRAD_FIELDS})
     except SpecError as error:
         st.error(str(error))
         return None
 
 
 @st.cache_data(max_entries=32, show_spinner="Measuring gradients at initialisation…")
-def cached_initial_profiles(config: gradlab.GradflowConfig) -> dict[str, gradlab.GradientProfile]:
+def cached_initial_profiles(config: gradlab.GradLabConfig) -> dict[str, gradlab.GradientProfile]:
     """``gradlab.initial_profiles``, cached across reruns and sessions."""
     return gradlab.initial_profiles(config)
 

@@ -19,8 +19,8 @@ from torch import nn
 
 from explorer.gradlab import (
     STEM,
-    GradflowConfig,
     GradientProfile,
+    GradLabConfig,
     build,
     build_pair,
     degradation_demo,
@@ -35,8 +35,8 @@ from explorer.gradlab.data import DIGITS_COUNT, batches, digits
 from explorer.spec import SpecError
 from models.init import initialize
 
-PROBE = GradflowConfig(depth=20, data="random", image_size=32, batch_size=64, seed=0)
-SMALL = GradflowConfig(depth=8, batch_size=16, steps=4, seed=3)
+PROBE = GradLabConfig(depth=20, data="random", image_size=32, batch_size=64, seed=0)
+SMALL = GradLabConfig(depth=8, batch_size=16, steps=4, seed=3)
 
 
 def profile(**changes: object) -> GradientProfile:
@@ -132,7 +132,7 @@ def test_initial_profiles_compare_both_nets() -> None:
 
 
 def test_initialize_is_seeded_and_leaves_the_global_rng_alone() -> None:
-    a, b = build(SMALL), GradflowConfig(depth=8).spec.build()
+    a, b = build(SMALL), GradLabConfig(depth=8).spec.build()
     state = torch.get_rng_state()
     initialize(b, "he", seed=SMALL.seed)
     assert torch.equal(torch.get_rng_state(), state)
@@ -148,7 +148,7 @@ def test_plain_and_residual_nets_start_from_the_same_weights() -> None:
 
 @pytest.mark.parametrize("scheme", ["he", "xavier", "default"])
 def test_initialisation_scales(scheme: str) -> None:
-    model = GradflowConfig(depth=8).spec.build()
+    model = GradLabConfig(depth=8).spec.build()
     for module in model.modules():  # start from something that is none of the schemes
         if isinstance(module, nn.Conv2d | nn.Linear | nn.BatchNorm2d):
             nn.init.constant_(module.weight, 0.5)
@@ -269,12 +269,12 @@ def test_degradation_deep_plain_net_trains_worse() -> None:
 )
 def test_config_refuses_absurd_settings(changes: dict, message: str) -> None:
     with pytest.raises(SpecError, match=re.escape(message)) as error:
-        replace(GradflowConfig(), **changes)
+        replace(GradLabConfig(), **changes)
     assert "\n" not in str(error.value)
 
 
 def test_config_label_and_spec() -> None:
-    config = GradflowConfig(depth=56, skip=False, batch_norm=False, activation="tanh")
+    config = GradLabConfig(depth=56, skip=False, batch_norm=False, activation="tanh")
     assert config.label == "plain-56" and config.spec.label == "plain-56 (CIFAR) (no BN, tanh)"
     assert config.spec.num_classes == 10
 

@@ -7,7 +7,7 @@ see the same machine load. Prints, from one run:
   step with recording / step without   (target <= 1.10x)
   live updates per second: one step of both nets plus one redraw of the page's two live figures
   (target >= 4 per second)
-Usage: python benchmarks/bench_gradflow.py [--depth 56] [--batch 32] [--image-size 8] [--steps 60] [--threads 2]
+Usage: python benchmarks/bench_gradlab.py [--depth 56] [--batch 32] [--image-size 8] [--steps 60] [--threads 2]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from explorer.gradlab import NETS, GradflowConfig, StepRecord, train
+from explorer.gradlab import NETS, GradLabConfig, StepRecord, train
 from explorer.gradlab.figures import curves_figure, heatmap_figure
 
 
@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warmup = 5
-    config = GradflowConfig(
+    config = GradLabConfig(
         depth=args.depth, batch_size=args.batch, steps=args.steps + warmup, image_size=args.image_size
     )
     recorded, unrecorded = train(config, record=True), train(config, record=False)
