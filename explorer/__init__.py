@@ -13,16 +13,28 @@ from explorer.spec import (
     check_input_size,
 )
 from explorer.trace import Trace, block_cams, trace
-from explorer.weights import LoadedModel, WeightsError, load_model
+from explorer.weights import (
+    CheckpointWeights,
+    ImageNetWeights,
+    LoadedModel,
+    RandomWeights,
+    ShippedWeights,
+    WeightsError,
+    load_model,
+)
 
 __all__ = [
     "CIFAR_MODELS",
     "IMAGENET_MODELS",
     "TABLE1_MODELS",
+    "CheckpointWeights",
     "Explanation",
     "ImageError",
+    "ImageNetWeights",
     "LoadedModel",
     "ModelSpec",
+    "RandomWeights",
+    "ShippedWeights",
     "SpecError",
     "StageTable",
     "Trace",

@@ -10,7 +10,8 @@ from typing import Literal
 import torch
 
 from explorer.errors import UserError
-from models import ACTIVATIONS, IMAGENET_BUILDERS, BlockOptions, ResNet, cifar_resnet
+from models import ACTIVATIONS, IMAGENET_BUILDERS, SHORTCUT_OPTIONS, BlockOptions, ResNet, cifar_resnet
+from models.resnet import Activation, ShortcutOption
 
 Family = Literal["imagenet", "cifar"]
 
@@ -22,6 +23,7 @@ TABLE1_MODELS: tuple[str, ...] = ("resnet18", "resnet34", "resnet50", "resnet101
 BOTTLENECK_MODELS = frozenset(IMAGENET_MODELS) - {"resnet18", "resnet34"}
 INPUT_SIZE_LIMITS: dict[Family, tuple[int, int]] = {"imagenet": (32, 4096), "cifar": (8, 4096)}
 DEFAULT_INPUT_SIZE: dict[Family, int] = {"imagenet": 224, "cifar": 32}
+DEFAULT_CLASSES: dict[Family, int] = {"imagenet": 1000, "cifar": 10}
 _CIFAR_NAME = re.compile(r"cifar_resnet(\d+)")
 _PRETTY = {
     "wide_resnet50_2": "Wide ResNet-50-2",
@@ -68,17 +70,17 @@ class ModelSpec:
 
     name: str
     skip: bool = True
-    shortcut: Literal["A", "B", "C"] | None = None
+    shortcut: ShortcutOption | None = None
     stride_in_1x1: bool = False
     preact: bool = False
     batch_norm: bool = True
-    activation: Literal["relu", "tanh", "sigmoid"] = "relu"
+    activation: Activation = "relu"
     num_classes: int | None = None
 
     def __post_init__(self) -> None:
         family_of(self.name)
-        if self.shortcut not in (None, "A", "B", "C"):
-            raise SpecError(f"shortcut option must be A, B or C; got {self.shortcut!r}")
+        if self.shortcut is not None and self.shortcut not in SHORTCUT_OPTIONS:
+            raise SpecError(f"shortcut option must be one of {', '.join(SHORTCUT_OPTIONS)}; got {self.shortcut!r}")
         if self.activation not in ACTIVATIONS:
             raise SpecError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
         if self.num_classes is not None and not 1 <= self.num_classes <= 100_000:
@@ -90,7 +92,7 @@ class ModelSpec:
         return family_of(self.name)
 
     @property
-    def shortcut_option(self) -> Literal["A", "B", "C"]:
+    def shortcut_option(self) -> ShortcutOption:
         """The shortcut option actually used."""
         return self.shortcut or ("B" if self.family == "imagenet" else "A")
 
@@ -98,6 +100,11 @@ class ModelSpec:
     def has_bottleneck(self) -> bool:
         """Whether the blocks are bottlenecks (so stride placement matters)."""
         return self.name in BOTTLENECK_MODELS
+
+    @property
+    def class_count(self) -> int:
+        """How many classes the classifier has: ``num_classes``, or the family's (1000 ImageNet, 10 CIFAR)."""
+        return self.num_classes or DEFAULT_CLASSES[self.family]
 
     @property
     def default_input_size(self) -> int:
@@ -139,9 +146,11 @@ class ModelSpec:
 
     def build(self, device: torch.device | str = "cpu") -> ResNet:
         """Build the model, in eval mode, on ``device`` (``"meta"`` builds shapes only)."""
-        kwargs: dict = {"shortcut": self.shortcut_option, "options": self.block_options()}
-        if self.num_classes is not None:
-            kwargs["num_classes"] = self.num_classes
+        kwargs: dict = {
+            "shortcut": self.shortcut_option,
+            "options": self.block_options(),
+            "num_classes": self.class_count,
+        }
         with torch.device(device):
             if self.family == "imagenet":
                 model = IMAGENET_BUILDERS[self.name](**kwargs)

@@ -15,16 +15,20 @@ import torch
 import torchvision
 
 from explorer.spec import ModelSpec
-from explorer.weights import checkpoint, imagenet
+from explorer.weights import (
+    CheckpointWeights,
+    ImageNetWeights,
+    RandomWeights,
+    ShippedWeights,
+    checkpoint,
+    imagenet,
+    load_model,
+    source_from_argument,
+)
 from explorer.weights.checkpoint import WeightsError
+from tests.conftest import devices
 
-
-@pytest.fixture(autouse=True)
-def torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temporary TORCH_HOME for every test; torch.hub's own setting is restored afterwards."""
-    monkeypatch.setattr(torch.hub, "_hub_dir", None)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    return tmp_path / "torch"
+pytestmark = pytest.mark.usefixtures("torch_home")  # an empty torchvision cache for every test
 
 
 def checkpoints(home: Path) -> Path:
@@ -370,9 +374,70 @@ def test_load_checkpoint_refuses_with_the_summary() -> None:
 # Labels and class names.
 
 
-def test_random_weights_are_labelled_untrained() -> None:
-    label = imagenet.random_weights_label(ModelSpec("resnet50"))
-    assert label.startswith("Random initialisation") and "untrained" in label and "ResNet-50" in label
+def test_random_weights_are_seeded_and_labelled_untrained() -> None:
+    spec = ModelSpec("cifar_resnet20")
+    a, b = load_model(spec, RandomWeights()), load_model(spec, RandomWeights())
+    assert not a.trained and a.label.startswith("Random initialisation of ResNet-20") and "untrained" in a.label
+    second = b.model.state_dict()
+    assert all(torch.equal(value, second[key]) for key, value in a.model.state_dict().items())
+    other = load_model(spec, RandomWeights(seed=1))
+    assert not torch.equal(other.model.conv1.weight, a.model.conv1.weight)
+    assert (a.weights_id, other.weights_id) == ("random:0", "random:1") and a.class_names[-1] == "class 9"
+
+
+# One way to load a model with its weights.
+
+
+@pytest.mark.parametrize("device", devices())
+def test_load_model_puts_the_model_on_the_device_in_eval_mode(device: str) -> None:
+    loaded = load_model(ModelSpec("cifar_resnet20"), RandomWeights(), device)
+    assert {p.device.type for p in loaded.model.parameters()} == {device} and not loaded.model.training
+
+
+def test_imagenet_weights_from_the_cache_only(torch_home: Path) -> None:
+    with pytest.raises(WeightsError, match="not in the local cache"):
+        load_model(RESNET18, ImageNetWeights())
+    path = checkpoints(torch_home) / "resnet18-f37072fd.pth"
+    path.parent.mkdir(parents=True)
+    torch.save(randomised_torchvision_resnet18().state_dict(), path)
+    loaded = load_model(RESNET18, ImageNetWeights())
+    assert loaded.trained and loaded.weights_id == "imagenet" and loaded.class_names[207] == "golden retriever"
+    with pytest.raises(WeightsError, match="no ImageNet weights"):
+        load_model(ModelSpec("resnet18", preact=True), ImageNetWeights())
+
+
+def test_shipped_weights_bring_their_own_classes() -> None:
+    loaded = load_model(ModelSpec("cifar_resnet20"), ShippedWeights())
+    assert loaded.spec.num_classes == 6 and loaded.class_names == (
+        "circle",
+        "square",
+        "triangle",
+        "star",
+        "cross",
+        "ring",
+    )
+    assert loaded.weights_id == "shapes:shapes_resnet20" and loaded.trained
+    with pytest.raises(WeightsError, match="no Shapes-trained weights for ResNet-18"):
+        load_model(RESNET18, ShippedWeights())
+
+
+def test_a_checkpoint_is_named_by_its_digest_and_gives_its_class_count() -> None:
+    six = saved(CIFAR20.with_options(num_classes=6).build().state_dict())
+    source = CheckpointWeights(six, "six.pth")
+    assert source.key == f"checkpoint:{hashlib.sha256(six).hexdigest()}" and source == CheckpointWeights(six, "six.pth")
+    loaded = load_model(CIFAR20, source)
+    assert loaded.spec.num_classes == 6 and loaded.model.fc.out_features == 6 and len(loaded.class_names) == 6
+    assert loaded.label == "Checkpoint six.pth" and loaded.weights_id == source.key
+    assert load_model(CIFAR20, CheckpointWeights(saved(cifar20_state()))).spec == CIFAR20
+
+
+def test_the_command_line_names_a_source(tmp_path: Path) -> None:
+    assert source_from_argument("random") == RandomWeights() and source_from_argument("shapes") == ShippedWeights()
+    path = tmp_path / "r20.pt"
+    path.write_bytes(saved(cifar20_state()))
+    assert source_from_argument(str(path)) == CheckpointWeights(path.read_bytes(), "r20.pt")
+    with pytest.raises(WeightsError, match="no checkpoint file at"):
+        source_from_argument(str(tmp_path / "missing.pt"))
 
 
 def test_imagenet_class_names() -> None:

@@ -12,16 +12,26 @@ from PIL import Image
 
 from explorer.imagelab.explain import Explanation, explain
 from explorer.images import SAMPLES, load_image, load_sample
-from explorer.shapes import dataset, shipped, training
+from explorer.shapes import dataset, training
 from explorer.shapes.dataset import Sample, ShapesConfig
 from explorer.spec import ModelSpec
 from explorer.ui.common import device
-from explorer.weights import LoadedModel, imagenet, load_model
+from explorer.weights import (
+    SOURCES,
+    CheckpointWeights,
+    LoadedModel,
+    RandomWeights,
+    WeightsError,
+    WeightSource,
+    imagenet,
+    load_model,
+)
 
 LAB_MAX_INPUT = 512
 STRIP_COLUMNS = 6
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 CHECKPOINT_TYPES = ["pth", "pt", "safetensors"]
+IMAGE_SOURCES: tuple[str, ...] = ("Sample", "Shapes", "Upload", "Camera")
 SHAPES_TEST_SEED = training.test_config_for(ShapesConfig()).seed
 
 
@@ -35,7 +45,7 @@ class PickedImage:
 
 
 def image_input(source: str, size: int) -> PickedImage | None:
-    """The image widgets for ``source`` (Sample, Shapes, Upload or Camera); None until something is chosen."""
+    """The image widgets for ``source`` (one of :data:`IMAGE_SOURCES`); None until something is chosen."""
     if source == "Shapes":
         index = st.number_input(
             "Shapes test image number",
@@ -73,54 +83,44 @@ def decode(picked: PickedImage) -> tuple[Image.Image, str]:
 
 
 @st.cache_resource(max_entries=6, show_spinner="Loading the model…")
-def _cached_model(spec: ModelSpec, kind: str, digest: str, _checkpoint: bytes | None, filename: str) -> LoadedModel:
-    return load_model(spec, kind, device(), _checkpoint, filename)
+def _cached_model(spec: ModelSpec, key: str, _source: WeightSource) -> LoadedModel:
+    return load_model(spec, _source, device())
 
 
-def _imagenet_panel(spec: ModelSpec) -> LoadedModel:
+def _load(spec: ModelSpec, source: WeightSource) -> LoadedModel:
+    """The model with these weights, shared by every session (cached by spec and what the weights are)."""
+    return _cached_model(spec, source.key, source)
+
+
+def _imagenet_fallback(spec: ModelSpec) -> LoadedModel:
+    """Say why the ImageNet weights are not here (offering the download where it helps); the untrained model."""
     member = imagenet.imagenet_weights(spec)
     if member is None:
         st.warning(f"{imagenet.imagenet_unavailable_reason(spec)} Showing the untrained model instead.")
-    elif not imagenet.is_cached(spec):
-        path = imagenet.cache_path(member)
-        st.warning(
-            f"ImageNet weights for {spec.label} are not in the local cache (`{path}`): this page shows the "
-            "untrained model until they are. Online, download them here; offline, copy the file to that path."
-        )
-        megabytes = member.meta.get("_file_size", 0)
-        if st.button(f"Download ImageNet weights ({megabytes:.0f} MB)", key="lab.download"):
-            bar = st.progress(0.0, text="Downloading…")
+        return _load(spec, RandomWeights())
+    path = imagenet.cache_path(member)
+    st.warning(
+        f"ImageNet weights for {spec.label} are not in the local cache (`{path}`): this page shows the "
+        "untrained model until they are. Online, download them here; offline, copy the file to that path."
+    )
+    megabytes = member.meta.get("_file_size", 0)
+    if st.button(f"Download ImageNet weights ({megabytes:.0f} MB)", key="lab.download"):
+        bar = st.progress(0.0, text="Downloading…")
 
-            def report(done: int, total: int | None) -> None:
-                fraction = min(done / total, 1.0) if total else 0.0
-                bar.progress(fraction, text=f"Downloading… {done / 2**20:.0f} MB")
+        def report(done: int, total: int | None) -> None:
+            fraction = min(done / total, 1.0) if total else 0.0
+            bar.progress(fraction, text=f"Downloading… {done / 2**20:.0f} MB")
 
-            try:
-                imagenet.download_imagenet(spec, report)
-            except imagenet.WeightsError as error:
-                st.error(str(error))
-            else:
-                st.rerun()
-    else:
-        return _cached_model(spec, "imagenet", "", None, "")
-    return _cached_model(spec, "random", "", None, "")
+        try:
+            imagenet.download_imagenet(spec, report)
+        except WeightsError as error:
+            st.error(str(error))
+        else:
+            st.rerun()
+    return _load(spec, RandomWeights())
 
 
-def weights_panel(spec: ModelSpec, kind: str) -> LoadedModel | None:
-    """Widgets for the chosen weights and the loaded model; None (after saying why) when there is none."""
-    if kind == "imagenet":
-        return _imagenet_panel(spec)
-    if kind == "random":
-        return _cached_model(spec, "random", "", None, "")
-    if kind == "shapes":
-        if shipped.shipped_for(spec) is None:
-            st.warning(shipped.no_shipped_message(spec))
-            if st.button("Use the Shapes-trained ResNet-20", key="lab.use_shapes"):
-                st.session_state.update({"choice.family": "cifar", "choice.cifar_depth": 20, "choice.preact": False})
-                st.session_state.update({"choice.shortcut": "default", "choice.cifar_size": 32})
-                st.rerun()
-            return None
-        return _cached_model(spec, "shapes", "", None, "")
+def _checkpoint_source(spec: ModelSpec) -> CheckpointWeights | None:
     upload = st.file_uploader("Checkpoint (a state dict)", type=CHECKPOINT_TYPES, key="lab.checkpoint")
     if upload is None:
         st.info(
@@ -128,19 +128,43 @@ def weights_panel(spec: ModelSpec, kind: str) -> LoadedModel | None:
             "weights_only=True: tensors only, never arbitrary Python objects."
         )
         return None
-    data = upload.getvalue()
+    return CheckpointWeights(upload.getvalue(), upload.name)
+
+
+def _offer_shapes_model() -> None:
+    if st.button("Use the Shapes-trained ResNet-20", key="lab.use_shapes"):
+        st.session_state.update({"choice.family": "cifar", "choice.cifar_depth": 20, "choice.preact": False})
+        st.session_state.update({"choice.shortcut": "default", "choice.cifar_size": 32})
+        st.rerun()
+
+
+def weights_panel(spec: ModelSpec, kind: str) -> LoadedModel | None:
+    """Widgets for the chosen weights and the loaded model; None (after saying why) when there is none."""
+    if kind == "imagenet" and not imagenet.is_cached(spec):
+        return _imagenet_fallback(spec)
+    source = _checkpoint_source(spec) if kind == "checkpoint" else SOURCES[kind]
+    if source is None:
+        return None
     try:
-        return _cached_model(spec, "checkpoint", hashlib.sha256(data).hexdigest(), data, upload.name)
-    except imagenet.WeightsError as error:
-        st.error(str(error))
+        return _load(spec, source)
+    except WeightsError as error:
+        if kind == "shapes":
+            st.warning(str(error))
+            _offer_shapes_model()
+        else:
+            st.error(str(error))
         return None
 
 
 def explanation(
     loaded: LoadedModel, x: torch.Tensor, seen: Image.Image, image_id: str, target: int | None
 ) -> tuple[Explanation, float]:
-    """The explanation of the image (traced once per model, image and target in this session) and its time."""
-    key = (id(loaded.model), image_id, tuple(x.shape), target)
+    """The explanation of the image and its time, traced once per model, weights, image, size and target.
+
+    The key is what determines the result (never the model object's identity, which a new model can reuse
+    after the cache evicts the old one).
+    """
+    key = (loaded.spec, loaded.weights_id, image_id, tuple(x.shape), target)
     memo = st.session_state.get("lab.memo")
     if memo is None or memo[0] != key:
         start = time.perf_counter()

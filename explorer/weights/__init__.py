@@ -1,90 +1,214 @@
-"""A model with its weights, ready to explain images: the image lab's and the CLI's common ground."""
+"""A model with its weights: the one way every page, lab and command loads a model.
+
+:func:`load_model` builds a :class:`~explorer.spec.ModelSpec` and fills it from one weight
+source, one class per kind:
+
+* :class:`ImageNetWeights`: torchvision's weights, read from the local cache only (:mod:`.imagenet`);
+* :class:`ShippedWeights`: the explorer's own Shapes-trained checkpoints (:mod:`explorer.shapes.shipped`);
+* :class:`CheckpointWeights`: the bytes of a state-dict file, read with ``weights_only=True`` (:mod:`.checkpoint`);
+* :class:`RandomWeights`: a seeded random initialisation (untrained).
+
+Every failure is a :class:`WeightsError` with a one-line message that says what to do.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar, Protocol
 
 import torch
 
-from explorer.shapes import shipped as shipped_models
-from explorer.spec import ModelSpec
+from explorer.shapes import shipped
+from explorer.spec import ModelSpec, SpecError
 from explorer.weights import imagenet
 from explorer.weights.checkpoint import MAX_CHECKPOINT_BYTES, WeightsError, load_checkpoint, read_checkpoint
 from models import ResNet
 
-RANDOM_SEED = 0
 WEIGHT_KINDS: dict[str, str] = {
     "imagenet": "ImageNet (torchvision)",
     "shapes": "Shapes-trained (shipped)",
     "random": "Random initialisation (untrained)",
     "checkpoint": "Checkpoint file (.pth, .pt, .safetensors)",
 }
+CLASSIFIER_WEIGHT = "fc.weight"
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A model in eval mode, the words that say which weights it carries, and its class names."""
+    """A model in eval mode, the spec it was built from, and what its weights are.
 
+    ``spec`` is the architecture actually built (its class count is the weights' own);
+    ``weights_id`` names the weights exactly (a checkpoint by its SHA-256), so that together
+    with ``spec`` it keys anything computed with this model.
+    """
+
+    spec: ModelSpec
     model: ResNet
     label: str
     trained: bool
     class_names: tuple[str, ...]
+    weights_id: str
 
 
-def random_model(spec: ModelSpec, device: torch.device | str = "cpu") -> ResNet:
-    """The spec's model with the same random initialisation every time (seed 0), on ``device``."""
+class WeightSource(Protocol):
+    """Where a model's weights come from; ``load`` builds the spec with them on the CPU."""
+
+    kind: ClassVar[str]
+
+    @property
+    def key(self) -> str:
+        """What determines the weights, as a short string (for caches)."""
+        ...
+
+    def load(self, spec: ModelSpec) -> LoadedModel:
+        """``spec`` built on the CPU with these weights; raises WeightsError when they do not exist or fit."""
+        ...
+
+
+def random_model(spec: ModelSpec, seed: int = 0) -> ResNet:
+    """The spec's model on the CPU with the same random initialisation for the same ``seed``, in eval mode."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(RANDOM_SEED)
+        torch.manual_seed(seed)
         model = spec.build("cpu")
-    return model.to(device).eval()
+    return model.eval()
 
 
-def _ready(model: ResNet, spec: ModelSpec, label: str, trained: bool, device: torch.device | str) -> LoadedModel:
+def _loaded(spec: ModelSpec, model: ResNet, label: str, trained: bool, key: str) -> LoadedModel:
     names = imagenet.class_names(spec, model.fc.out_features)
-    return LoadedModel(model.to(device).eval(), label, trained, tuple(names))
+    return LoadedModel(spec, model, label, trained, tuple(names), key)
 
 
-def load_model(
-    spec: ModelSpec,
-    kind: str,
-    device: torch.device | str = "cpu",
-    checkpoint: bytes | None = None,
-    filename: str = "checkpoint.pth",
-) -> LoadedModel:
-    """Build ``spec`` with weights of ``kind`` (``imagenet``, ``shapes``, ``random`` or ``checkpoint``).
+@dataclass(frozen=True)
+class RandomWeights:
+    """A seeded random initialisation: untrained, and labelled so wherever it is shown."""
 
-    Raises ``WeightsError`` with a one-line message when the weights are unavailable
-    (ImageNet weights not in the local cache, or a checkpoint that does not fit the model).
-    """
-    if kind == "random":
-        return _ready(random_model(spec), spec, imagenet.random_weights_label(spec), False, device)
-    if kind == "imagenet":
+    seed: int = 0
+    kind: ClassVar[str] = "random"
+
+    @property
+    def key(self) -> str:
+        """``random:<seed>``."""
+        return f"random:{self.seed}"
+
+    def load(self, spec: ModelSpec) -> LoadedModel:
+        """``spec`` with its random initial weights."""
+        label = f"Random initialisation of {spec.label} (untrained: predictions and maps are meaningless noise)"
+        return _loaded(spec, random_model(spec, self.seed), label, False, self.key)
+
+
+@dataclass(frozen=True)
+class ImageNetWeights:
+    """torchvision's DEFAULT ImageNet weights, from the local cache (never downloaded here)."""
+
+    kind: ClassVar[str] = "imagenet"
+
+    @property
+    def key(self) -> str:
+        """``imagenet``: the spec decides which torchvision weights these are."""
+        return self.kind
+
+    def load(self, spec: ModelSpec) -> LoadedModel:
+        """``spec`` with its cached ImageNet weights; WeightsError (saying where the file belongs) otherwise."""
         model = random_model(spec)
         label = imagenet.load_imagenet(model, spec)
-        return _ready(model, spec, label, True, device)
-    if kind == "shapes":
-        shipped = shipped_models.shipped_for(spec)
-        if shipped is None:
-            raise WeightsError(shipped_models.no_shipped_message(spec))
-        model = shipped_models.load_shipped(shipped, device)
-        return LoadedModel(model, shipped.label, True, tuple(shipped.metadata["classes"]))
-    if kind == "checkpoint":
-        if checkpoint is None:
-            raise WeightsError("choose a checkpoint file first")
+        return _loaded(spec, model, label, True, self.key)
+
+
+@dataclass(frozen=True)
+class ShippedWeights:
+    """The Shapes-trained checkpoint that ships with the explorer for this architecture."""
+
+    kind: ClassVar[str] = "shapes"
+
+    @property
+    def key(self) -> str:
+        """``shapes``: the spec decides which shipped checkpoint this is."""
+        return self.kind
+
+    def load(self, spec: ModelSpec) -> LoadedModel:
+        """The shipped model for ``spec`` (any class count asked for becomes the checkpoint's six)."""
+        found = shipped.shipped_for(spec)
+        if found is None:
+            raise WeightsError(shipped.no_shipped_message(spec))
+        model = shipped.load_shipped(found)
+        return LoadedModel(
+            found.spec, model, found.label, True, tuple(found.metadata["classes"]), f"shapes:{found.name}"
+        )
+
+
+@dataclass(frozen=True)
+class CheckpointWeights:
+    """The bytes of a state-dict file (``.pth``, ``.pt`` or ``.safetensors``), named by their SHA-256."""
+
+    data: bytes = field(repr=False, compare=False)
+    filename: str = "checkpoint.pth"
+    digest: str = field(init=False)
+    kind: ClassVar[str] = "checkpoint"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "digest", hashlib.sha256(self.data).hexdigest())
+
+    @property
+    def key(self) -> str:
+        """``checkpoint:<sha256>``."""
+        return f"{self.kind}:{self.digest}"
+
+    def load(self, spec: ModelSpec) -> LoadedModel:
+        """``spec`` with the file's tensors; its class count is taken from the file's classifier."""
+        state = read_checkpoint(self.data, self.filename)
+        classifier = state.get(CLASSIFIER_WEIGHT)
+        if classifier is not None and classifier.dim() == 2 and classifier.shape[0] != spec.class_count:
+            try:
+                spec = spec.with_options(num_classes=int(classifier.shape[0]))
+            except SpecError as error:
+                raise WeightsError(f"{self.filename!r} does not fit: {error}") from None
         model = random_model(spec)
-        load_checkpoint(model, read_checkpoint(checkpoint, filename))
-        return _ready(model, spec, f"Checkpoint {filename}", True, device)
-    raise WeightsError(f"unknown weights {kind!r}: choose one of {', '.join(WEIGHT_KINDS)} or a file path")
+        load_checkpoint(model, state)
+        return _loaded(spec, model, f"Checkpoint {self.filename}", True, self.key)
 
 
-def load_model_from_argument(spec: ModelSpec, argument: str, device: torch.device | str = "cpu") -> LoadedModel:
+SOURCES: dict[str, WeightSource] = {
+    "imagenet": ImageNetWeights(),
+    "shapes": ShippedWeights(),
+    "random": RandomWeights(),
+}
+
+
+def load_model(spec: ModelSpec, source: WeightSource, device: torch.device | str = "cpu") -> LoadedModel:
+    """Build ``spec`` with the weights of ``source``, in eval mode, on ``device``.
+
+    Raises :class:`WeightsError` with a one-line message when the weights are unavailable
+    (ImageNet weights not in the local cache, no shipped model for the spec) or do not fit.
+    """
+    loaded = source.load(spec)
+    return replace(loaded, model=loaded.model.to(device).eval())
+
+
+def source_from_argument(argument: str) -> WeightSource:
     """The CLI's ``--weights``: ``imagenet``, ``shapes``, ``random`` or the path of a checkpoint file."""
-    if argument in ("imagenet", "shapes", "random"):
-        return load_model(spec, argument, device)
+    if argument in SOURCES:
+        return SOURCES[argument]
     path = Path(argument)
     if not path.is_file():
-        raise WeightsError(f"no checkpoint file at {argument!r} (or use --weights imagenet|shapes|random)")
+        raise WeightsError(f"no checkpoint file at {argument!r} (or use --weights {'|'.join(SOURCES)})")
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
         raise WeightsError(f"{path.name} is larger than {MAX_CHECKPOINT_BYTES // 2**20} MB")
-    return load_model(spec, "checkpoint", device, path.read_bytes(), path.name)
+    return CheckpointWeights(path.read_bytes(), path.name)
+
+
+__all__ = [
+    "SOURCES",
+    "WEIGHT_KINDS",
+    "CheckpointWeights",
+    "ImageNetWeights",
+    "LoadedModel",
+    "RandomWeights",
+    "ShippedWeights",
+    "WeightSource",
+    "WeightsError",
+    "load_model",
+    "random_model",
+    "source_from_argument",
+]

@@ -185,11 +185,6 @@ def download_imagenet(spec: ModelSpec, progress: Progress | None = None, url: st
     return path
 
 
-def random_weights_label(spec: ModelSpec) -> str:
-    """The label for ``spec`` with its random initial weights."""
-    return f"Random initialisation of {spec.label} (untrained: predictions and maps are meaningless noise)"
-
-
 def class_names(spec: ModelSpec, num_classes: int) -> list[str]:
     """ImageNet's category names for a 1000-class ImageNet-family model, else ``class 0``, ``class 1``, …."""
     if spec.family == "imagenet" and num_classes == IMAGENET_CLASSES:
