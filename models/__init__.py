@@ -4,6 +4,7 @@ from models.init import INIT_SCHEMES, InitScheme, initialize
 from models.resnet import (
     ACTIVATIONS,
     IMAGENET_BUILDERS,
+    SHORTCUT_OPTIONS,
     BasicBlock,
     BlockOptions,
     Bottleneck,
@@ -18,6 +19,7 @@ __all__ = [
     "ACTIVATIONS",
     "IMAGENET_BUILDERS",
     "INIT_SCHEMES",
+    "SHORTCUT_OPTIONS",
     "BasicBlock",
     "BlockOptions",
     "Bottleneck",

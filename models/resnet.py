@@ -29,8 +29,14 @@ from torch import Tensor, nn
 ShortcutOption = Literal["A", "B", "C"]
 Activation = Literal["relu", "tanh", "sigmoid"]
 ShortcutKind = Literal["identity", "projection", "zero-pad", "none"]
+PreactInput = Literal["residual", "both", "none"]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+SHORTCUT_OPTIONS: dict[str, str] = {  # He et al. 2015, §3.3
+    "A": "zero-padding (no parameters)",
+    "B": "projection where the shape changes",
+    "C": "projection everywhere",
+}
 
 
 @dataclass(frozen=True)
@@ -79,31 +85,53 @@ class ZeroPadShortcut(nn.Module):
 class ResidualBlock(nn.Module):
     """A block computing ``merge(F(x), shortcut(x))``.
 
-    Subclasses define the residual branch F. ``downsample`` is the shortcut module
-    (projection or zero-padding) or ``None`` for an identity shortcut; a plain block
+    Subclasses define the residual branch F (``transform``). ``downsample`` is the shortcut
+    module (projection or zero-padding) or ``None`` for an identity shortcut; a plain block
     (``skip=False``) has no shortcut at all.
+
+    A pre-activation block (He et al. 2016) begins with BN → activation (its ``bn1``), and
+    ``preact_input`` says what that pre-activation feeds, as in fb.resnet.torch's
+    ``preresnet.lua``: ``"residual"``, only the residual branch (the shortcut carries x itself);
+    ``"both"``, both branches (the first block of a stage); ``"none"``, no pre-activation at all,
+    because the input is already activated (the first block after the ImageNet stem).
     """
 
     expansion: ClassVar[int]
 
-    def __init__(self, downsample: nn.Module | None, options: BlockOptions) -> None:
+    def __init__(self, downsample: nn.Module | None, options: BlockOptions, preact_input: PreactInput) -> None:
         super().__init__()
         self.downsample = downsample
         self.skip = options.skip
         self.preact = options.preact
+        self.preact_input: PreactInput | None = preact_input if options.preact else None
         self.act = options.act()
+
+    def transform(self, x: Tensor) -> Tensor:
+        """F of the residual branch's input (for pre-activation blocks, the pre-activated x)."""
+        raise NotImplementedError
+
+    def inputs(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """What the residual branch and the shortcut receive: x itself, or its pre-activation."""
+        if self.preact_input in ("residual", "both"):
+            h = self.act(self.bn1(x))
+            return (h, h) if self.preact_input == "both" else (h, x)
+        return x, x
+
+    def _carry(self, x: Tensor) -> Tensor:
+        return x if self.downsample is None else self.downsample(x)
 
     def residual(self, x: Tensor) -> Tensor:
         """The residual branch F(x)."""
-        raise NotImplementedError
+        return self.transform(self.inputs(x)[0])
 
     def shortcut(self, x: Tensor) -> Tensor:
-        """The shortcut branch: x itself, or its projection/zero-padding."""
-        return x if self.downsample is None else self.downsample(x)
+        """The shortcut branch: its input itself, or its projection/zero-padding."""
+        return self._carry(self.inputs(x)[1])
 
     def branches(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Both branches; the shortcut is ``None`` in a plain block."""
-        return self.residual(x), self.shortcut(x) if self.skip else None
+        """Both branches (the pre-activation computed once); the shortcut is ``None`` in a plain block."""
+        into_residual, into_shortcut = self.inputs(x)
+        return self.transform(into_residual), self._carry(into_shortcut) if self.skip else None
 
     def merge(self, residual: Tensor, shortcut: Tensor | None) -> Tensor:
         """Add the branches (post-activation blocks apply the activation after the sum)."""
@@ -112,6 +140,10 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.merge(*self.branches(x))
+
+    def _preact_norm(self, channels: int, options: BlockOptions) -> nn.Module | None:
+        """The pre-activation batch norm over the block's input, or None where the block has none."""
+        return options.norm(channels) if self.preact_input in ("residual", "both") else None
 
     @property
     def shortcut_kind(self) -> ShortcutKind:
@@ -141,19 +173,19 @@ class BasicBlock(ResidualBlock):
         groups: int = 1,
         base_width: int = 64,
         options: BlockOptions = BlockOptions(),
+        preact_input: PreactInput = "residual",
     ) -> None:
         if groups != 1 or base_width != 64:
             raise ValueError("BasicBlock supports only groups=1 and base_width=64")
-        super().__init__(downsample, options)
+        super().__init__(downsample, options, preact_input)
         self.conv1 = conv3x3(inplanes, planes, stride)
-        self.bn1 = options.norm(inplanes if options.preact else planes)
+        self.bn1 = self._preact_norm(inplanes, options) if options.preact else options.norm(planes)
         self.conv2 = conv3x3(planes, planes)
         self.bn2 = options.norm(planes)
 
-    def residual(self, x: Tensor) -> Tensor:
+    def transform(self, x: Tensor) -> Tensor:
         if self.preact:
-            x = self.conv1(self.act(self.bn1(x)))
-            return self.conv2(self.act(self.bn2(x)))
+            return self.conv2(self.act(self.bn2(self.conv1(x))))
         x = self.act(self.bn1(self.conv1(x)))
         return self.bn2(self.conv2(x))
 
@@ -172,22 +204,22 @@ class Bottleneck(ResidualBlock):
         groups: int = 1,
         base_width: int = 64,
         options: BlockOptions = BlockOptions(),
+        preact_input: PreactInput = "residual",
     ) -> None:
-        super().__init__(downsample, options)
+        super().__init__(downsample, options, preact_input)
         width = int(planes * (base_width / 64.0)) * groups
         stride_1x1, stride_3x3 = (stride, 1) if options.stride_in_1x1 else (1, stride)
         self.conv1 = conv1x1(inplanes, width, stride_1x1)
-        self.bn1 = options.norm(inplanes if options.preact else width)
+        self.bn1 = self._preact_norm(inplanes, options) if options.preact else options.norm(width)
         self.conv2 = conv3x3(width, width, stride_3x3, groups)
         self.bn2 = options.norm(width)
         self.conv3 = conv1x1(width, planes * self.expansion)
         self.bn3 = options.norm(width if options.preact else planes * self.expansion)
 
-    def residual(self, x: Tensor) -> Tensor:
+    def transform(self, x: Tensor) -> Tensor:
         if self.preact:
-            x = self.conv1(self.act(self.bn1(x)))
-            x = self.conv2(self.act(self.bn2(x)))
-            return self.conv3(self.act(self.bn3(x)))
+            x = self.act(self.bn2(self.conv1(x)))
+            return self.conv3(self.act(self.bn3(self.conv2(x))))
         x = self.act(self.bn1(self.conv1(x)))
         x = self.act(self.bn2(self.conv2(x)))
         return self.bn3(self.conv3(x))
@@ -211,6 +243,15 @@ class ResNet(nn.Module):
 
     ``stem="imagenet"`` is the paper's 7x7/2 conv and 3x3/2 max pool; ``stem="cifar"`` is
     the single 3x3 conv of the CIFAR-10 nets (He et al. 2015, section 4.2).
+
+    With pre-activation blocks the net follows fb.resnet.torch's ``preresnet.lua`` (He et al.
+    2016): the ImageNet stem keeps its BN → activation, so the first block after it does not
+    pre-activate again; the CIFAR stem is the conv alone, so the first block does; the first
+    block of every later stage pre-activates once for both branches; projections are a 1x1
+    conv without BN (their input is already normalised); the net ends with BN → activation →
+    pool. One intended difference: option A pads the new channels half before and half after
+    the old ones (as the widely used CIFAR implementations do, and as the shipped checkpoints
+    were trained), where ``preresnet.lua`` appends them all after.
     """
 
     def __init__(
@@ -242,10 +283,13 @@ class ResNet(nn.Module):
         else:
             self.conv1 = conv3x3(in_channels, self.inplanes)
             self.maxpool = None
-        self.bn1 = options.norm(self.inplanes)
+        stem_activates = stem == "imagenet" or not options.preact
+        self.bn1 = options.norm(self.inplanes) if stem_activates else None
         self.act = options.act()
         self.stages = [
-            self._make_layer(width, count, stride=1 if i == 0 else 2)
+            self._make_layer(
+                width, count, stride=1 if i == 0 else 2, first_input="none" if i == 0 and stem_activates else "both"
+            )
             for i, (width, count) in enumerate(zip(widths, layers, strict=True))
         ]
         for i, stage in enumerate(self.stages, start=1):
@@ -264,9 +308,10 @@ class ResNet(nn.Module):
             return None
         if self.shortcut_option == "A" and changes_shape:
             return ZeroPadShortcut(self.inplanes, out, stride)
-        return nn.Sequential(conv1x1(self.inplanes, out, stride), self.options.norm(out))
+        projection = conv1x1(self.inplanes, out, stride)
+        return nn.Sequential(projection) if self.options.preact else nn.Sequential(projection, self.options.norm(out))
 
-    def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Sequential:
+    def _make_layer(self, planes: int, blocks: int, stride: int, first_input: PreactInput) -> nn.Sequential:
         layers = []
         for i in range(blocks):
             block_stride = stride if i == 0 else 1
@@ -280,6 +325,7 @@ class ResNet(nn.Module):
                     self.groups,
                     self.base_width,
                     self.options,
+                    preact_input=first_input if i == 0 else "residual",
                 )
             )
             self.inplanes = planes * self.block.expansion
@@ -295,7 +341,8 @@ class ResNet(nn.Module):
 
     def sections(self) -> list[Section]:
         """The forward pass as the rows of Table 1: conv1, conv2_x, ..., and the pool/fc head."""
-        rows = [Section("conv1", (self.conv1, self.bn1, self.act))]
+        stem = (self.conv1,) if self.bn1 is None else (self.conv1, self.bn1, self.act)
+        rows = [Section("conv1", stem)]
         for i, stage in enumerate(self.stages):
             pool = (self.maxpool,) if i == 0 and self.maxpool is not None else ()
             rows.append(Section(f"conv{i + 2}_x", (*pool, *stage)))

@@ -3,7 +3,14 @@
 import streamlit as st
 
 from explorer.architecture.diagram import architecture_figure
-from explorer.architecture.stages import comparison_rows, describe_shortcuts, format_count, stride_placement, table_rows
+from explorer.architecture.stages import (
+    block_order,
+    comparison_rows,
+    describe_shortcuts,
+    format_count,
+    stride_placement,
+    table_rows,
+)
 from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS
 from explorer.ui import architecture as architecture_ui
 from explorer.ui import common
@@ -39,6 +46,7 @@ note = f"Computed from the built model at {size}×{size} input; MACs counted by 
 if placement := stride_placement(spec):
     note += f" Bottleneck stride on the {placement}."
 st.caption(note)
+st.markdown(f"**Block order** — {block_order(spec)}.")
 st.dataframe(table_rows(table), hide_index=True, width="stretch")
 
 st.subheader("Block diagram")

@@ -5,6 +5,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from explorer.device import describe_device, pick_device
 from tests.conftest import ROOT, decode_plotly
 
 ARCHITECTURE = "pages/1_Architecture.py"
@@ -37,13 +38,15 @@ def test_home_page_renders_with_sidebar() -> None:
     at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60).run()
     assert not at.exception
     assert any("ResNet-50" in c.value for c in at.sidebar.caption)
-    assert any("Device: CPU" in c.value for c in at.sidebar.caption)
+    assert any(f"Device: {describe_device(pick_device())}" in c.value for c in at.sidebar.caption)
 
 
 def test_architecture_defaults_to_resnet50(architecture: AppTest) -> None:
     m = metrics(architecture)
     assert m["Depth (weighted layers)"] == "50"
-    assert m["Parameters"] == "25.56M" and m["MACs at 224×224"] == "4.089G" and m["Device"] == "CPU"
+    assert (
+        m["Parameters"] == "25.56M" and m["MACs at 224×224"] == "4.089G" and m["Device"] == pick_device().type.upper()
+    )
     frame = architecture.dataframe[0].value
     assert list(frame["stage"]) == ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool, fc", "total"]
     assert list(frame["output"])[:5] == ["112×112", "56×56", "28×28", "14×14", "7×7"]
@@ -116,3 +119,20 @@ def test_comparison_table(architecture: AppTest) -> None:
     assert frame.loc[frame["stage"] == "MACs", "ResNet-152"].item() == "11.514G"
     architecture.multiselect(key="widget.compare").set_value(["resnet18"]).run()
     assert list(architecture.dataframe[1].value.columns) == ["stage", "output", "ResNet-18"]
+
+
+def test_pre_activation_changes_the_block_order_text(architecture: AppTest) -> None:
+    text = " ".join(md.value for md in architecture.markdown)
+    assert "**Block order** — original (He et al. 2015): conv → BN → ReLU" in text
+    architecture.toggle(key="widget.preact").set_value(True).run()
+    text = " ".join(md.value for md in architecture.markdown)
+    assert "**Block order** — pre-activation (He et al. 2016): BN → ReLU → conv" in text
+    assert "The net ends with BN → ReLU → pool" in text
+
+
+def test_every_page_shows_the_device() -> None:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300).run()
+    expected = f"Device: {describe_device(pick_device())}"
+    for page in ["pages/1_Architecture.py", "pages/3_Shapes_dataset.py", "pages/4_Gradient_lab.py"]:
+        at.switch_page(page).run()
+        assert not at.exception and any(expected in c.value for c in at.sidebar.caption), page

@@ -4,13 +4,14 @@ import io
 
 import pytest
 import torch
+import torch.nn.functional as F
 import torchvision
 from torch import nn
 
 from explorer import ModelSpec
 from models import IMAGENET_BUILDERS, BasicBlock, ResidualBlock, ZeroPadShortcut, cifar_resnet
 
-TORCHVISION_PARAMS = {  # ../shared/REFERENCE.md
+TORCHVISION_PARAMS = {  # docs/reference.md, torchvision
     "resnet18": 11_689_512,
     "resnet34": 21_797_672,
     "resnet50": 25_557_032,
@@ -137,6 +138,78 @@ def test_preactivation_models_run_and_end_with_a_norm(name: str) -> None:
     x = torch.randn(2, block.conv1.in_channels, 8, 8)
     f, s = block.branches(x)
     assert torch.allclose(block(x), f + s)  # no activation after the addition
+    assert torch.equal(s, x)  # an identity shortcut inside a stage carries x itself
+
+
+# The pre-activation net of fb.resnet.torch's models/preresnet.lua (He et al. 2016), written out here
+# from that file's structure, independently of models/resnet.py: it only borrows the leaf layers
+# (convolutions, batch norms, the classifier) of one of our models, and composes them in its own order.
+
+
+def _lua_shortcut(block: nn.Module, x: torch.Tensor, option: str, n_in: int, n_out: int, stride: int) -> torch.Tensor:
+    if option == "C" or (option == "B" and n_in != n_out):
+        (projection,) = block.downsample  # a 1×1 conv, no batch norm
+        assert isinstance(projection, nn.Conv2d) and projection.stride == (stride, stride)
+        return projection(x)
+    if n_in != n_out:  # option A; our zero channels sit half before, half after (see ResNet's docstring)
+        return ZeroPadShortcut(n_in, n_out, stride)(x)
+    return x
+
+
+def _lua_block(block: nn.Module, x: torch.Tensor, kind: str | None, option: str) -> torch.Tensor:
+    convs = block.branch_convs()
+    n_in, n_out, stride = convs[0].in_channels, convs[-1].out_channels, max(c.stride[0] for c in convs)
+    norms = [block.bn2, block.bn3] if len(convs) == 3 else [block.bn2]
+    if kind == "both_preact":  # block:add(BN, ReLU) before the ConcatTable: both branches get it
+        x = F.relu(block.bn1(x))
+        branch = x
+    elif kind == "no_preact":
+        assert block.bn1 is None
+        branch = x
+    else:
+        branch = F.relu(block.bn1(x))
+    for conv, norm in zip(convs, [*norms, None], strict=True):
+        branch = conv(branch)
+        if norm is not None:
+            branch = F.relu(norm(branch))
+    return branch + _lua_shortcut(block, x, option, n_in, n_out, stride)
+
+
+def _lua_preresnet(model: nn.Module, x: torch.Tensor, dataset: str, option: str) -> torch.Tensor:
+    if dataset == "imagenet":  # Convolution, SBatchNorm, ReLU, Max(3,3,2,2,1,1)
+        x = F.max_pool2d(F.relu(model.bn1(model.conv1(x))), 3, 2, 1)
+    else:  # Convolution alone
+        assert model.bn1 is None
+        x = model.conv1(x)
+    for index, stage in enumerate(
+        model.stages
+    ):  # layer(): the first block 'no_preact' after 'first', else 'both_preact'
+        first = "no_preact" if dataset == "imagenet" and index == 0 else "both_preact"
+        for position, block in enumerate(stage):
+            x = _lua_block(block, x, first if position == 0 else None, option)
+    x = F.relu(model.final_norm(x))  # SBatchNorm, ReLU, Avg, View, Linear
+    return model.fc(x.mean(dim=(2, 3)))
+
+
+@pytest.mark.parametrize(
+    ("name", "option", "size"),
+    [("resnet18", "B", 64), ("resnet50", "B", 64), ("resnet18", "C", 64), ("cifar_resnet20", "A", 32),
+     ("cifar_resnet20", "B", 32)],
+)  # fmt: skip
+def test_preactivation_matches_fb_resnet_torch(name: str, option: str, size: int) -> None:
+    torch.manual_seed(3)
+    spec = ModelSpec(name, preact=True, shortcut=option)
+    model = spec.build()
+    _randomise_batch_norm(model)
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        ours, reference = model(x), _lua_preresnet(model, x, spec.family, option)
+    assert (ours - reference).abs().max().item() <= 1e-5
+    assert ours.abs().max().item() > 1e-3
+    norms = sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    blocks, convs_per_block = len(model.blocks()), len(model.blocks()[0][1].branch_convs())
+    stem = 1 if spec.family == "imagenet" else 0  # and the first ImageNet block has one norm fewer
+    assert norms == stem + blocks * convs_per_block - stem + 1
 
 
 def test_no_batch_norm_and_other_activations() -> None:

@@ -101,6 +101,32 @@ def stride_placement(spec: ModelSpec) -> str:
     return "first 1×1 conv (paper, v1)" if spec.stride_in_1x1 else "3×3 conv (torchvision, v1.5)"
 
 
+ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
+
+
+def block_order(spec: ModelSpec) -> str:
+    """The order of the operations inside a residual block of ``spec``, in words."""
+    norm = "BN → " if spec.batch_norm else ""
+    act = ACTIVATION_NAMES[spec.activation]
+    convs = "three times (1×1, 3×3, 1×1)" if spec.has_bottleneck else "twice"
+    if not spec.preact:
+        end = f"the addition, then {act}" if spec.skip else f"{act} (no shortcut to add)"
+        return f"original (He et al. 2015): conv → {norm}{act}, {convs}, the last without its {act}; then {end}"
+    end = "the addition, with nothing after it" if spec.skip else "no shortcut to add, and nothing after"
+    text = f"pre-activation (He et al. 2016): {norm}{act} → conv, {convs}; then {end}"
+    if spec.skip:
+        text += (
+            f". The first block of each later stage applies its {norm}{act} before the split, so the shortcut gets "
+            f"it too; the first block of conv2_x needs none: the stem's own {norm}{act} and max pool come right "
+            "before it"
+            if spec.family == "imagenet"
+            else f". The stem is a bare 3×3 conv; the first block of each stage applies its {norm}{act} before the "
+            "split, so the shortcut gets it too"
+        )
+        text += ". Projections are a bare 1×1 conv"
+    return f"{text}. The net ends with {norm}{act} → pool"
+
+
 def _conv_text(conv: nn.Conv2d, with_stride: bool = True) -> str:
     k = conv.kernel_size
     text = f"{k[0]}×{k[1]}, {conv.out_channels}"
@@ -114,8 +140,10 @@ def _conv_text(conv: nn.Conv2d, with_stride: bool = True) -> str:
 def _shortcut_detail(block: ResidualBlock) -> str:
     kind = block.shortcut_kind
     if kind == "projection":
-        conv, norm = block.downsample
-        return f"projection: {_conv_text(conv)} conv" + (" + BN" if isinstance(norm, nn.BatchNorm2d) else "")
+        conv, *rest = block.downsample
+        return f"projection: {_conv_text(conv)} conv" + (
+            " + BN" if any(isinstance(m, nn.BatchNorm2d) for m in rest) else ""
+        )
     if kind == "zero-pad":
         pad: ZeroPadShortcut = block.downsample
         return f"zero-padding: subsample /{pad.stride}, {sum(pad.pad)} zero channels (no parameters)"
