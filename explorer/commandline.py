@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
+from explorer.device import DEVICE_CHOICES
 from explorer.spec import ModelSpec
+from models import SHORTCUT_OPTIONS
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -16,12 +18,15 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose a model variant (and ``--json``), shared by every command that builds one."""
     parser.add_argument(
         "--input-size", type=int, default=None, metavar="N", help="square input side (default 224, CIFAR 32)"
     )
     parser.add_argument("--plain", action="store_true", help="remove the shortcuts (the plain counterpart)")
     parser.add_argument(
-        "--shortcut", choices=["A", "B", "C"], help="A zero-pad, B projection where needed, C projection everywhere"
+        "--shortcut",
+        choices=list(SHORTCUT_OPTIONS),
+        help=", ".join(f"{option} {words}" for option, words in SHORTCUT_OPTIONS.items()),
     )
     parser.add_argument(
         "--paper-stride", action="store_true", help="bottleneck stride on the first 1x1 conv (paper, v1)"
@@ -30,7 +35,15 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """``--device``: where models run (``auto`` picks CUDA, then MPS, then the CPU)."""
+    parser.add_argument(
+        "--device", choices=list(DEVICE_CHOICES), default="auto", help="where models run (default auto: CUDA, MPS, CPU)"
+    )
+
+
 def spec_from_args(name: str, args: argparse.Namespace) -> ModelSpec:
+    """The spec that ``name`` and the model options describe."""
     return ModelSpec(
         name, skip=not args.plain, shortcut=args.shortcut, stride_in_1x1=args.paper_stride, preact=args.preact
     )

@@ -1,18 +1,44 @@
-"""Where models run: CUDA, then Apple's MPS, then the CPU."""
+"""Where models run: CUDA, then Apple's MPS, then the CPU (one choice for every lab)."""
 
 from __future__ import annotations
 
 import torch
 
+from explorer.errors import UserError
 
-def pick_device() -> torch.device:
-    """The best available device: CUDA, then MPS, then CPU."""
+DEVICE_CHOICES: tuple[str, ...] = ("auto", "cuda", "mps", "cpu")
+
+
+class DeviceError(UserError):
+    """A device that was asked for but is not present; the message says which ones are."""
+
+
+def available_devices() -> list[torch.device]:
+    """Every kind of device present here, best first; the CPU is always last."""
+    found = []
     if torch.cuda.is_available():
-        return torch.device("cuda")
+        found.append(torch.device("cuda"))
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+        found.append(torch.device("mps"))
+    return [*found, torch.device("cpu")]
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """The device to run on: the best available (CUDA, then MPS, then CPU) for ``auto``, else the one named.
+
+    Raises DeviceError when the named device is not present or not one of :data:`DEVICE_CHOICES`.
+    """
+    present = available_devices()
+    if preference == "auto":
+        return present[0]
+    if preference not in DEVICE_CHOICES:
+        raise DeviceError(f"device must be one of {', '.join(DEVICE_CHOICES)}; got {preference!r}")
+    chosen = torch.device(preference)
+    if chosen not in present:
+        names = ", ".join(d.type for d in present)
+        raise DeviceError(f"no {preference.upper()} device here; present: {names} (or use auto)")
+    return chosen
 
 
 def describe_device(device: torch.device) -> str:

@@ -72,7 +72,7 @@ if started:
     run = {"config": config, "records": [], "stopped": True}
     st.session_state["grad.run"] = run
     shown, began = 0.0, time.perf_counter()
-    for records in gradlab.train(config):
+    for records in gradlab.train(config, device=common.device()):
         run["records"].extend(records)
         step = records[0].step
         now = time.perf_counter()

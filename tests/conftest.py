@@ -17,6 +17,21 @@ def _seeded() -> None:
     torch.manual_seed(0)
 
 
+@pytest.fixture
+def torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty torchvision cache, so a test never sees (or writes) the real one; torch.hub's setting is restored."""
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    return tmp_path / "torch-home"
+
+
+def devices() -> list[str]:
+    """Every kind of device present here (the CPU always): tests that move models run on each."""
+    from explorer.device import available_devices
+
+    return [device.type for device in available_devices()]
+
+
 def decode_plotly(value: object) -> object:
     """Plotly >= 6 writes arrays as {"dtype", "bdata", "shape"} blobs: turn them back into lists."""
     if isinstance(value, dict):

@@ -12,6 +12,7 @@ from explorer import ModelSpec
 from explorer.imagelab.attribution import METHODS, captum_grad_cam, input_attribution
 from explorer.imagelab.explain import branch_maps, channel_stats, explain, feature_channels, parse_target
 from explorer.trace import block_cams, grad_cam, trace
+from tests.conftest import devices
 
 
 def _model(name: str) -> nn.Module:
@@ -58,6 +59,18 @@ def test_trace_records_branches_that_add_up(resnet18: nn.Module) -> None:
     assert [b.paper_name for b in result.blocks][-1] == "conv5_2"
     for before, after in zip(result.blocks, result.blocks[1:], strict=False):
         assert torch.equal(after.input, before.output)
+
+
+@pytest.mark.parametrize("device", devices())
+def test_trace_on_every_device_matches_the_cpu(resnet18: nn.Module, device: str) -> None:
+    x = torch.randn(2, 3, 64, 64)
+    expected = block_cams(trace(resnet18, x, target=[1, 2]))
+    moved = _model("resnet18").to(device)
+    got = block_cams(trace(moved, x.to(device), target=[1, 2]))
+    tolerance = 1e-5 if device == "cpu" else 1e-2  # GPUs may convolve in TF32
+    for ours, reference in zip(got, expected, strict=True):
+        assert ours.device.type == device
+        assert torch.allclose(ours.cpu(), reference, atol=tolerance * float(reference.max()), rtol=0)
 
 
 def test_gradient_matches_autograd_on_the_plain_forward(resnet18: nn.Module) -> None:

@@ -121,16 +121,17 @@ def net_label(skip: bool, depth: int) -> str:
 
 
 def build(config: GradLabConfig, device: torch.device | str = "cpu") -> ResNet:
-    """The net of ``config``, initialised with its scheme and seed, in training mode.
+    """The net of ``config``, initialised with its scheme and seed, in training mode, on ``device``.
 
     A plain and a residual net built from the same config get identical weights: option-A
-    shortcuts have no parameters, so both draw the same tensors in the same order. The global
-    random state is left as it was.
+    shortcuts have no parameters, so both draw the same tensors in the same order. The weights
+    are drawn on the CPU and then moved, so they are the same on every device. The global random
+    state is left as it was.
     """
-    with torch.random.fork_rng():  # the layers' own initialisation, replaced below
-        model = config.spec.build(device)
+    with torch.random.fork_rng(devices=[]):  # the layers' own initialisation, replaced below
+        model = config.spec.build("cpu")
     initialize(model, config.init, seed=config.seed)
-    return model.train()
+    return model.to(device).train()
 
 
 def build_pair(config: GradLabConfig, device: torch.device | str = "cpu") -> dict[str, ResNet]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import torch
+
 from explorer.gradlab.config import DEMO_BATCH, DEMO_DEPTHS, DEMO_LR, NETS, GradLabConfig, net_label
 from explorer.gradlab.training import train
 
@@ -50,16 +52,18 @@ def degradation_config(depth: int, steps: int, seed: int = 0) -> GradLabConfig:
     )
 
 
-def degradation_demo(steps: int = 400, seed: int = 0, depths: Sequence[int] = DEMO_DEPTHS) -> dict[str, Curve]:
+def degradation_demo(
+    steps: int = 400, seed: int = 0, depths: Sequence[int] = DEMO_DEPTHS, device: torch.device | str = "cpu"
+) -> dict[str, Curve]:
     """Train plain and residual nets of each depth on the digits; their curves by label.
 
     With the default depths: ``plain-20``, ``ResNet-20``, ``plain-56``, ``ResNet-56``. All
-    nets see the same batches. The deep plain net ends with a clearly higher training loss than
+    nets see the same batches, on ``device``. The deep plain net ends with a clearly higher training loss than
     the shallow one and than the residual net of its own depth (He et al. 2015, Fig. 1 and 4).
     """
     curves: dict[str, Curve] = {}
     for depth in depths:
-        runs = list(train(degradation_config(depth, steps, seed), record=False))
+        runs = list(train(degradation_config(depth, steps, seed), record=False, device=device))
         for index, name in enumerate(NETS):
             label = net_label(name == "residual", depth)
             loss = tuple(records[index].loss for records in runs)

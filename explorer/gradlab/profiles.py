@@ -138,7 +138,7 @@ def first_to_last_ratio(
     For ``signal`` (gradient w.r.t. activations): ‖∂L/∂x‖ entering the first block (x = the stem's
     output) over ‖∂L/∂y‖ at the last block's output, so every block's backward Jacobian counts.
     For ``weight`` and ``weight_rms`` (gradient w.r.t. parameters): the first block's figure
-    over the last block's. REFERENCE.md's depth-20 table is reproduced (within a factor of 3,
+    over the last block's. docs/reference.md's depth-20 table is reproduced (within a factor of 3,
     except the residual net without batch norm) on one batch of 64 standard-normal 3×32×32
     images with random labels: ``probe_batch(GradLabConfig(data="random", image_size=32))``.
     """
@@ -147,7 +147,7 @@ def first_to_last_ratio(
     return first / values[-1]
 
 
-def initial_profiles(config: GradLabConfig) -> dict[str, GradientProfile]:
+def initial_profiles(config: GradLabConfig, device: torch.device | str = "cpu") -> dict[str, GradientProfile]:
     """The profiles of the plain and the residual net of ``config`` at initialisation, on its probe batch."""
-    x, y = probe_batch(config)
-    return {name: layer_gradients(model, x, y) for name, model in build_pair(config).items()}
+    x, y = (t.to(device) for t in probe_batch(config))
+    return {name: layer_gradients(model, x, y) for name, model in build_pair(config, device).items()}

@@ -76,18 +76,22 @@ def make_optimiser(config: GradLabConfig, params: Iterable[nn.Parameter]) -> tor
 
 
 def train(
-    config: GradLabConfig, models: Mapping[str, ResNet] | None = None, record: bool = True
+    config: GradLabConfig,
+    models: Mapping[str, ResNet] | None = None,
+    record: bool = True,
+    device: torch.device | str = "cpu",
 ) -> Iterator[tuple[StepRecord, ...]]:
     """Train nets side by side for ``config.steps`` steps, yielding one record per net per step.
 
-    ``models`` defaults to :func:`build_pair` (``plain`` then ``residual``); pass your own to
-    keep them afterwards. Every net sees the same batches in the same order. Each yield comes
-    after a complete step of every net, so a caller may stop iterating at any point: the nets
-    then have taken the same number of steps, their gradients are cleared and their
-    train/eval modes are restored. The optimisers live as long as the iterator.
-    ``record=False`` skips the per-layer norms.
+    ``models`` defaults to :func:`build_pair` (``plain`` then ``residual``) on ``device``; pass
+    your own to keep them afterwards (the batches then go to the device of their parameters).
+    Every net sees the same batches in the same order. Each yield comes after a complete step of
+    every net, so a caller may stop iterating at any point: the nets then have taken the same
+    number of steps, their gradients are cleared and their train/eval modes are restored. The
+    optimisers live as long as the iterator. ``record=False`` skips the per-layer norms.
     """
-    nets = models if models is not None else build_pair(config)
+    nets = models if models is not None else build_pair(config, device)
+    target = next(next(iter(nets.values())).parameters()).device
     learners = [_Learner(name, model, config) for name, model in nets.items()]
     modes = [model.training for model in nets.values()]
     stream = training_data(config)
@@ -95,7 +99,7 @@ def train(
         for model in nets.values():
             model.train()
         for step in range(1, config.steps + 1):
-            x, y = next(stream)
+            x, y = (t.to(target, non_blocking=True) for t in next(stream))
             yield tuple(learner.step(step, x, y, record) for learner in learners)
     finally:
         for model, mode in zip(nets.values(), modes, strict=True):

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from explorer.commandline import render_text
+from explorer.commandline import add_device_option, render_text
 from explorer.device import pick_device
 from explorer.shapes.dataset import ShapesConfig
 from explorer.shapes.scoring import score_model, scores_json, scores_table
@@ -23,20 +23,27 @@ def register(commands: argparse._SubParsersAction) -> None:
     training.add_argument("--steps", type=int, default=Recipe.steps)
     training.add_argument("--batch-size", type=int, default=Recipe.batch_size)
     training.add_argument("--train-images", type=int, default=Recipe.train_images)
+    training.add_argument("--test-images", type=int, default=Recipe.test_images, help="fresh images to score on")
     training.add_argument("--seed", type=int, default=0, help="dataset and training seed")
     training.add_argument("--only", choices=["residual", "plain"], help="train just one of the two")
     training.add_argument("--out", default=str(SHIPPED_DIR), metavar="DIR", help="where to write (default: shipped)")
+    add_device_option(training)
     training.set_defaults(run=_train)
     scoring = commands.add_parser("score", help="pointing game and energy-in-mask of every block, residual vs plain")
     scoring.add_argument("--images", type=int, default=200, help="test images per model (default 200)")
     scoring.add_argument("--json", action="store_true", help="machine-readable output")
+    add_device_option(scoring)
     scoring.set_defaults(run=_score)
 
 
 def _train(args: argparse.Namespace) -> str:
-    recipe = Recipe(steps=args.steps, batch_size=args.batch_size, train_images=args.train_images, seed=args.seed)
+    recipe = Recipe(
+        steps=args.steps, batch_size=args.batch_size, train_images=args.train_images, test_images=args.test_images,
+        seed=args.seed,
+    )  # fmt: skip
     data = ShapesConfig(seed=args.seed)
     kinds = [args.only] if args.only else ["residual", "plain"]
+    device = pick_device(args.device)
     lines = []
     for kind in kinds:
         spec = shapes_spec(args.depth, skip=kind == "residual")
@@ -50,7 +57,7 @@ def _train(args: argparse.Namespace) -> str:
                 flush=True,
             )
 
-        model, metadata = train(spec, data, recipe, report, pick_device())
+        model, metadata = train(spec, data, recipe, report, device)
         print(file=sys.stderr)
         checkpoint, _ = save(
             model, metadata, Path(args.out) / f"shapes_{'resnet' if spec.skip else 'plain'}{args.depth}"
@@ -68,7 +75,7 @@ def _score(args: argparse.Namespace) -> str:
     shipped = shipped_models()
     if not shipped:
         raise SpecError(f"no trained models in {SHIPPED_DIR}: run `python -m explorer train` first")
-    device = pick_device()
+    device = pick_device(args.device)
     named = {m.spec.label: score_model(load_shipped(m, device), m.test_config, args.images) for m in shipped.values()}
     if args.json:
         return json.dumps(scores_json(named), indent=2)

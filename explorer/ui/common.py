@@ -6,6 +6,7 @@ call the plain functions of the rest of the package.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from explorer.spec import (
     INPUT_SIZE_LIMITS,
     ModelSpec,
 )
+from models import SHORTCUT_OPTIONS
 
 # Choices live under keys of our own so they survive page switches (widget keys are per page).
 _DEFAULTS: dict[str, Any] = {
@@ -34,20 +36,23 @@ _DEFAULTS: dict[str, Any] = {
     "imagenet_size": DEFAULT_INPUT_SIZE["imagenet"],
     "cifar_size": DEFAULT_INPUT_SIZE["cifar"],
 }
+DEVICE_VARIABLE = "EXPLORER_DEVICE"  # auto, cuda, mps or cpu
 _FAMILY_LABELS = {"imagenet": "ImageNet (Table 1)", "cifar": "CIFAR-10 (6n+2)"}
 _SHORTCUT_LABELS = {
     "default": "family default",
-    "A": "A: zero-padding",
-    "B": "B: projection when shape changes",
-    "C": "C: projection everywhere",
+    **{option: f"{option}: {words}" for option, words in SHORTCUT_OPTIONS.items()},
 }
 _CIFAR_DEPTH_CHOICES = tuple(sorted({*range(8, 116, 6), *CIFAR_DEPTHS, CIFAR_MAX_DEPTH}))
 
 
 def setup_page(title: str, icon: str) -> None:
-    """Page config and title; call first on every page. ``icon`` is a ``:material/name:`` code."""
+    """Page config, title and the device the models run on; call first on every page.
+
+    ``icon`` is a ``:material/name:`` code.
+    """
     st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=icon, layout="wide")
     st.title(f"{icon} {title}")
+    st.sidebar.caption(f"Device: {device_label()}")
 
 
 def _choice(widget: Callable[..., Any], label: str, name: str, **kwargs: Any) -> Any:
@@ -64,8 +69,8 @@ def _choice(widget: Callable[..., Any], label: str, name: str, **kwargs: Any) ->
 
 @st.cache_resource
 def device() -> torch.device:
-    """The device this server runs models on (picked once per server)."""
-    return pick_device()
+    """The device this server runs models on, picked once per server: ``$EXPLORER_DEVICE``, else the best present."""
+    return pick_device(os.environ.get(DEVICE_VARIABLE, "auto"))
 
 
 def device_label() -> str:
@@ -138,5 +143,4 @@ def model_sidebar() -> tuple[ModelSpec, int]:
             preact=preact,
         )
         st.caption(f"**{spec.label}** · input {size}×{size}")
-        st.caption(f"Device: {device_label()}")
     return spec, int(size)

@@ -7,7 +7,8 @@ import streamlit as st
 from explorer import gradlab
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES
 from explorer.spec import SpecError
-from models.init import INIT_SCHEMES
+from explorer.ui.common import device
+from models import ACTIVATIONS, INIT_SCHEMES
 
 LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
 _GRAD_DEPTHS = tuple(range(gradlab.MIN_DEPTH, gradlab.MAX_DEPTH + 1, 6))
@@ -37,7 +38,7 @@ def controls() -> gradlab.GradLabConfig | None:
         "Pre-activation blocks", key="grad.preact",
         help="Activation before each conv, nothing after the addition: a clean identity path (He et al. 2016).",
     )  # fmt: skip
-    top[2].radio("Activation", ["relu", "tanh", "sigmoid"], horizontal=True, key="grad.activation")
+    top[2].radio("Activation", list(ACTIVATIONS), horizontal=True, key="grad.activation")
     top[3].radio(
         "Initialisation", list(INIT_SCHEMES), horizontal=True, key="grad.init",
         help="he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5).",
@@ -62,10 +63,10 @@ def controls() -> gradlab.GradLabConfig | None:
 @st.cache_data(max_entries=32, show_spinner="Measuring gradients at initialisation…")
 def cached_initial_profiles(config: gradlab.GradLabConfig) -> dict[str, gradlab.GradientProfile]:
     """``gradlab.initial_profiles``, cached across reruns and sessions."""
-    return gradlab.initial_profiles(config)
+    return gradlab.initial_profiles(config, device())
 
 
 @st.cache_data(max_entries=8, show_spinner="Training plain-20, plain-56, ResNet-20 and ResNet-56…")
 def cached_degradation(steps: int) -> dict[str, gradlab.Curve]:
     """``gradlab.degradation_demo``, cached: a class sees the second run at once."""
-    return gradlab.degradation_demo(steps)
+    return gradlab.degradation_demo(steps, device=device())
