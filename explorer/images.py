@@ -152,7 +152,7 @@ def prepare(image: Image.Image, size: int = 224) -> tuple[torch.Tensor, Image.Im
 
 def normalise(images: np.ndarray) -> torch.Tensor:
     """(N, H, W, 3) uint8 images as a (N, 3, H, W) float tensor normalised with the ImageNet mean and std."""
-    pixels = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+    pixels = torch.tensor(np.asarray(images)).permute(0, 3, 1, 2).float() / 255.0  # a copy: arrays may be read-only
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     return ((pixels - mean) / std).contiguous()

@@ -23,12 +23,12 @@ if size > imagelab_ui.LAB_MAX_INPUT:
 st.subheader("1 · Image")
 source = st.segmented_control(
     "Source",
-    ["Sample", "Shapes", "Upload", "Camera"],
-    default="Sample",
+    list(imagelab_ui.IMAGE_SOURCES),
+    default=imagelab_ui.IMAGE_SOURCES[0],
     key="widget.source",
     help="Sample: bundled photos. Shapes: the explorer's own dataset, where the object's position is known.",
 )
-picked = imagelab_ui.image_input(source or "Sample", size)
+picked = imagelab_ui.image_input(source or imagelab_ui.IMAGE_SOURCES[0], size)
 if picked is None:
     st.info(f"Upload an image ({FORMAT_NAMES}), take a photo, or pick a sample.")
     st.stop()
@@ -145,14 +145,8 @@ st.plotly_chart(
 )
 
 with st.expander("More attribution methods (captum)"):
-    method = st.radio("Method", METHODS, horizontal=True, key="lab.method")
-    st.caption(
-        {
-            "Guided Grad-CAM": "Grad-CAM of the chosen block times guided backpropagation: fine detail, class-aware.",
-            "Integrated Gradients": "Gradients averaged along a path from a black image to this one (32 steps).",
-            "Occlusion": "How much the class score drops when a grey square hides each region (many forward passes).",
-        }[method]
-    )
+    method = st.radio("Method", list(METHODS), horizontal=True, key="lab.method")
+    st.caption(METHODS[method].description)
     if st.button(f"Compute {method}", key="lab.compute"):
         with st.spinner(f"{method} on {common.device_label()}…"):
             attribution = input_attribution(method, loaded.model, x.to(common.device()), result.target, record.name)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 import warnings
 import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from captum.attr import GuidedGradCam, IntegratedGradients, LayerGradCam, Occlusion
@@ -72,15 +74,31 @@ def occlusion(model: ResNet, x: Tensor, target: int, window: int | None = None) 
     return attribution.detach().mean(dim=1)
 
 
-METHODS: tuple[str, ...] = ("Guided Grad-CAM", "Integrated Gradients", "Occlusion")
+@dataclass(frozen=True)
+class InputMethod:
+    """A captum method that attributes the class score to the input pixels, and what it does in words."""
+
+    description: str
+    attribute: Callable[[ResNet, Tensor, int, str], Tensor]
+
+
+METHODS: dict[str, InputMethod] = {
+    "Guided Grad-CAM": InputMethod(
+        "Grad-CAM of the chosen block times guided backpropagation: fine detail, class-aware.", guided_grad_cam
+    ),
+    "Integrated Gradients": InputMethod(
+        "Gradients averaged along a path from a black image to this one (32 steps).",
+        lambda model, x, target, _block: integrated_gradients(model, x, target),
+    ),
+    "Occlusion": InputMethod(
+        "How much the class score drops when a grey square hides each region (many forward passes).",
+        lambda model, x, target, _block: occlusion(model, x, target),
+    ),
+}
 
 
 def input_attribution(method: str, model: ResNet, x: Tensor, target: int, block: str) -> Tensor:
     """One of :data:`METHODS` as a per-pixel map, (N, H, W); ``block`` is used by Guided Grad-CAM."""
-    if method == "Guided Grad-CAM":
-        return guided_grad_cam(model, x, target, block)
-    if method == "Integrated Gradients":
-        return integrated_gradients(model, x, target)
-    if method == "Occlusion":
-        return occlusion(model, x, target)
-    raise ValueError(f"unknown attribution method {method!r}: choose one of {', '.join(METHODS)}")
+    if method not in METHODS:
+        raise ValueError(f"unknown attribution method {method!r}: choose one of {', '.join(METHODS)}")
+    return METHODS[method].attribute(model, x, target, block)
