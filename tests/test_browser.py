@@ -25,10 +25,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SHOTS = ROOT / "artifacts" / "screenshots"
+NO_CHROMIUM = (
+    "Debian's chromium is not at /usr/bin/chromium: scripts/run_tests.sh installs it where it can "
+    "(as root or with passwordless sudo), as in CI"
+)
+WAIT_MS = 120_000  # generous: every wait is for a condition, never a fixed time
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=NO_CHROMIUM),
 ]
 
 
@@ -92,90 +97,107 @@ def metric_value(page: object, label: str) -> str:
     return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
 
+def wait_until_idle(page: object) -> None:
+    """Wait until the app has finished its rerun (Streamlit's running indicator is gone)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=WAIT_MS)
+
+
+def wait_for_metric(page: object, value: str) -> None:
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '{value}')",
+        timeout=WAIT_MS,
+    )
+
+
+def legend_count(text: str) -> str:
+    """A JavaScript expression: how many legend entries of the diagram contain ``text``."""
+    entries = "[...document.querySelectorAll('.js-plotly-plot .legendtext')]"
+    return f"{entries}.filter(e => e.textContent.includes('{text}')).length"
+
+
 def test_architecture_page_switches_variant_and_goes_plain(server: str, page: object) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{server}/Architecture")
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=60_000)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '50')",
-        timeout=60_000,
-    )
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
+    wait_for_metric(page, "50")
     assert metric_value(page, "Parameters") == "25.56M"
-    assert page.locator(".js-plotly-plot .legendtext", has_text="projection shortcut (dashed)").count() == 1
+    page.wait_for_function(f"() => {legend_count('projection shortcut (dashed)')} === 1", timeout=WAIT_MS)
 
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
     page.locator('[role="option"]', has_text="resnet18").first.click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '18')",
-        timeout=60_000,
-    )
+    wait_for_metric(page, "18")
     assert metric_value(page, "Parameters") == "11.69M"
     assert metric_value(page, "MACs at 224×224") == "1.814G"
-    page.wait_for_timeout(1000)
+    wait_until_idle(page)
     page.screenshot(path=str(SHOTS / "architecture_resnet18.png"), full_page=True)
 
     page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]', has_text="Skip connections").click()
-    page.wait_for_selector('[data-testid="stAlertContentWarning"]:has-text("plain-18")', timeout=60_000)
-    page.wait_for_timeout(1000)
-    assert page.locator(".js-plotly-plot .legendtext", has_text="shortcut").count() == 0
+    page.wait_for_selector('[data-testid="stAlertContentWarning"]:has-text("plain-18")', timeout=WAIT_MS)
+    page.wait_for_function(f"() => {legend_count('shortcut')} === 0", timeout=WAIT_MS)  # the diagram redrawn
+    wait_until_idle(page)
     page.screenshot(path=str(SHOTS / "architecture_plain18.png"), full_page=True)
 
 
 def test_home_page_links_to_architecture(server: str, page: object) -> None:
     page.goto(server)
-    page.wait_for_selector('[data-testid="stPageLink"]', timeout=60_000)
+    page.wait_for_selector('[data-testid="stPageLink"]', timeout=WAIT_MS)
     page.locator('[data-testid="stPageLink"]', has_text="Architecture").click()
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=60_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
     assert "/Architecture" in page.url
 
 
 def test_image_lab_upload_strip_and_csv(server: str, page: object, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{server}/Image_lab")
-    page.wait_for_selector(".st-key-gradcam-strip img", timeout=90_000)
+    page.wait_for_selector(".st-key-gradcam-strip img", timeout=WAIT_MS)
     page.locator('[data-testid="stButtonGroup"] button', has_text="Upload").click()
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         str(ROOT / "explorer" / "samples" / "cat.jpg")
     )
-    page.wait_for_selector('[data-testid="stFileChipName"]:has-text("cat.jpg")', timeout=60_000)
+    page.wait_for_selector('[data-testid="stFileChipName"]:has-text("cat.jpg")', timeout=WAIT_MS)
     page.wait_for_function(
         "() => document.querySelectorAll('.st-key-gradcam-strip img').length === 16"
         " && !document.querySelector('[data-testid=stStatusWidget]')",
-        timeout=120_000,
+        timeout=WAIT_MS,
     )
     assert page.get_by_text("Random initialisation of ResNet-50").count() >= 1
-    with page.expect_download(timeout=60_000) as download_info:
+    with page.expect_download(timeout=WAIT_MS) as download_info:
         page.get_by_text("Download per-block statistics (CSV)").click()
     csv_path = tmp_path / "stats.csv"
     download_info.value.save_as(csv_path)
     lines = csv_path.read_text().strip().splitlines()
     assert lines[0].startswith("block,paper_name,shape,residual_norm,shortcut_norm")
     assert len(lines) == 17 and lines[1].startswith("layer1.0,conv2_1,256×56×56")
-    page.wait_for_timeout(1500)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.st-key-gradcam-strip img')].every(i => i.complete && i.naturalWidth)",
+        timeout=WAIT_MS,
+    )
+    wait_until_idle(page)
     page.screenshot(path=str(SHOTS / "image_lab_cat.png"), full_page=True)
+
+
+REDRAWS_SEEN = """() => {
+    const caption = [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
+        .find(e => e.innerText.includes('steps per second'));
+    if (!caption) return false;
+    window.redrawsSeen = window.redrawsSeen || new Set();
+    window.redrawsSeen.add(caption.innerText);
+    return window.redrawsSeen.size >= 3;
+}"""
 
 
 def test_gradient_lab_live_run_updates_and_stops(server: str, page: object) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{server}/Gradient_lab")
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=90_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
+    wait_until_idle(page)
     page.get_by_role("button", name="Train 300 steps").click()
-    progress = page.locator('[data-testid="stCaptionContainer"]', has_text="steps per second")
-    progress.first.wait_for(timeout=60_000)
-    seen = {progress.first.inner_text()}
-    for _ in range(100):
-        page.wait_for_timeout(150)
-        if progress.count():
-            seen.add(progress.first.inner_text())
-        if len(seen) >= 3:
-            break
-    assert len(seen) >= 3, seen  # the live view was redrawn at least twice after the first frame
-    heat_before = page.locator(".js-plotly-plot .heatmaplayer").count()
-    assert heat_before >= 2
+    page.wait_for_function(REDRAWS_SEEN, timeout=WAIT_MS, polling=50)  # the live view was redrawn twice
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .heatmaplayer').length >= 2")
     page.get_by_role("button", name="Stop training").click()
     stopped = page.locator('[data-testid="stCaptionContainer"]', has_text="Recorded run (stopped at step")
-    stopped.wait_for(timeout=60_000)
+    stopped.wait_for(timeout=WAIT_MS)
     step = int(stopped.inner_text().split("step ")[1].split(" ")[0])
     assert 1 <= step < 300
-    page.wait_for_timeout(1000)
+    wait_until_idle(page)
     page.screenshot(path=str(SHOTS / "gradient_lab_stopped.png"), full_page=True)

@@ -1,10 +1,13 @@
-"""The command line: same table as the app, JSON, and one-line errors with exit status 2."""
+"""The command line: same table as the app, JSON, and one-line errors with exit status 2.
 
-import contextlib
+Every command runs in-process through ``main()``; one smoke test starts ``python -m explorer`` as a
+subprocess, as a user would.
+"""
+
 import json
-import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -13,33 +16,57 @@ from PIL import Image
 
 from explorer import ModelSpec
 from explorer.cli import main
+from explorer.shapes.shipped import shipped_models
 from tests.conftest import ROOT
 
 
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``python -m explorer ARGV`` in-process: exit status, stdout, stderr (argparse's exits included)."""
+    try:
+        status = main(argv)
+    except SystemExit as exit_:
+        status = exit_.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def one_line_error(status: int, out: str, err: str, message: str) -> None:
+    assert status == 2 and out == "", (status, out)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in err, err
+
+
+def test_python_m_explorer_runs_as_a_program() -> None:
+    ok = subprocess.run([sys.executable, "-m", "explorer", "models"], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0 and "resnet50" in ok.stdout.splitlines()
+    bad = subprocess.run([sys.executable, "-m", "explorer", "stages", "resnet999"], cwd=ROOT, capture_output=True)
+    assert bad.returncode == 2 and bad.stderr.decode().count("\n") == 1
+
+
 def test_stages_text(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["stages", "resnet50", "--paper-stride"]) == 0
-    out = capsys.readouterr().out
+    status, out, _ = run(["stages", "resnet50", "--paper-stride"], capsys)
+    assert status == 0
     assert out.startswith("ResNet-50 (paper stride (v1)) at 224×224; bottleneck stride on the first 1×1 conv")
     assert "[1×1, 256; 3×3, 256; 1×1, 1024] × 6" in out and "3.858G" in out and "25,557,032" in out
 
 
 def test_stages_json_plain(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["stages", "resnet18", "--plain", "--input-size", "112", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["label"] == "plain-18" and data["input_size"] == 112
+    status, out, _ = run(["stages", "resnet18", "--plain", "--input-size", "112", "--json"], capsys)
+    data = json.loads(out)
+    assert status == 0 and data["label"] == "plain-18" and data["input_size"] == 112
     assert [r["output_size"] for r in data["rows"]][:5] == ["56×56", "28×28", "14×14", "7×7", "4×4"]
     assert {b["shortcut"] for b in data["blocks"]} == {"none"}
 
 
 def test_compare_defaults_to_table1(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["compare", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert [d["model"] for d in data] == ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
+    status, out, _ = run(["compare", "--json"], capsys)
+    assert status == 0
+    assert [d["model"] for d in json.loads(out)] == ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
 
 
 def test_models_lists_names(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["models"]) == 0
-    assert "resnext101_32x8d" in capsys.readouterr().out
+    status, out, _ = run(["models"], capsys)
+    assert status == 0 and "resnext101_32x8d" in out
 
 
 @pytest.mark.parametrize(
@@ -54,16 +81,18 @@ def test_models_lists_names(capsys: pytest.CaptureFixture[str]) -> None:
         (["compare", "resnet18", "cifar_resnet20"], "one family"),
         (["stages"], "required: model"),
         ([], "required: command"),
+        (["gradlab", "--depth", "21"], "depth must be 6n+2"),
+        (["gradlab", "--depth", "1202"], "depth must be 6n+2 from 8 to 110"),
+        (["gradlab", "--steps", "-4"], "steps"),
+        (["gradlab", "--activation", "gelu"], "invalid choice"),
+        (["gradlab", "--lr", "0"], "learning rate"),
+        (["score", "--images", "0"], "images must be from 1 to 10000"),
+        (["train", "--steps", "0"], "steps must be from 1"),
+        (["explain", "x.png", "--out", "o", "--device", "tpu"], "invalid choice"),
     ],
 )
-def test_errors_are_one_line_with_status_2(argv: list[str], message: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "explorer", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 2
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+def test_errors_are_one_line_with_status_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    one_line_error(*run(argv, capsys), message)
 
 
 def _photo(tmp_path: Path) -> Path:
@@ -77,8 +106,11 @@ def test_explain_with_random_weights_writes_overlays_and_summary(
 ) -> None:
     out = tmp_path / "out"
     argv = ["explain", str(_photo(tmp_path)), "--model", "resnet18", "--weights", "random", "--out", str(out)]
-    assert main([*argv, "--target", "golden retriever", "--input-size", "96", "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy "not writable" warning, nor any other
+        status, printed, _ = run([*argv, "--target", "golden retriever", "--input-size", "96", "--json"], capsys)
+    assert status == 0
+    summary = json.loads(printed)
     assert summary["target"] == {"index": 207, "name": "golden retriever"}
     assert summary["trained"] is False and "untrained" in summary["weights"]
     assert len(summary["predictions"]) == 5 and len(summary["blocks"]) == 8
@@ -93,9 +125,18 @@ def test_explain_with_a_checkpoint_file(tmp_path: Path, capsys: pytest.CaptureFi
     checkpoint = tmp_path / "r20.pth"
     torch.save(ModelSpec("cifar_resnet20").build().state_dict(), checkpoint)
     argv = ["explain", str(_photo(tmp_path)), "--model", "cifar_resnet20", "--weights", str(checkpoint)]
-    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
-    out = capsys.readouterr().out
+    status, out, _ = run([*argv, "--out", str(tmp_path / "out")], capsys)
+    assert status == 0
     assert out.startswith("ResNet-20 (CIFAR) with Checkpoint r20.pth") and "9 Grad-CAM overlays" in out
+
+
+def test_explain_takes_the_class_count_from_a_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shipped = shipped_models()["shapes_resnet20"]  # six Shapes classes, loaded as a plain checkpoint file
+    argv = ["explain", str(_photo(tmp_path)), "--model", "cifar_resnet20", "--weights", str(shipped.checkpoint)]
+    status, out, _ = run([*argv, "--out", str(tmp_path / "out"), "--json"], capsys)
+    assert status == 0
+    summary = json.loads(out)
+    assert 0 <= summary["target"]["index"] < 6 and summary["target"]["name"].startswith("class ")
 
 
 @pytest.mark.parametrize(
@@ -105,50 +146,77 @@ def test_explain_with_a_checkpoint_file(tmp_path: Path, capsys: pytest.CaptureFi
         (["--weights", "nowhere.pth"], "no checkpoint file at 'nowhere.pth'"),
         (["--weights", "random", "--target", "unicorn"], "no class called 'unicorn'"),
         (["--weights", "random", "--model", "cifar_resnet21"], "6n+2"),
+        (["--weights", "random", "--input-size", "0"], "input size must be a whole number of pixels from 32"),
     ],
 )
-def test_explain_errors_are_one_line(tmp_path: Path, extra: list[str], message: str) -> None:
-    env = {**os.environ, "TORCH_HOME": str(tmp_path / "empty-cache")}
+def test_explain_errors_are_one_line(
+    tmp_path: Path, torch_home: Path, extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = ["explain", str(_photo(tmp_path)), "--model", "resnet18", "--out", str(tmp_path / "out"), *extra]
-    result = subprocess.run(
-        [sys.executable, "-m", "explorer", *argv], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env
-    )
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+    one_line_error(*run(argv, capsys), message)
+
+
+def test_explain_checks_the_output_folder_before_computing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    argv = ["explain", str(_photo(tmp_path)), "--weights", "nowhere.pth", "--out", str(blocker / "maps")]
+    one_line_error(*run(argv, capsys), "cannot write to")  # before the missing weights are even looked at
 
 
 def test_explain_refuses_a_bad_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8\xff broken")
-    assert main(["explain", str(bad), "--weights", "random", "--out", str(tmp_path / "o")]) == 2
-    assert "bad.jpg" in capsys.readouterr().err
-    assert main(["explain", str(tmp_path / "missing.png"), "--weights", "random", "--out", str(tmp_path)]) == 2
-    assert "no image file" in capsys.readouterr().err
+    one_line_error(*run(["explain", str(bad), "--weights", "random", "--out", str(tmp_path / "o")], capsys), "bad.jpg")
+    missing = ["explain", str(tmp_path / "missing.png"), "--weights", "random", "--out", str(tmp_path)]
+    one_line_error(*run(missing, capsys), "no image file")
 
 
 def test_gradlab_at_initialisation_and_per_step(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["gradlab", "--depth", "20", "--plain", "--no-bn", "--init", "default", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["config"]["skip"] is False and data["steps"] == []
+    status, out, _ = run(["gradlab", "--depth", "20", "--plain", "--no-bn", "--init", "default", "--json"], capsys)
+    data = json.loads(out)
+    assert status == 0 and data["config"]["skip"] is False and data["steps"] == []
     assert 4e-8 / 3 <= data["at_initialisation"]["first_to_last_signal_ratio"] <= 4.3e-8 * 3
     assert [layer["name"] for layer in data["at_initialisation"]["layers"]][:2] == ["conv1", "layer1.0"]
-    assert main(["gradlab", "--depth", "8", "--steps", "2", "--no-bn", "--activation", "tanh"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("ResNet-8, tanh, he init, no BN: at initialisation") and "training, 2 steps" in out
+    status, out, _ = run(["gradlab", "--depth", "8", "--steps", "2", "--no-bn", "--activation", "tanh"], capsys)
+    assert status == 0 and out.startswith("ResNet-8, tanh, he init, no BN on ") and "training, 2 steps" in out
 
 
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["gradlab", "--depth", "21"], "depth must be 6n+2"),
-        (["gradlab", "--depth", "1202"], "depth must be 6n+2 from 8 to 110"),
-        (["gradlab", "--steps", "-4"], "steps"),
-        (["gradlab", "--activation", "gelu"], "invalid choice"),
-    ],
-)
-def test_gradlab_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) if "invalid choice" in message else contextlib.nullcontext():
-        assert main(argv) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and message in err[0]
+def test_gradlab_takes_shapes_data_and_pre_activation(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["gradlab", "--depth", "8", "--data", "shapes", "--preact", "--optimiser", "adam", "--lr", "0.001"]
+    status, out, _ = run([*argv, "--steps", "1", "--json"], capsys)
+    data = json.loads(out)
+    assert status == 0 and data["config"]["data"] == "shapes" and data["config"]["preact"] is True
+    assert data["config"]["optimiser"] == "adam" and len(data["steps"]) == 1
+
+
+def _trained(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> tuple[str, Path]:
+    out = tmp_path / name
+    argv = ["train", "--depth", "8", "--steps", "3", "--batch-size", "8", "--train-images", "48"]
+    status, printed, _ = run(
+        [*argv, "--test-images", "20", "--only", "residual", "--device", "cpu", "--out", str(out)], capsys
+    )
+    assert status == 0
+    return printed, out
+
+
+def test_train_writes_a_checkpoint_and_a_retrain_is_bit_for_bit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    printed, first = _trained(tmp_path, "first", capsys)
+    assert printed.startswith("ResNet-8 (CIFAR): test accuracy") and "shapes_resnet8.pt" in printed
+    metadata = json.loads((first / "shapes_resnet8.json").read_text())
+    assert metadata["recipe"]["steps"] == 3 and metadata["test_images"] == 20 and metadata["device"] == "cpu"
+    _, second = _trained(tmp_path, "second", capsys)
+    a = torch.load(first / "shapes_resnet8.pt", weights_only=True)
+    b = torch.load(second / "shapes_resnet8.pt", weights_only=True)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_score_prints_a_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["score", "--images", "4"], capsys)
+    assert status == 0 and out.startswith("Grad-CAM of the true class, 4 test images per model")
+    assert "ResNet-20 (CIFAR) pointing" in out and "conv4_3" in out
+    status, out, _ = run(["score", "--images", "4", "--json"], capsys)
+    data = json.loads(out)
+    assert status == 0 and list(data) == ["ResNet-20 (CIFAR)", "plain-20 (CIFAR)"]
+    assert len(data["ResNet-20 (CIFAR)"]) == 9 and data["plain-20 (CIFAR)"][-1]["images"] == 4

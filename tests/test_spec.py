@@ -34,7 +34,7 @@ def test_family_defaults() -> None:
         ({"name": "cifar_resnet21"}, "6n\\+2 between 8 and 1202"),
         ({"name": "cifar_resnet2"}, "6n\\+2"),
         ({"name": "cifar_resnet100000"}, "6n\\+2 between 8 and 1202"),
-        ({"name": "resnet18", "shortcut": "D"}, "shortcut option must be A, B or C"),
+        ({"name": "resnet18", "shortcut": "D"}, "shortcut option must be one of A, B, C"),
         ({"name": "resnet18", "activation": "gelu"}, "activation must be one of relu, tanh, sigmoid"),
         ({"name": "resnet18", "num_classes": 0}, "number of classes"),
     ],
