@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import math
 from typing import NoReturn
 
 from explorer.device import DEVICE_CHOICES
@@ -47,6 +49,21 @@ def spec_from_args(name: str, args: argparse.Namespace) -> ModelSpec:
     return ModelSpec(
         name, skip=not args.plain, shortcut=args.shortcut, stride_in_1x1=args.paper_stride, preact=args.preact
     )
+
+
+def to_json(value: object) -> str:
+    """``value`` as indented, strictly valid JSON: a NaN or infinite number becomes ``null``."""
+    return json.dumps(_finite(value), indent=2, allow_nan=False)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def render_text(rows: list[dict[str, object]]) -> str:

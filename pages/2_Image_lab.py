@@ -35,7 +35,7 @@ if picked is None:
 try:
     image, image_id = imagelab_ui.decode(picked)
 except ImageError as error:
-    st.error(str(error))
+    common.show_error(error)
     st.stop()
 
 st.subheader("2 · Weights")
@@ -44,9 +44,9 @@ loaded = imagelab_ui.weights_panel(spec, kind)
 if loaded is None:
     st.stop()
 if loaded.trained:
-    st.success(f"**Weights:** {loaded.label}", icon=":material/verified:")
+    st.success(f"**Weights:** {common.plain(loaded.label)}", icon=":material/verified:")
 else:
-    st.warning(f"**Weights:** {loaded.label}", icon=":material/casino:")
+    st.warning(f"**Weights:** {common.plain(loaded.label)}", icon=":material/casino:")
 
 x, seen = prepare(image, size)
 names = loaded.class_names

@@ -1,6 +1,7 @@
 """Shared test set-up: the repository root on sys.path, and small helpers."""
 
 import base64
+import re
 import sys
 from pathlib import Path
 
@@ -30,6 +31,11 @@ def devices() -> list[str]:
     from explorer.device import available_devices
 
     return [device.type for device in available_devices()]
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown that escapes its special characters (the app escapes user input)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def decode_plotly(value: object) -> object:

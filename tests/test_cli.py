@@ -16,8 +16,12 @@ from PIL import Image
 
 from explorer import ModelSpec
 from explorer.cli import main
+from explorer.commandline import to_json
 from explorer.shapes.shipped import shipped_models
 from tests.conftest import ROOT
+from tests.hostile import hostile_checkpoints
+
+HOSTILE = hostile_checkpoints()
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -156,6 +160,16 @@ def test_explain_errors_are_one_line(
     one_line_error(*run(argv, capsys), message)
 
 
+@pytest.mark.parametrize(("name", "data", "words"), HOSTILE, ids=[name for name, _, _ in HOSTILE])
+def test_explain_refuses_hostile_checkpoints_in_one_line(
+    tmp_path: Path, name: str, data: bytes, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    argv = ["explain", str(_photo(tmp_path)), "--model", "cifar_resnet20", "--weights", str(path)]
+    one_line_error(*run([*argv, "--out", str(tmp_path / "out")], capsys), words)
+
+
 def test_explain_checks_the_output_folder_before_computing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -220,3 +234,8 @@ def test_score_prints_a_table_and_json(capsys: pytest.CaptureFixture[str]) -> No
     data = json.loads(out)
     assert status == 0 and list(data) == ["ResNet-20 (CIFAR)", "plain-20 (CIFAR)"]
     assert len(data["ResNet-20 (CIFAR)"]) == 9 and data["plain-20 (CIFAR)"][-1]["images"] == 4
+
+
+def test_json_output_is_strict_json() -> None:
+    text = to_json({"probability": float("nan"), "norms": [1.5, float("inf")], "name": "x"})
+    assert json.loads(text) == {"probability": None, "norms": [1.5, None], "name": "x"}

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from explorer import ModelSpec
 from explorer.shapes.shipped import shipped_models
 from explorer.weights import imagenet
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shown
+from tests.hostile import hostile_checkpoints
 from tests.test_images import png_claiming
 
 LAB = "pages/2_Image_lab.py"
@@ -37,7 +38,7 @@ def open_lab(family: str = "imagenet", model: str = "resnet18") -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    return " ".join(e.value for e in [*at.markdown, *at.caption, *at.warning, *at.success, *at.info, *at.error])
+    return " ".join(shown(e.value) for e in [*at.markdown, *at.caption, *at.warning, *at.success, *at.info, *at.error])
 
 
 def image_captions(at: AppTest) -> list[str]:
@@ -98,7 +99,7 @@ def test_bad_uploads_get_one_message_and_the_next_good_upload_works(
     at.segmented_control(key="widget.source").set_value("Upload").run()
     at.file_uploader(key="lab.upload").set_value((name, data, "image/png")).run()
     assert not at.exception
-    assert len(at.error) == 1 and message in at.error[0].value
+    assert len(at.error) == 1 and message in shown(at.error[0].value)
     assert "\n" not in at.error[0].value
     at.file_uploader(key="lab.upload").set_value(("good.png", png("teal"), "image/png")).run()
     assert not at.exception and not at.error
@@ -117,7 +118,7 @@ def test_checkpoints_good_mismatched_and_malicious(torch_home: Path, tmp_path: P
     assert any("weights_only=True" in i.value for i in at.info)
     at.file_uploader(key="lab.checkpoint").set_value(("r20.pth", _checkpoint(ModelSpec("cifar_resnet20")), "")).run()
     assert not at.exception and not at.error
-    assert any("Checkpoint r20.pth" in s.value for s in at.success)
+    assert any("Checkpoint r20.pth" in shown(s.value) for s in at.success)
 
     wrong = _checkpoint(ModelSpec("cifar_resnet32"))
     at.file_uploader(key="lab.checkpoint").set_value(("r32.pth", wrong, "")).run()
@@ -139,7 +140,7 @@ def test_checkpoints_good_mismatched_and_malicious(torch_home: Path, tmp_path: P
     assert not marker.exists()
 
     at.file_uploader(key="lab.checkpoint").set_value(("r20.pth", _checkpoint(ModelSpec("cifar_resnet20")), "")).run()
-    assert not at.error and any("Checkpoint r20.pth" in s.value for s in at.success)
+    assert not at.error and any("Checkpoint r20.pth" in shown(s.value) for s in at.success)
 
 
 def test_plain_model_in_the_lab(torch_home: Path) -> None:
@@ -160,11 +161,11 @@ def test_captum_method_button(torch_home: Path) -> None:
 def test_shapes_weights_and_scored_maps(torch_home: Path) -> None:
     at = open_lab()
     at.radio(key="widget.weights").set_value("shapes").run()
-    assert "no Shapes-trained weights for ResNet-18" in at.warning[0].value
+    assert "no Shapes-trained weights for ResNet-18" in shown(at.warning[0].value)
     at.button(key="lab.use_shapes").click().run()
     assert not at.exception
     accuracy = shipped_models()["shapes_resnet20"].metadata["test_accuracy"]
-    assert any(f"Shapes-trained ResNet-20 (CIFAR): {accuracy:.1%} test accuracy" in s.value for s in at.success)
+    assert any(f"Shapes-trained ResNet-20 (CIFAR): {accuracy:.1%} test accuracy" in shown(s.value) for s in at.success)
     at.segmented_control(key="widget.source").set_value("Shapes").run()
     at.number_input(key="lab.shapes_index").set_value(3).run()
     assert not at.exception and not at.error
@@ -214,3 +215,34 @@ def _explain_twice_with_other_weights_in_the_same_model_object() -> None:
 def test_the_stored_explanation_is_keyed_on_the_weights_not_the_model_object() -> None:
     at = AppTest.from_function(_explain_twice_with_other_weights_in_the_same_model_object, default_timeout=120).run()
     assert not at.exception and at.markdown[0].value == "recomputed: True, reused: True"
+
+
+def test_hostile_checkpoints_get_one_line_each_and_the_next_good_one_loads() -> None:
+    at = open_lab("cifar")
+    at.radio(key="widget.weights").set_value("checkpoint").run()
+    uploader = at.file_uploader(key="lab.checkpoint")
+    assert "up to 600 MB" in uploader.label and uploader.proto.max_upload_size_mb == 600
+    for name, data, words in hostile_checkpoints():
+        at.file_uploader(key="lab.checkpoint").set_value((name, data, "")).run()
+        assert not at.exception, name
+        assert len(at.error) == 1 and words in shown(at.error[0].value) and "\n" not in at.error[0].value, name
+        assert not at.success  # nothing is shown as loaded weights
+    at.file_uploader(key="lab.checkpoint").set_value(("r20.pth", _checkpoint(ModelSpec("cifar_resnet20")), "")).run()
+    assert not at.error and any("Checkpoint r20.pth" in shown(s.value) for s in at.success)
+
+
+def test_the_image_limit_stays_small_and_is_on_the_page() -> None:
+    at = open_lab("cifar")
+    at.segmented_control(key="widget.source").set_value("Upload").run()
+    uploader = at.file_uploader(key="lab.upload")
+    assert "up to 25 MB" in uploader.label and uploader.proto.max_upload_size_mb == 25
+
+
+def test_file_names_are_shown_literally_never_as_markdown() -> None:
+    at = open_lab("cifar")
+    at.segmented_control(key="widget.source").set_value("Upload").run()
+    name = "[click me](javascript:alert(1)) **:red[x]** $x$.png"
+    at.file_uploader(key="lab.upload").set_value((name, b"not an image", "image/png")).run()
+    message = at.error[0].value
+    assert "\\[click me\\]\\(javascript\\:alert\\(1\\)\\)" in message and "\\*\\*\\:red\\[x\\]" in message
+    assert name in shown(message)

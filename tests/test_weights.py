@@ -2,9 +2,9 @@
 
 import hashlib
 import http.server
-import io
 import os
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,7 +14,7 @@ import safetensors.torch
 import torch
 import torchvision
 
-from explorer.spec import ModelSpec
+from explorer.spec import IMAGENET_MODELS, ModelSpec
 from explorer.weights import (
     CheckpointWeights,
     ImageNetWeights,
@@ -27,18 +27,15 @@ from explorer.weights import (
 )
 from explorer.weights.checkpoint import WeightsError
 from tests.conftest import devices
+from tests.hostile import cifar20_state, diverged, hostile_checkpoints, saved, zipped
+
+HOSTILE = hostile_checkpoints()
 
 pytestmark = pytest.mark.usefixtures("torch_home")  # an empty torchvision cache for every test
 
 
 def checkpoints(home: Path) -> Path:
     return home / "hub" / "checkpoints"
-
-
-def saved(obj: object) -> bytes:
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    return buffer.getvalue()
 
 
 def randomised_torchvision_resnet18() -> torch.nn.Module:
@@ -220,10 +217,6 @@ def test_no_download_for_architectures_without_weights() -> None:
 CIFAR20 = ModelSpec("cifar_resnet20")
 
 
-def cifar20_state() -> dict[str, torch.Tensor]:
-    return CIFAR20.build().state_dict()
-
-
 def test_a_pth_state_dict_is_read() -> None:
     state = cifar20_state()
     read = checkpoint.read_checkpoint(saved(state), "net.pth")
@@ -279,9 +272,10 @@ def test_a_malicious_pickle_is_refused_without_running(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "filename", "words"),
     [
-        (b"garbage " * 100, "junk.pth", "not a PyTorch checkpoint or is corrupt"),
-        (b"PK\x03\x04" + bytes(200), "zip.pt", "not a PyTorch checkpoint or is corrupt"),
-        (b"garbage " * 100, "junk.safetensors", "not a safetensors file or is corrupt"),
+        (b"garbage " * 100, "junk.pth", "neither a PyTorch checkpoint (the zip archive torch.save writes) nor"),
+        (b"PK\x03\x04" + bytes(200), "zip.pt", "'zip.pt' is a damaged zip archive"),
+        (b"garbage " * 100, "junk.safetensors", "nor a safetensors file"),
+        (zipped({"notes.txt": b"hello"}, zipfile.ZIP_STORED), "other.zip.pth", "not a readable PyTorch checkpoint"),
         (b"", "empty.pth", "'empty.pth' is empty"),
         (saved([torch.zeros(1), torch.ones(2)]), "list.pth", "holds type list, not a state dict"),
         (saved({}), "nothing.pth", "holds no tensors"),
@@ -293,6 +287,31 @@ def test_unusable_files_are_explained(data: bytes, filename: str, words: str) ->
         checkpoint.read_checkpoint(data, filename)
     assert words in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"), hostile_checkpoints(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_hostile_checkpoints_are_refused_in_one_line(name: str, data: bytes, words: str) -> None:
+    with pytest.raises(WeightsError) as caught:
+        checkpoint.read_checkpoint(data, name)
+    assert words in str(caught.value) and "\n" not in str(caught.value) and repr(name) in str(caught.value)
+
+
+def test_nan_and_infinite_weights_are_named() -> None:
+    with pytest.raises(WeightsError, match=r"NaN or infinite values in 2 tensors \(layer1.0.conv1.weight, fc.weight\)"):
+        checkpoint.read_checkpoint(diverged(), "diverged.pth")
+
+
+def test_safetensors_and_pickles_are_told_apart_by_content() -> None:
+    state = {k: v.contiguous() for k, v in cifar20_state().items()}
+    assert set(checkpoint.read_checkpoint(safetensors.torch.save(state), "misnamed.pth")) == set(state)
+    assert list(checkpoint.read_checkpoint(saved(state), "misnamed.safetensors")) == list(state)
+
+
+def test_the_limit_fits_the_largest_variants_checkpoint() -> None:
+    largest = max(sum(p.numel() for p in ModelSpec(name).build("meta").parameters()) for name in IMAGENET_MODELS)
+    assert 450 * 2**20 < 4 * largest < checkpoint.MAX_CHECKPOINT_BYTES  # Wide ResNet-101-2: 484 MiB in float32
 
 
 def test_too_large_files_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from explorer.architecture.stages import compare, comparison_rows, stage_table, stride_placement, table_rows
-from explorer.commandline import add_model_options, render_text, spec_from_args
+from explorer.commandline import add_model_options, render_text, spec_from_args, to_json
 from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS
 
 
@@ -26,7 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def _stages(args: argparse.Namespace) -> str:
     table = stage_table(spec_from_args(args.model, args), args.input_size)
     if args.json:
-        return json.dumps(table.to_dict(), indent=2)
+        return to_json(table.to_dict())
     header = f"{table.spec.label} at {table.input_size}×{table.input_size}"
     if placement := stride_placement(table.spec):
         header += f"; bottleneck stride on the {placement}"
@@ -38,7 +37,7 @@ def _stages(args: argparse.Namespace) -> str:
 def _compare(args: argparse.Namespace) -> str:
     tables = compare([spec_from_args(name, args) for name in args.models], args.input_size)
     if args.json:
-        return json.dumps([t.to_dict() for t in tables], indent=2)
+        return to_json([t.to_dict() for t in tables])
     return render_text(comparison_rows(tables))
 
 

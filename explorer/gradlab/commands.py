@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import asdict
 
 from explorer import gradlab
-from explorer.commandline import add_device_option, render_text
+from explorer.commandline import add_device_option, render_text, to_json
 from explorer.device import describe_device, pick_device
 from explorer.gradlab import GradLabConfig
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES
@@ -53,14 +52,13 @@ def _gradlab(args: argparse.Namespace) -> str:
     records = list(gradlab.train(config, {net: model})) if args.steps else []
     ratio = gradlab.first_to_last_ratio(profile)
     if args.json:
-        return json.dumps(
+        return to_json(
             {
                 "config": asdict(config) | {"steps": args.steps},
                 "device": describe_device(device),
                 "at_initialisation": asdict(profile) | {"first_to_last_signal_ratio": ratio},
                 "steps": [asdict(r[0]) for r in records],
-            },
-            indent=2,
+            }
         )
     label = gradlab.net_label(config.skip, config.depth)
     rows = [

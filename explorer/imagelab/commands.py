@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from explorer.commandline import add_device_option, add_model_options, spec_from_args
+from explorer.commandline import add_device_option, add_model_options, spec_from_args, to_json
 from explorer.device import describe_device, pick_device
 from explorer.imagelab.explain import explain, parse_target
 from explorer.images import ImageError, load_image, prepare
@@ -63,11 +62,11 @@ def _explain(args: argparse.Namespace) -> str:
             "input_size": size,
             **result.summary(),
         }
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        (out / "summary.json").write_text(to_json(summary))
     except OSError as error:
         raise ImageError(f"cannot write to {out}: {error.strerror or error}") from error
     if args.json:
-        return json.dumps(summary, indent=2)
+        return to_json(summary)
     lines = [
         f"{loaded.spec.label} with {loaded.label}",
         f"explaining: {result.target_name} ({result.target})",

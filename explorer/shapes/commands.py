@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from explorer.commandline import add_device_option, render_text
+from explorer.commandline import add_device_option, render_text, to_json
 from explorer.device import pick_device
 from explorer.shapes.dataset import ShapesConfig
 from explorer.shapes.scoring import score_model, scores_json, scores_table
@@ -78,5 +77,5 @@ def _score(args: argparse.Namespace) -> str:
     device = pick_device(args.device)
     named = {m.spec.label: score_model(load_shipped(m, device), m.test_config, args.images) for m in shipped.values()}
     if args.json:
-        return json.dumps(scores_json(named), indent=2)
+        return to_json(scores_json(named))
     return f"Grad-CAM of the true class, {args.images} test images per model\n" + render_text(scores_table(named))

@@ -7,6 +7,7 @@ call the plain functions of the rest of the package.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ _DEFAULTS: dict[str, Any] = {
     "imagenet_size": DEFAULT_INPUT_SIZE["imagenet"],
     "cifar_size": DEFAULT_INPUT_SIZE["cifar"],
 }
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 DEVICE_VARIABLE = "EXPLORER_DEVICE"  # auto, cuda, mps or cpu
 _FAMILY_LABELS = {"imagenet": "ImageNet (Table 1)", "cifar": "CIFAR-10 (6n+2)"}
 _SHORTCUT_LABELS = {
@@ -43,6 +45,17 @@ _SHORTCUT_LABELS = {
     **{option: f"{option}: {words}" for option, words in SHORTCUT_OPTIONS.items()},
 }
 _CIFAR_DEPTH_CHOICES = tuple(sorted({*range(8, 116, 6), *CIFAR_DEPTHS, CIFAR_MAX_DEPTH}))
+
+
+def plain(text: str) -> str:
+    """``text`` shown literally by Streamlit's Markdown: every character Markdown, LaTeX or Streamlit's
+    ``:directive[...]`` syntax would act on is escaped (file names and other user input go through this)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def show_error(error: Exception) -> None:
+    """A one-line error message, shown literally."""
+    st.error(plain(str(error)))
 
 
 def setup_page(title: str, icon: str) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from explorer import gradlab
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES
 from explorer.spec import SpecError
-from explorer.ui.common import device
+from explorer.ui.common import device, show_error
 from models import ACTIVATIONS, INIT_SCHEMES
 
 LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
@@ -56,7 +56,7 @@ def controls() -> gradlab.GradLabConfig | None:
     try:
         return gradlab.GradLabConfig(**{field: st.session_state[f"grad.{field}"] for field in _GRAD_FIELDS})
     except SpecError as error:
-        st.error(str(error))
+        show_error(error)
         return None
 
 

@@ -11,11 +11,11 @@ import torch
 from PIL import Image
 
 from explorer.imagelab.explain import Explanation, explain
-from explorer.images import SAMPLES, load_image, load_sample
+from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample
 from explorer.shapes import dataset, training
 from explorer.shapes.dataset import Sample, ShapesConfig
 from explorer.spec import ModelSpec
-from explorer.ui.common import device
+from explorer.ui.common import device, plain, show_error
 from explorer.weights import (
     SOURCES,
     CheckpointWeights,
@@ -26,6 +26,7 @@ from explorer.weights import (
     imagenet,
     load_model,
 )
+from explorer.weights.checkpoint import MAX_CHECKPOINT_BYTES
 
 LAB_MAX_INPUT = 512
 STRIP_COLUMNS = 6
@@ -59,7 +60,12 @@ def image_input(source: str, size: int) -> PickedImage | None:
         config = ShapesConfig(seed=SHAPES_TEST_SEED, size=min(max(size, dataset.MIN_SIZE), dataset.MAX_SIZE))
         return PickedImage(f"shapes-{index}-{config.size}", shapes=dataset.sample(config, int(index)))
     if source == "Upload":
-        upload = st.file_uploader("Image file", type=IMAGE_TYPES, key="lab.upload")
+        upload = st.file_uploader(
+            f"Image file ({FORMAT_NAMES}; up to {MAX_FILE_BYTES // 2**20} MB)",
+            type=IMAGE_TYPES,
+            key="lab.upload",
+            max_upload_size=MAX_FILE_BYTES // 2**20,
+        )
         return None if upload is None else PickedImage(upload.name, upload.getvalue())
     if source == "Camera":
         shot = st.camera_input("Take a photo", key="lab.camera")
@@ -114,14 +120,19 @@ def _imagenet_fallback(spec: ModelSpec) -> LoadedModel:
         try:
             imagenet.download_imagenet(spec, report)
         except WeightsError as error:
-            st.error(str(error))
+            show_error(error)
         else:
             st.rerun()
     return _load(spec, RandomWeights())
 
 
 def _checkpoint_source(spec: ModelSpec) -> CheckpointWeights | None:
-    upload = st.file_uploader("Checkpoint (a state dict)", type=CHECKPOINT_TYPES, key="lab.checkpoint")
+    upload = st.file_uploader(
+        f"Checkpoint: a state dict (.pth, .pt or .safetensors; up to {MAX_CHECKPOINT_BYTES // 2**20} MB)",
+        type=CHECKPOINT_TYPES,
+        key="lab.checkpoint",
+        max_upload_size=MAX_CHECKPOINT_BYTES // 2**20,
+    )
     if upload is None:
         st.info(
             f"Upload a state dict for {spec.label} (.pth, .pt or .safetensors). It is loaded with "
@@ -149,10 +160,10 @@ def weights_panel(spec: ModelSpec, kind: str) -> LoadedModel | None:
         return _load(spec, source)
     except WeightsError as error:
         if kind == "shapes":
-            st.warning(str(error))
+            st.warning(plain(str(error)))
             _offer_shapes_model()
         else:
-            st.error(str(error))
+            show_error(error)
         return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,9 +21,12 @@ from torch import nn
 
 from explorer.errors import UserError, short_detail
 
-MAX_CHECKPOINT_BYTES = 600 * 2**20
+MAX_CHECKPOINT_BYTES = 600 * 2**20  # the largest variant, Wide ResNet-101-2, saves 484 MiB
 CONTAINER_KEYS: tuple[str, ...] = ("state_dict", "model", "model_state_dict")
 DATA_PARALLEL_PREFIX = "module."
+BATCH_COUNTER = "num_batches_tracked"
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_ARCHIVE_ENTRIES = 100_000
 
 
 class WeightsError(UserError):
@@ -30,13 +34,16 @@ class WeightsError(UserError):
 
 
 def _refusal_or_corruption(error: Exception, filename: str) -> WeightsError:
-    """The message for a file ``torch.load(weights_only=True)`` could not read."""
+    """The message for a zip archive ``torch.load(weights_only=True)`` could not read."""
     if isinstance(error, pickle.UnpicklingError) and "GLOBAL" in str(error):
         return WeightsError(
             f"{filename} was refused: the file contains Python objects other than tensors (it would need "
             "unrestricted unpickling, which could run code); save model.state_dict() and upload that"
         )
-    return WeightsError(f"{filename} is not a PyTorch checkpoint or is corrupt ({short_detail(error)})")
+    return WeightsError(
+        f"{filename} is a zip archive but not a readable PyTorch checkpoint; save model.state_dict() with "
+        "torch.save and upload that"
+    )
 
 
 def _unwrap(state: object) -> object:
@@ -48,8 +55,52 @@ def _unwrap(state: object) -> object:
     return state
 
 
+def _is_counter(key: str, value: torch.Tensor) -> bool:
+    """Batch norm's ``num_batches_tracked``: the one integer tensor a state dict holds."""
+    return key.endswith(BATCH_COUNTER) and value.numel() == 1 and not value.dtype.is_floating_point
+
+
+def _unusable(key: str, value: torch.Tensor) -> str | None:
+    """What is wrong with one tensor, or None for a dense strided floating-point one (or a batch-norm counter).
+
+    Dense means its storage really holds every element: no sparse, quantized or expanded views.
+    """
+    if value.layout != torch.strided:
+        return f"a {str(value.layout).removeprefix('torch.')} tensor"
+    if value.is_quantized:
+        return "a quantized tensor"
+    if not (value.dtype.is_floating_point or _is_counter(key, value)) or value.is_complex():
+        return f"a {str(value.dtype).removeprefix('torch.')} tensor"
+    laid_out = value.is_contiguous() or (value.dim() == 4 and value.is_contiguous(memory_format=torch.channels_last))
+    needed = (value.storage_offset() + value.numel()) * value.element_size()
+    if not laid_out or value.untyped_storage().nbytes() < needed:
+        return "a view that is not laid out densely in its storage"
+    return None
+
+
+def _check_tensors(state: Mapping[str, torch.Tensor], filename: str) -> None:
+    """Refuse anything but dense strided floating-point tensors (and batch-norm counters), and NaN or infinity."""
+    for key, value in state.items():
+        if problem := _unusable(key, value):
+            raise WeightsError(
+                f"{filename} holds {key!r} as {problem}; only dense floating-point weights are accepted: save "
+                "model.float().state_dict() and upload that"
+            )
+    broken = [key for key, value in state.items() if value.dtype.is_floating_point and not torch.isfinite(value).all()]
+    if broken:
+        listed = ", ".join(broken[:3]) + (f" and {len(broken) - 3} more" if len(broken) > 3 else "")
+        raise WeightsError(
+            f"{filename} holds NaN or infinite values in {len(broken)} tensor{'s' if len(broken) > 1 else ''} "
+            f"({listed}): these are not usable weights (a diverged run?); choose another file"
+        )
+
+
 def as_state_dict(state: object, filename: str) -> dict[str, torch.Tensor]:
-    """``state`` (unwrapped, without DataParallel's ``module.``) as a mapping of str → Tensor, or WeightsError."""
+    """``state`` (unwrapped, without DataParallel's ``module.``) as a mapping of str → Tensor, or WeightsError.
+
+    Only dense strided floating-point tensors with finite values are accepted (and batch norm's
+    integer ``num_batches_tracked``).
+    """
     state = _unwrap(state)
     if not isinstance(state, Mapping):
         raise WeightsError(
@@ -64,17 +115,57 @@ def as_state_dict(state: object, filename: str) -> dict[str, torch.Tensor]:
                 f"{filename} is not a state dict: entry {key!r} is not a tensor ({type(value).__name__}); "
                 "save model.state_dict() and upload that"
             )
+    _check_tensors(state, filename)
     if all(key.startswith(DATA_PARALLEL_PREFIX) for key in state):
         return {key.removeprefix(DATA_PARALLEL_PREFIX): value for key, value in state.items()}
     return dict(state)
 
 
-def read_checkpoint(data: bytes, filename: str) -> dict[str, torch.Tensor]:
-    """The state dict in the bytes of an uploaded ``.pth``/``.pt`` or ``.safetensors`` file.
+def _format_of(data: bytes) -> str:
+    """``zip`` (torch.save), ``safetensors``, ``legacy`` (torch.save before PyTorch 1.6) or ``unknown``, by content."""
+    if data.startswith(ZIP_MAGIC):
+        return "zip"
+    if len(data) > 8 and data[8:9] == b"{" and 2 <= int.from_bytes(data[:8], "little") <= len(data) - 8:
+        return "safetensors"
+    if data[:1] == b"\x80":  # a pickle protocol mark: torch.save before the zip format
+        return "legacy"
+    return "unknown"
 
-    Pickled files are read with ``weights_only=True``: a file that holds anything but
-    tensors, containers and numbers is refused, never unpickled. Raises WeightsError with a
-    one-line message for empty, too large, corrupt or unsuitable files.
+
+def inspect_archive(data: bytes, filename: str) -> None:
+    """Check a torch.save zip archive before anything is unpacked; raise WeightsError where it is unsafe.
+
+    torch.save stores every entry uncompressed, so an entry that is compressed, or contents that
+    declare more bytes than the file holds, can only inflate memory: both are refused, as are more
+    than :data:`MAX_ARCHIVE_ENTRIES` entries.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as error:
+        raise WeightsError(f"{filename} is a damaged zip archive ({short_detail(error)}); save it again") from None
+    if len(entries) > MAX_ARCHIVE_ENTRIES:
+        raise WeightsError(f"{filename} holds {len(entries)} entries; a checkpoint needs far fewer")
+    if any(entry.compress_type != zipfile.ZIP_STORED for entry in entries):
+        raise WeightsError(
+            f"{filename} holds compressed entries, which torch.save never writes (they could unpack to far more "
+            "than the upload); save the state dict with torch.save and upload that file itself, not a re-zipped one"
+        )
+    declared = sum(entry.file_size for entry in entries)
+    if declared > len(data) or any(entry.header_offset + entry.file_size > len(data) for entry in entries):
+        raise WeightsError(
+            f"{filename} declares {declared / 2**20:.0f} MB of contents in a {len(data) / 2**20:.1f} MB file; "
+            "it is damaged or crafted, choose another file"
+        )
+
+
+def read_checkpoint(data: bytes, filename: str) -> dict[str, torch.Tensor]:
+    """The state dict in the bytes of an uploaded ``.pth``/``.pt`` or ``.safetensors`` file (told apart by content).
+
+    torch.save's zip archives are inspected (:func:`inspect_archive`) and then read with
+    ``weights_only=True``: a file that holds anything but tensors, containers and numbers is
+    refused, never unpickled. Raises WeightsError with a one-line message for empty, too large,
+    corrupt, crafted or unsuitable files.
     """
     name = repr(" ".join(filename.split()) or "checkpoint")
     if not data:
@@ -83,16 +174,27 @@ def read_checkpoint(data: bytes, filename: str) -> dict[str, torch.Tensor]:
         raise WeightsError(
             f"{name} is {len(data) / 2**20:.0f} MB; at most {MAX_CHECKPOINT_BYTES // 2**20} MB are accepted"
         )
-    if filename.lower().endswith(".safetensors"):
+    kind = _format_of(data)
+    if kind == "safetensors":
         try:
             state = safetensors.torch.load(data)
         except SafetensorError as error:
             raise WeightsError(f"{name} is not a safetensors file or is corrupt ({short_detail(error)})") from error
-    else:
+    elif kind == "zip":
+        inspect_archive(data, name)
         try:
             state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         except Exception as error:  # whatever a hostile or broken file raises becomes one message
             raise _refusal_or_corruption(error, name) from error
+    elif kind == "legacy":
+        raise WeightsError(
+            f"{name} is in PyTorch's legacy format (before PyTorch 1.6); load it there and save it again with "
+            "torch.save, or save it as .safetensors"
+        )
+    else:
+        raise WeightsError(
+            f"{name} is neither a PyTorch checkpoint (the zip archive torch.save writes) nor a safetensors file"
+        )
     return as_state_dict(state, name)
 
 
