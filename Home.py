@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.ui import common
+from explorer.ui import common, server
 
 common.setup_page("ResNet Explorer", ":material/explore:")
 spec, size = common.model_sidebar()
@@ -43,7 +43,7 @@ st.markdown(
 The sidebar picks the model for every page: **{spec.label}** at {size}×{size} right now. Switch *Skip
 connections* off to get its plain counterpart — the same layers with the shortcuts removed — and compare.
 
-Everything this app shows is computed from the models it builds (on {common.device_label()}); nothing is typed in.
+Everything this app shows is computed from the models it builds (on {server.device_label()}); nothing is typed in.
 The same functions work without the app: see `python -m explorer --help` and the README.
 """
 )

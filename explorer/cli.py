@@ -1,5 +1,5 @@
 """Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``,
-``gradlab``.
+``gradlab``, ``serve``.
 
 Every error is one line on stderr and exit status 2; results go to stdout as text or JSON. Each
 command lives with its feature (``explorer/<feature>/commands.py``).
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from explorer import serve
 from explorer.architecture import commands as architecture_commands
 from explorer.commandline import OneLineParser
 from explorer.gradlab import commands as gradlab_commands
@@ -21,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``explorer`` argument parser."""
     parser = OneLineParser(prog="python -m explorer", description="ResNet Explorer from the command line.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for feature in (architecture_commands, imagelab_commands, shapes_commands, gradlab_commands):
+    for feature in (architecture_commands, imagelab_commands, shapes_commands, gradlab_commands, serve):
         feature.register(commands)
     return parser
 
@@ -29,7 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_on", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     try:
         out = args.run(args)
     except ValueError as error:  # UserError, and parse_target's ValueError: one line each

@@ -86,10 +86,13 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def load_image(data: bytes, filename: str | None = None) -> Image.Image:
+def load_image(data: bytes, filename: str | None = None, target_side: int | None = None) -> Image.Image:
     """Decode an uploaded file to an upright RGB image (first frame), or raise ImageError.
 
-    ``filename`` only names the file in messages; the format is read from the content.
+    ``filename`` only names the file in messages; the format is read from the content. With
+    ``target_side`` a JPEG is decoded directly at the smallest power-of-two reduction that keeps
+    both sides at least that long (what :func:`prepare` needs), which is many times faster for
+    phone photos.
     Pillow's own decompression-bomb error (and its warning, where warnings are errors) become
     ImageError too; :data:`MAX_PIXELS` is below Pillow's warning threshold, so every image
     Pillow warns about is refused here.
@@ -105,6 +108,8 @@ def load_image(data: bytes, filename: str | None = None) -> Image.Image:
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
             check_dimensions(*opened.size, subject)
+            if target_side is not None and opened.format == "JPEG":
+                opened.draft(None, (target_side, target_side))
             opened.load()
             return to_rgb(ImageOps.exif_transpose(opened))
     except ImageError:

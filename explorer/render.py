@@ -45,6 +45,13 @@ def png_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def jpeg_bytes(image: Image.Image, quality: int = 90) -> bytes:
+    """The image encoded as JPEG (for showing; downloads stay PNG)."""
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
 def zip_pngs(images: dict[str, Image.Image]) -> bytes:
     """A zip archive holding each image as ``<name>.png``."""
     buffer = io.BytesIO()

@@ -54,10 +54,19 @@ class Trace:
         return list(zip(indices.tolist(), values.tolist(), strict=True))
 
 
-def _targets(logits: Tensor, target: int | Sequence[int] | Tensor | None) -> Tensor:
+Target = int | Sequence[int | None] | Tensor | None
+
+
+def _targets(logits: Tensor, target: Target) -> Tensor:
+    """One class per image: ``target`` for all, one per image, or each image's top class where it is None."""
     n, classes = logits.shape
+    top = logits.argmax(dim=1)
     if target is None:
-        return logits.argmax(dim=1)
+        return top
+    if isinstance(target, Sequence):
+        if len(target) != n:
+            raise ValueError(f"one target per image is needed: got {len(target)} for {n} images")
+        target = [int(top[i]) if t is None else t for i, t in enumerate(target)]
     targets = torch.as_tensor(target, dtype=torch.long, device=logits.device).reshape(-1)
     if targets.numel() == 1:
         targets = targets.expand(n)
@@ -103,12 +112,13 @@ def forward_blocks(model: ResNet, x: Tensor) -> tuple[Tensor, Tensor, list[Block
     return h, stem, passes
 
 
-def trace(model: ResNet, x: Tensor, target: int | Sequence[int] | Tensor | None = None) -> Trace:
+def trace(model: ResNet, x: Tensor, target: Target = None) -> Trace:
     """Run ``model`` on ``x`` once forward and once backward, recording every residual block.
 
     ``target`` is the class whose score is explained (one for all images, or one per image);
-    ``None`` explains each image's top prediction. The model must be in eval mode (batch norm
-    with running statistics), which is how the explorer keeps its shared models.
+    ``None`` explains each image's top prediction, and so does a None in a list of targets. The
+    model must be in eval mode (batch norm with running statistics), which is how the explorer keeps
+    its shared models.
     """
     if model.training:
         raise ValueError("trace needs the model in eval mode")

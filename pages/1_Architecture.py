@@ -13,7 +13,7 @@ from explorer.architecture.stages import (
 )
 from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS
 from explorer.ui import architecture as architecture_ui
-from explorer.ui import common
+from explorer.ui import common, server
 
 common.setup_page("Architecture", ":material/account_tree:")
 spec, size = common.model_sidebar()
@@ -25,7 +25,7 @@ cols[0].metric("Depth (weighted layers)", table.depth)
 cols[1].metric("Parameters", format_count(table.params), help=f"{table.params:,} exactly")
 cols[2].metric(f"MACs at {size}×{size}", format_count(table.macs), help=f"{table.macs:,} multiply-accumulates")
 cols[3].metric("Residual blocks", len(table.blocks), help=describe_shortcuts(tuple(kinds)))
-cols[4].metric("Device", common.device().type.upper(), help=common.device_label())
+cols[4].metric("Device", server.device().type.upper(), help=server.device_label())
 
 if spec.skip:
     st.info(

@@ -4,12 +4,12 @@ import numpy as np
 import streamlit as st
 
 from explorer.imagelab.attribution import METHODS, input_attribution
-from explorer.imagelab.explain import branch_maps, channel_stats, feature_channels
-from explorer.imagelab.figures import branch_ratio_figure, map_grid_figure, predictions_figure
-from explorer.images import FORMAT_NAMES, ImageError, prepare
-from explorer.render import overlay, tensor_map, to_unit, zip_pngs
+from explorer.imagelab.explain import VIEW_CHANNELS
+from explorer.imagelab.figures import branch_ratio_figure, map_grid_figure
+from explorer.images import FORMAT_NAMES, ImageError
+from explorer.render import jpeg_bytes, overlay, tensor_map, to_unit, zip_pngs
 from explorer.shapes.scoring import score_map
-from explorer.ui import common
+from explorer.ui import common, server
 from explorer.ui import imagelab as imagelab_ui
 from explorer.weights import WEIGHT_KINDS
 
@@ -33,7 +33,7 @@ if picked is None:
     st.info(f"Upload an image ({FORMAT_NAMES}), take a photo, or pick a sample.")
     st.stop()
 try:
-    image, image_id = imagelab_ui.decode(picked)
+    image = imagelab_ui.prepared(picked, size)
 except ImageError as error:
     common.show_error(error)
     st.stop()
@@ -48,8 +48,10 @@ if loaded.trained:
 else:
     st.warning(f"**Weights:** {common.plain(loaded.label)}", icon=":material/casino:")
 
-x, seen = prepare(image, size)
 names = loaded.class_names
+if st.session_state.get("lab.target_for") != (image.key, loaded.weights_id):  # a new image starts at its top class
+    st.session_state["lab.target_for"] = (image.key, loaded.weights_id)
+    st.session_state["lab.target"] = None
 left, right = st.columns([1, 2])
 with right:
     target = st.selectbox(
@@ -58,16 +60,22 @@ with right:
         index=None,
         format_func=lambda i: f"{names[i]} ({i})",
         placeholder="the top prediction",
-        key=f"widget.target.{image_id}",
+        key="lab.target",
     )
-result, elapsed = imagelab_ui.explanation(loaded, x, seen, image_id, target)
+view = imagelab_ui.explanation(loaded, image, target)
+result = view.result
 with left:
-    st.image(seen, caption=f"what the network sees: {size}×{size}", width="stretch")
+    st.image(image.seen, caption=f"what the network sees: {size}×{size}", width="stretch")
 with right:
-    st.plotly_chart(predictions_figure(result.predictions(), result.target), config={"displayModeBar": False})
+    with st.container(key="predictions"):
+        for prediction in result.predictions():
+            mark = " ← explained" if prediction.index == result.target else ""
+            label = f"{common.plain(prediction.name)} ({prediction.index}): {prediction.probability:.1%}{mark}"
+            st.progress(min(max(prediction.probability, 0.0), 1.0), text=label)
     st.caption(
-        f"Explaining **{result.target_name}** ({result.target}). One forward and one backward pass recorded "
-        f"all {len(result.stats)} blocks in {elapsed * 1000:.0f} ms on {common.device_label()}."
+        f"Explaining **{common.plain(result.target_name)}** ({result.target}). One forward and one backward pass "
+        f"recorded all {len(result.stats)} blocks in {view.seconds * 1000:.0f} ms on {server.device_label()} "
+        "(queue included)."
     )
 
 st.subheader("3 · Grad-CAM of every residual block")
@@ -77,14 +85,15 @@ st.caption(
     f"the last stage sees whole objects at {result.stats[-1].shape.split('×', 1)[1]}."
 )
 shared = st.toggle("One colour scale for all blocks", key="widget.shared_scale")
-overlays = result.overlays(shared_scale=shared)
 with st.container(key="gradcam-strip"):
     columns = st.columns(imagelab_ui.STRIP_COLUMNS)
-    for i, (name, picture) in enumerate(overlays.items()):
+    for i, picture in enumerate(view.strip(shared)):
         stats = result.stats[i]
-        columns[i % imagelab_ui.STRIP_COLUMNS].image(picture, caption=f"{name} · {stats.shape}", width="stretch")
-if picked.shapes is not None:
-    truth = picked.shapes
+        columns[i % imagelab_ui.STRIP_COLUMNS].image(
+            picture, caption=f"{stats.paper_name} · {stats.shape}", width="stretch"
+        )
+if image.shapes is not None:
+    truth = image.shapes
     scores = [score_map(cam, truth) for cam in result.cams]
     st.markdown(
         f"**Scored against the truth** — this Shapes image is a *{truth.class_name}* in box {truth.box}: "
@@ -100,7 +109,7 @@ if picked.shapes is not None:
 downloads = st.columns(2)
 downloads[0].download_button(
     "Download overlays (PNG, zip)",
-    lambda: zip_pngs(overlays),  # encoded only when clicked
+    lambda: zip_pngs(result.overlays(shared_scale=shared)),  # encoded only when clicked
     file_name="gradcam_overlays.zip",
     mime="application/zip",
     key="download-overlays",
@@ -127,18 +136,18 @@ block_names = [s.paper_name for s in result.stats]
 block = st.selectbox(
     "Block", range(len(block_names)), index=len(block_names) - 1, format_func=block_names.__getitem__, key="lab.block"
 )
-record = result.trace.blocks[block]
-count = st.slider("Most active channels", 4, 32, 8, step=4, key="lab.channels")
-channels = feature_channels(record.output[0], count)
+block_view = result.views[block]
+count = st.slider("Most active channels", 4, VIEW_CHANNELS, 8, step=4, key="lab.channels")
+channels = block_view.channels[:count]
 st.plotly_chart(
-    map_grid_figure([tensor_map(record.output[0, c]) for c in channels], [f"channel {c}" for c in channels]),
+    map_grid_figure(list(block_view.output[:count]), [f"channel {c}" for c in channels]),
     config={"displayModeBar": False},
 )
-st.dataframe(channel_stats(record.output[0], channels), hide_index=True, width="stretch")
+st.dataframe(block_view.channel_stats(count), hide_index=True, width="stretch")
 chosen = st.selectbox(
     "Branches of", [None, *channels], format_func=lambda c: "mean over channels" if c is None else f"channel {c}"
 )
-maps = branch_maps(result.trace, block, chosen)
+maps = block_view.maps(chosen)
 st.plotly_chart(
     map_grid_figure(list(maps.values()), ["F(x)", "shortcut" if spec.skip else "shortcut (none: plain)", "output"], 3),
     config={"displayModeBar": False},
@@ -147,8 +156,15 @@ st.plotly_chart(
 with st.expander("More attribution methods (captum)"):
     method = st.radio("Method", list(METHODS), horizontal=True, key="lab.method")
     st.caption(METHODS[method].description)
+    wanted = (view.key, method, result.stats[block].block)
     if st.button(f"Compute {method}", key="lab.compute"):
-        with st.spinner(f"{method} on {common.device_label()}…"):
-            attribution = input_attribution(method, loaded.model, x.to(common.device()), result.target, record.name)
+        x = image.x.to(server.device())
+        attribution = server.run(
+            lambda: input_attribution(method, loaded.model, x, result.target, result.stats[block].block),
+            f"{method} on {server.device_label()}",
+        )
         unit = to_unit([np.clip(tensor_map(attribution[0]), 0, None)], shared=False)[0]
-        st.image(overlay(seen, unit), caption=f"{method} for {result.target_name}", width=360)
+        server.keep("lab.captum", (wanted, jpeg_bytes(overlay(image.seen, unit))))
+    computed = server.kept("lab.captum")
+    if computed is not None and computed[0] == wanted:
+        st.image(computed[1], caption=f"{method} for {result.target_name}", width=360)

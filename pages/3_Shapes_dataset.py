@@ -58,7 +58,7 @@ st.caption("Accuracy on a freshly generated test set (another seed) that the mod
 
 st.subheader("Does each block's Grad-CAM point at the object?")
 count = st.slider("Test images per model", 20, 1000, 100, step=20, key="shapes.count")
-named = shapes_ui.cached_scores(count)
+named = shapes_ui.scores(count)
 st.plotly_chart(scores_figure(named), config={"displayModeBar": False})
 st.dataframe(scores_table(named), hide_index=True, width="stretch")
 st.caption(

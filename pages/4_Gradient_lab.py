@@ -13,7 +13,7 @@ from explorer.gradlab.figures import (
     heatmap_figure,
     profile_figure,
 )
-from explorer.ui import common
+from explorer.ui import common, server
 from explorer.ui import gradlab as gradlab_ui
 
 common.setup_page("Gradient lab", ":material/monitoring:")
@@ -39,7 +39,7 @@ if config is None:
     st.stop()
 
 st.subheader("At initialisation")
-profiles = gradlab_ui.cached_initial_profiles(replace(config, image_size=gradlab.PROFILE_IMAGE_SIZE))
+profiles = gradlab_ui.initial_profiles(replace(config, image_size=gradlab.PROFILE_IMAGE_SIZE))
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(profile_figure(profiles), config={"displayModeBar": False})
@@ -72,7 +72,7 @@ if started:
     run = {"config": config, "records": [], "stopped": True}
     st.session_state["grad.run"] = run
     shown, began = 0.0, time.perf_counter()
-    for records in gradlab.train(config, device=common.device()):
+    for records in server.queued(gradlab.train(config, device=server.device()), "Training"):
         run["records"].extend(records)
         step = records[0].step
         now = time.perf_counter()
@@ -110,7 +110,7 @@ plain-56, ResNet-20 and ResNet-56 on the same digits and compare their training 
 )
 steps = st.select_slider("Steps", [100, 200, 400, 800], 400, key="grad.demo_steps")
 if st.button("Run the degradation demo (four nets)", key="grad.demo"):
-    st.session_state["grad.demo_result"] = gradlab_ui.cached_degradation(steps)
+    st.session_state["grad.demo_result"] = gradlab_ui.degradation(steps)
 demo = st.session_state.get("grad.demo_result")
 if demo:
     st.plotly_chart(degradation_figure(demo), config={"displayModeBar": False})

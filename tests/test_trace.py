@@ -3,6 +3,7 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -10,7 +11,8 @@ from torch import nn
 
 from explorer import ModelSpec
 from explorer.imagelab.attribution import METHODS, captum_grad_cam, input_attribution
-from explorer.imagelab.explain import branch_maps, channel_stats, explain, feature_channels, parse_target
+from explorer.imagelab.explain import VIEW_CHANNELS, explain, explain_batch, parse_target
+from explorer.memory import nbytes
 from explorer.trace import block_cams, grad_cam, trace
 from tests.conftest import devices
 
@@ -171,17 +173,42 @@ def test_explain_summary_stats_and_exports(resnet18: nn.Module) -> None:
         explain(resnet18, x, image, names[:10])
 
 
-def test_feature_maps_and_branches(resnet18: nn.Module) -> None:
-    result = trace(resnet18, torch.randn(1, 3, 64, 64), target=1)
-    activation = result.blocks[3].output[0]
-    channels = feature_channels(activation, 4)
-    means = activation.mean(dim=(1, 2))
-    assert channels[0] == int(means.argmax()) and len(channels) == 4
-    stats = channel_stats(activation, channels)
-    assert stats[0]["mean"] >= stats[1]["mean"] and 0 <= stats[0]["active"] <= 1
-    maps = branch_maps(result, 3)
+def test_block_views_keep_the_most_active_channels_and_the_means(resnet18: nn.Module) -> None:
+    x = torch.randn(1, 3, 64, 64)
+    full = trace(resnet18, x, target=1).blocks[3]
+    view = explain(resnet18, x, Image.new("RGB", (64, 64)), [str(i) for i in range(1000)], target=1).views[3]
+    means = full.output[0].mean(dim=(1, 2))
+    assert list(view.channels) == means.topk(VIEW_CHANNELS).indices.tolist()  # most active first
+    assert view.output.shape == (VIEW_CHANNELS, 8, 8) and view.residual.shape == view.shortcut.shape
+    first = view.channels[0]
+    assert np.allclose(view.output[0], full.output[0, first].numpy()) and np.allclose(
+        view.residual[0], full.residual[0, first].numpy()
+    )
+    assert np.allclose(view.mean_output, full.output[0].mean(dim=0).numpy(), atol=1e-6)
+    maps = view.maps()
     assert maps["F(x)"].shape == maps["shortcut"].shape == maps["output"].shape == (8, 8)
-    assert branch_maps(result, 3, channel=5)["output"].shape == (8, 8)
+    assert np.array_equal(view.maps(first)["output"], view.output[0])
+    stats = view.channel_stats(4)
+    assert [s["channel"] for s in stats] == list(view.channels[:4]) and stats[0]["mean"] >= stats[1]["mean"]
+    assert stats[0]["mean"] == pytest.approx(float(means.max()), rel=1e-5) and 0 <= stats[0]["active"] <= 1
+
+
+def test_a_batch_explains_every_image_as_alone(resnet18: nn.Module) -> None:
+    names = [str(i) for i in range(1000)]
+    xs, images, targets = torch.randn(3, 3, 64, 64), [Image.new("RGB", (64, 64))] * 3, [None, 7, None]
+    together = explain_batch(resnet18, xs, images, names, targets)
+    for i, result in enumerate(together):
+        alone = explain(resnet18, xs[i : i + 1], images[i], names, targets[i])
+        assert result.target == alone.target and np.allclose(result.probabilities, alone.probabilities, atol=1e-6)
+        for a, b in zip(result.cams, alone.cams, strict=True):
+            assert np.allclose(a, b, atol=1e-5 * max(1.0, float(b.max())))
+    assert together[1].target == 7
+
+
+def test_an_explanation_keeps_megabytes_not_the_whole_trace() -> None:
+    model = _model("resnet50")
+    result = explain(model, torch.randn(1, 3, 224, 224), Image.new("RGB", (224, 224)), [str(i) for i in range(1000)])
+    assert nbytes(result) < 12 * 2**20  # the full trace of ResNet-50 at 224² holds over 100 MB
 
 
 def test_parse_target() -> None:

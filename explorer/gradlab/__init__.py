@@ -28,7 +28,7 @@ from explorer.gradlab.config import (
     probe_batch,
     training_data,
 )
-from explorer.gradlab.degradation import Curve, degradation_config, degradation_demo
+from explorer.gradlab.degradation import Curve, DegradationRun, degradation_config, degradation_demo
 from explorer.gradlab.presets import PRESET_NOTES, PRESETS
 from explorer.gradlab.profiles import (
     GradientProfile,
@@ -55,6 +55,7 @@ __all__ = [
     "PROFILE_IMAGE_SIZE",
     "STEM",
     "Curve",
+    "DegradationRun",
     "GradLabConfig",
     "GradientProfile",
     "LayerGradient",

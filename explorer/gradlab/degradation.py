@@ -52,6 +52,42 @@ def degradation_config(depth: int, steps: int, seed: int = 0) -> GradLabConfig:
     )
 
 
+class DegradationRun:
+    """The degradation demo one training step at a time, so a page can show progress and stop it.
+
+    Plain and residual nets of each depth in ``depths`` train on the digits, one depth after the
+    other; every :meth:`step` advances both nets of the current depth by one SGD step.
+    """
+
+    def __init__(
+        self, steps: int = 400, seed: int = 0, depths: Sequence[int] = DEMO_DEPTHS, device: torch.device | str = "cpu"
+    ) -> None:
+        self.steps, self.seed, self.depths, self.device = steps, seed, tuple(depths), device
+        self.total = steps * len(self.depths)
+        self.done = 0
+        self._losses: dict[str, list[float]] = {}
+        self._accuracy: dict[str, list[float]] = {}
+        self._training = iter(())
+
+    def step(self) -> bool:
+        """Advance by one step; False (and nothing done) once every net has trained ``steps`` steps."""
+        if self.done >= self.total:
+            return False
+        if self.done % self.steps == 0:
+            depth = self.depths[self.done // self.steps]
+            self._training = train(degradation_config(depth, self.steps, self.seed), record=False, device=self.device)
+            self._labels = [net_label(name == "residual", depth) for name in NETS]
+        for label, record in zip(self._labels, next(self._training), strict=True):
+            self._losses.setdefault(label, []).append(record.loss)
+            self._accuracy.setdefault(label, []).append(record.accuracy)
+        self.done += 1
+        return True
+
+    def curves(self) -> dict[str, Curve]:
+        """The curves of every net trained so far, by label (``plain-20``, ``ResNet-20``, …)."""
+        return {label: Curve(label, tuple(loss), tuple(self._accuracy[label])) for label, loss in self._losses.items()}
+
+
 def degradation_demo(
     steps: int = 400, seed: int = 0, depths: Sequence[int] = DEMO_DEPTHS, device: torch.device | str = "cpu"
 ) -> dict[str, Curve]:
@@ -61,11 +97,7 @@ def degradation_demo(
     nets see the same batches, on ``device``. The deep plain net ends with a clearly higher training loss than
     the shallow one and than the residual net of its own depth (He et al. 2015, Fig. 1 and 4).
     """
-    curves: dict[str, Curve] = {}
-    for depth in depths:
-        runs = list(train(degradation_config(depth, steps, seed), record=False, device=device))
-        for index, name in enumerate(NETS):
-            label = net_label(name == "residual", depth)
-            loss = tuple(records[index].loss for records in runs)
-            curves[label] = Curve(label, loss, tuple(records[index].accuracy for records in runs))
-    return curves
+    run = DegradationRun(steps, seed, depths, device)
+    while run.step():
+        pass
+    return run.curves()

@@ -2,7 +2,8 @@
 
 Captum's layer methods and guided backpropagation register hooks on the model. The explorer's
 models are shared by every browser session, so every captum call holds that model's lock: two
-sessions never hook one model at the same time. (The one-pass trace needs no lock.)
+sessions never hook one model at the same time. (The one-pass trace needs no lock.) Captum is
+imported when a method first runs, not with this module.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from captum.attr import GuidedGradCam, IntegratedGradients, LayerGradCam, Occlusion
 from torch import Tensor
 
 from models import ResNet
@@ -38,6 +38,8 @@ def _block(model: ResNet, name: str) -> torch.nn.Module:
 
 def captum_grad_cam(model: ResNet, x: Tensor, target: int, block: str) -> Tensor:
     """captum ``LayerGradCam(relu_attributions=True)`` of one block, (N, H, W) at its resolution."""
+    from captum.attr import LayerGradCam
+
     with model_lock(model):
         cam = LayerGradCam(model, _block(model, block)).attribute(x, target=target, relu_attributions=True)
     return cam[:, 0].detach()
@@ -45,6 +47,8 @@ def captum_grad_cam(model: ResNet, x: Tensor, target: int, block: str) -> Tensor
 
 def guided_grad_cam(model: ResNet, x: Tensor, target: int, block: str) -> Tensor:
     """captum Guided Grad-CAM: guided backpropagation times the block's Grad-CAM, (N, H, W) over pixels."""
+    from captum.attr import GuidedGradCam
+
     with model_lock(model):
         attribution = GuidedGradCam(model, _block(model, block)).attribute(x, target=target)
     return attribution.detach().abs().sum(dim=1)
@@ -52,6 +56,8 @@ def guided_grad_cam(model: ResNet, x: Tensor, target: int, block: str) -> Tensor
 
 def integrated_gradients(model: ResNet, x: Tensor, target: int, steps: int = 32) -> Tensor:
     """captum Integrated Gradients from a black baseline, |attribution| summed over colour, (N, H, W)."""
+    from captum.attr import IntegratedGradients
+
     attribution = IntegratedGradients(model).attribute(
         x, baselines=torch.zeros_like(x), target=target, n_steps=steps, internal_batch_size=8
     )
@@ -63,6 +69,8 @@ def occlusion(model: ResNet, x: Tensor, target: int, window: int | None = None) 
     side = x.shape[-1]
     window = window or max(8, side // 7)
     stride = max(4, window // 2)
+    from captum.attr import Occlusion
+
     attribution = Occlusion(model).attribute(
         x,
         sliding_window_shapes=(x.shape[1], window, window),

@@ -1,7 +1,8 @@
 """An image explained block by block: predictions, Grad-CAM of every block, and per-block statistics.
 
-Everything comes from one :func:`explorer.trace.trace` call; the image lab page and the
-``explain`` command both use :func:`explain`.
+Everything comes from one :func:`explorer.trace.trace` call, for one image or a batch; the image
+lab page and the ``explain`` command both use it. An :class:`Explanation` keeps only what the page
+shows, a few megabytes for ResNet-50 at 224², not every block's activations.
 """
 
 from __future__ import annotations
@@ -9,16 +10,18 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import torch
 from PIL import Image
 from torch import Tensor
 
 from explorer.render import overlay, tensor_map, to_unit
-from explorer.trace import Trace, block_cams, trace, upsample
+from explorer.trace import BlockRecord, block_cams, trace, upsample
 from models import ResNet
+
+VIEW_CHANNELS = 32  # the most active channels of a block kept for the page
 
 
 @dataclass(frozen=True)
@@ -49,19 +52,59 @@ class BlockStats:
 
 
 @dataclass(frozen=True)
-class Explanation:
-    """A traced image: the trace, the image the network saw, class names, Grad-CAMs and stats."""
+class BlockView:
+    """What the page shows of one block for one image, kept small: its most active channels and channel means.
 
-    trace: Trace
+    ``channels`` are the output channels with the highest mean, most active first (at most
+    :data:`VIEW_CHANNELS`); ``output``, ``residual`` and ``shortcut`` hold those channels, (k, H, W), and
+    the ``mean_*`` maps average all channels, (H, W). ``shortcut`` is None in a plain block.
+    """
+
+    channels: tuple[int, ...]
+    output: np.ndarray
+    residual: np.ndarray
+    shortcut: np.ndarray | None
+    mean_output: np.ndarray
+    mean_residual: np.ndarray
+    mean_shortcut: np.ndarray | None
+
+    def maps(self, channel: int | None = None) -> dict[str, np.ndarray | None]:
+        """F(x), shortcut and output as 2-D maps: one of ``channels``, or the mean over all channels (None)."""
+        if channel is None:
+            return {"F(x)": self.mean_residual, "shortcut": self.mean_shortcut, "output": self.mean_output}
+        i = self.channels.index(channel)
+        shortcut = None if self.shortcut is None else self.shortcut[i]
+        return {"F(x)": self.residual[i], "shortcut": shortcut, "output": self.output[i]}
+
+    def channel_stats(self, count: int) -> list[dict[str, float]]:
+        """Mean, maximum and active fraction (share of positions > 0) of the ``count`` most active channels."""
+        return [
+            {
+                "channel": c,
+                "mean": float(m.mean()),
+                "max": float(m.max()),
+                "active": float((m > 0).mean()),
+            }
+            for c, m in zip(self.channels[:count], self.output[:count], strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One image explained: what the network saw, its predictions, every block's Grad-CAM, stats and view.
+
+    It keeps only what the image lab shows (no activations of whole blocks): ``probabilities`` of every
+    class, ``cams`` upsampled to the image and unscaled, one :class:`BlockStats` and one
+    :class:`BlockView` per block. :func:`explorer.trace.trace` gives the full tensors.
+    """
+
     image: Image.Image
     class_names: tuple[str, ...]
-    cams: tuple[np.ndarray, ...]  # one per block, upsampled to the image, unscaled
+    probabilities: np.ndarray
+    target: int
+    cams: tuple[np.ndarray, ...]
     stats: tuple[BlockStats, ...]
-
-    @property
-    def target(self) -> int:
-        """The class the maps explain."""
-        return int(self.trace.targets[0])
+    views: tuple[BlockView, ...]
 
     @property
     def target_name(self) -> str:
@@ -70,7 +113,8 @@ class Explanation:
 
     def predictions(self, k: int = 5) -> list[Prediction]:
         """The ``k`` most probable classes."""
-        return [Prediction(i, self.class_names[i], p) for i, p in self.trace.top(k)]
+        order = np.argsort(-self.probabilities, kind="stable")[:k]
+        return [Prediction(int(i), self.class_names[i], float(self.probabilities[i])) for i in order]
 
     def overlays(self, shared_scale: bool = False) -> dict[str, Image.Image]:
         """Grad-CAM of each block over the image, keyed by the paper's block name."""
@@ -99,51 +143,91 @@ def _norm(t: Tensor) -> float:
     return float(t.float().norm())
 
 
-def _stats(result: Trace, coarse: list[Tensor], full: list[Tensor], image: int) -> list[BlockStats]:
-    rows = []
-    for record, cam, cam_full in zip(result.blocks, coarse, full, strict=True):
-        raw = tensor_map(cam_full[image])
-        peak_y, peak_x = np.unravel_index(int(raw.argmax()), raw.shape)
-        shortcut = None if record.shortcut is None else _norm(record.shortcut[image])
-        residual = _norm(record.residual[image])
-        rows.append(
-            BlockStats(
-                block=record.name,
-                paper_name=record.paper_name,
-                shape="×".join(str(n) for n in record.output.shape[1:]),
-                residual_norm=residual,
-                shortcut_norm=shortcut,
-                residual_to_shortcut=None if not shortcut else residual / shortcut,
-                output_norm=_norm(record.output[image]),
-                grad_norm=_norm(record.grad[image]),
-                cam_max=float(cam[image].max()),
-                cam_mean=float(cam[image].mean()),
-                peak_x=int(peak_x),
-                peak_y=int(peak_y),
+def _stats(record: BlockRecord, cam: Tensor, cam_full: np.ndarray, image: int) -> BlockStats:
+    peak_y, peak_x = np.unravel_index(int(cam_full.argmax()), cam_full.shape)
+    shortcut = None if record.shortcut is None else _norm(record.shortcut[image])
+    residual = _norm(record.residual[image])
+    return BlockStats(
+        block=record.name,
+        paper_name=record.paper_name,
+        shape="×".join(str(n) for n in record.output.shape[1:]),
+        residual_norm=residual,
+        shortcut_norm=shortcut,
+        residual_to_shortcut=None if not shortcut else residual / shortcut,
+        output_norm=_norm(record.output[image]),
+        grad_norm=_norm(record.grad[image]),
+        cam_max=float(cam.max()),
+        cam_mean=float(cam.mean()),
+        peak_x=int(peak_x),
+        peak_y=int(peak_y),
+    )
+
+
+def _view(record: BlockRecord, image: int) -> BlockView:
+    output = record.output[image].float()
+    channels = output.mean(dim=(1, 2)).topk(min(VIEW_CHANNELS, output.shape[0])).indices
+    shortcut = None if record.shortcut is None else record.shortcut[image].float()
+
+    def picked(t: Tensor) -> np.ndarray:
+        return t[channels].cpu().numpy()
+
+    return BlockView(
+        channels=tuple(channels.tolist()),
+        output=picked(output),
+        residual=picked(record.residual[image].float()),
+        shortcut=None if shortcut is None else picked(shortcut),
+        mean_output=tensor_map(output.mean(dim=0)),
+        mean_residual=tensor_map(record.residual[image].float().mean(dim=0)),
+        mean_shortcut=None if shortcut is None else tensor_map(shortcut.mean(dim=0)),
+    )
+
+
+def explain_batch(
+    model: ResNet,
+    x: Tensor,
+    images: Sequence[Image.Image],
+    class_names: Sequence[str],
+    targets: Sequence[int | None],
+) -> list[Explanation]:
+    """Explain a batch of images with one forward and one backward pass, each image on its own.
+
+    ``x`` is (N, 3, H, W), ``images[i]`` what image i shows, ``targets[i]`` its class to explain
+    (None: its top prediction). Batch norm runs in eval mode, so every image's explanation is its own
+    (equal, up to rounding, to explaining it alone).
+    """
+    if len(class_names) != model.fc.out_features:
+        raise ValueError(f"{len(class_names)} class names for a model with {model.fc.out_features} classes")
+    if not len(images) == len(targets) == len(x):
+        raise ValueError(f"{len(x)} inputs, {len(images)} images and {len(targets)} targets: one each is needed")
+    result = trace(model, x, targets)
+    coarse = block_cams(result)
+    full = [upsample(c, tuple(x.shape[-2:])) for c in coarse]
+    probabilities = result.probabilities.cpu().numpy()
+    explained = []
+    for i, image in enumerate(images):
+        cams = tuple(tensor_map(f[i]) for f in full)
+        explained.append(
+            Explanation(
+                image=image,
+                class_names=tuple(class_names),
+                probabilities=probabilities[i],
+                target=int(result.targets[i]),
+                cams=cams,
+                stats=tuple(_stats(r, c[i], m, i) for r, c, m in zip(result.blocks, coarse, cams, strict=True)),
+                views=tuple(_view(r, i) for r in result.blocks),
             )
         )
-    return rows
+    return explained
 
 
 def explain(
-    model: ResNet, x: Tensor, image: Image.Image, class_names: list[str] | tuple[str, ...], target: int | None = None
+    model: ResNet, x: Tensor, image: Image.Image, class_names: Sequence[str], target: int | None = None
 ) -> Explanation:
     """Trace one image (``x`` of shape (1, 3, H, W), ``image`` what it shows) and explain ``target``.
 
     ``target=None`` explains the top prediction.
     """
-    if len(class_names) != model.fc.out_features:
-        raise ValueError(f"{len(class_names)} class names for a model with {model.fc.out_features} classes")
-    result = trace(model, x, target)
-    coarse = block_cams(result)
-    full = [upsample(c, tuple(x.shape[-2:])) for c in coarse]
-    return Explanation(
-        trace=result,
-        image=image,
-        class_names=tuple(class_names),
-        cams=tuple(tensor_map(c[0]) for c in full),
-        stats=tuple(_stats(result, coarse, full, 0)),
-    )
+    return explain_batch(model, x, [image], class_names, [target])[0]
 
 
 def parse_target(text: str, class_names: list[str] | tuple[str, ...]) -> int:
@@ -166,35 +250,3 @@ def parse_target(text: str, class_names: list[str] | tuple[str, ...]) -> int:
     close = difflib.get_close_matches(text.lower(), lowered, n=3)
     hint = f"; did you mean {', '.join(class_names[lowered.index(c)] for c in close)}?" if close else ""
     raise ValueError(f"no class called {text!r}{hint}")
-
-
-def feature_channels(activation: Tensor, k: int) -> list[int]:
-    """The ``k`` channels of a (C, H, W) activation with the highest mean, most active first."""
-    means = activation.float().mean(dim=(1, 2))
-    return means.topk(min(k, means.numel())).indices.tolist()
-
-
-def channel_stats(activation: Tensor, channels: list[int]) -> list[dict[str, float]]:
-    """Mean, maximum and active fraction (share of positions > 0) of some channels of (C, H, W)."""
-    return [
-        {
-            "channel": c,
-            "mean": float(activation[c].mean()),
-            "max": float(activation[c].max()),
-            "active": float((activation[c] > 0).float().mean()),
-        }
-        for c in channels
-    ]
-
-
-@torch.no_grad()
-def branch_maps(trace_result: Trace, block: int, channel: int | None = None) -> dict[str, np.ndarray | None]:
-    """F(x), shortcut and output of one block as 2-D maps: one channel, or the mean over channels."""
-    record = trace_result.blocks[block]
-
-    def pick(t: Tensor | None) -> np.ndarray | None:
-        if t is None:
-            return None
-        return tensor_map(t[0, channel] if channel is not None else t[0].mean(dim=0))
-
-    return {"F(x)": pick(record.residual), "shortcut": pick(record.shortcut), "output": pick(record.output)}

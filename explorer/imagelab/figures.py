@@ -1,4 +1,4 @@
-"""Plotly figures of the image lab: predictions, branch ratios, and grids of maps."""
+"""Plotly figures of the image lab: branch ratios and grids of maps."""
 
 from __future__ import annotations
 
@@ -6,31 +6,8 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from explorer.imagelab.explain import BlockStats, Prediction
-
-
-def predictions_figure(predictions: list[Prediction], target: int) -> go.Figure:
-    """Horizontal bars of the top classes' probabilities; the explained class is highlighted."""
-    ordered = list(reversed(predictions))
-    fig = go.Figure(
-        go.Bar(
-            x=[p.probability for p in ordered],
-            y=[f"{p.name} ({p.index})" for p in ordered],
-            orientation="h",
-            marker_color=["#e15759" if p.index == target else "#4c78a8" for p in ordered],
-            text=[f"{p.probability:.1%}" for p in ordered],
-            textposition="auto",
-            hovertemplate="%{y}: %{x:.2%}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        height=60 + 34 * len(ordered),
-        margin={"l": 10, "r": 10, "t": 10, "b": 30},
-        xaxis={"title": "probability", "range": [0, 1], "tickformat": ".0%"},
-    )
-    return fig
+from explorer.imagelab.explain import BlockStats
 
 
 def branch_ratio_figure(stats: list[BlockStats] | tuple[BlockStats, ...]) -> go.Figure:
@@ -57,19 +34,34 @@ def branch_ratio_figure(stats: list[BlockStats] | tuple[BlockStats, ...]) -> go.
 
 
 def map_grid_figure(maps: list[np.ndarray | None], titles: list[str], columns: int = 4) -> go.Figure:
-    """Maps as heatmaps in a grid (each with its own colour scale); ``None`` leaves a labelled gap."""
+    """Maps as square heatmaps in a tight grid (each with its own colour scale); ``None`` leaves a labelled gap.
+
+    The figure is built in one go from plain data, which is several times faster than ``make_subplots``.
+    """
     rows = max(1, math.ceil(len(maps) / columns))
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.03, vertical_spacing=0.08)
+    gap, title_room = 0.015, 0.12 / rows
+    width = (1 - gap * (columns - 1)) / columns
+    height = (1 - title_room * rows) / rows
+    data: list[dict] = []
+    layout: dict[str, object] = {}
+    notes = []
     for i, values in enumerate(maps):
-        if values is None:
-            continue
-        fig.add_trace(
-            go.Heatmap(z=values[::-1], colorscale="Viridis", showscale=False, hovertemplate="%{z:.3g}<extra></extra>"),
-            row=i // columns + 1,
-            col=i % columns + 1,
-        )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(height=40 + 210 * rows, margin={"l": 5, "r": 5, "t": 30, "b": 5})
-    fig.update_annotations(font_size=12)
-    return fig
+        row, column = divmod(i, columns)
+        suffix = "" if i == 0 else str(i + 1)
+        left, top = column * (width + gap), 1 - row * (height + title_room)
+        layout[f"xaxis{suffix}"] = {"domain": [left, left + width], "visible": False, "anchor": f"y{suffix}"}
+        layout[f"yaxis{suffix}"] = {
+            "domain": [top - height - title_room / 2, top - title_room / 2], "visible": False, "anchor": f"x{suffix}",
+            "scaleanchor": f"x{suffix}", "autorange": "reversed", "constrain": "domain",
+        }  # fmt: skip
+        notes.append(
+            {"text": titles[i], "x": left + width / 2, "y": top, "xref": "paper", "yref": "paper", "showarrow": False,
+             "yanchor": "top", "font": {"size": 12}}
+        )  # fmt: skip
+        if values is not None:
+            data.append(
+                {"type": "heatmap", "z": values, "colorscale": "Viridis", "showscale": False, "xaxis": f"x{suffix}",
+                 "yaxis": f"y{suffix}", "hovertemplate": "%{z:.3g}<extra></extra>"}
+            )  # fmt: skip
+    layout |= {"height": 250 * rows, "margin": {"l": 5, "r": 5, "t": 5, "b": 5}, "annotations": notes}
+    return go.Figure({"data": data, "layout": layout})

@@ -1,4 +1,4 @@
-"""The Streamlit pieces every page shares: page set-up, the device, and the model picker in the sidebar.
+"""The Streamlit pieces every page shares: page set-up, messages shown literally, and the model picker.
 
 The modules of ``explorer.ui`` are the only ones that import Streamlit; pages call them, and they
 call the plain functions of the rest of the package.
@@ -6,15 +6,12 @@ call the plain functions of the rest of the package.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
-import torch
 
-from explorer.device import describe_device, pick_device
 from explorer.spec import (
     CIFAR_DEPTHS,
     CIFAR_MAX_DEPTH,
@@ -23,6 +20,7 @@ from explorer.spec import (
     INPUT_SIZE_LIMITS,
     ModelSpec,
 )
+from explorer.ui.server import device_label, settle
 from models import SHORTCUT_OPTIONS
 
 # Choices live under keys of our own so they survive page switches (widget keys are per page).
@@ -38,7 +36,6 @@ _DEFAULTS: dict[str, Any] = {
     "cifar_size": DEFAULT_INPUT_SIZE["cifar"],
 }
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
-DEVICE_VARIABLE = "EXPLORER_DEVICE"  # auto, cuda, mps or cpu
 _FAMILY_LABELS = {"imagenet": "ImageNet (Table 1)", "cifar": "CIFAR-10 (6n+2)"}
 _SHORTCUT_LABELS = {
     "default": "family default",
@@ -64,8 +61,16 @@ def setup_page(title: str, icon: str) -> None:
     ``icon`` is a ``:material/name:`` code.
     """
     st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=icon, layout="wide")
+    _settled()
     st.title(f"{icon} {title}")
     st.sidebar.caption(f"Device: {device_label()}")
+
+
+@st.cache_resource
+def _settled() -> bool:
+    """Once per server, after the first page's imports: :func:`explorer.ui.server.settle`."""
+    settle()
+    return True
 
 
 def _choice(widget: Callable[..., Any], label: str, name: str, **kwargs: Any) -> Any:
@@ -78,17 +83,6 @@ def _choice(widget: Callable[..., Any], label: str, name: str, **kwargs: Any) ->
         st.session_state[store] = st.session_state[key]
 
     return widget(label, key=key, on_change=save, **kwargs)
-
-
-@st.cache_resource
-def device() -> torch.device:
-    """The device this server runs models on, picked once per server: ``$EXPLORER_DEVICE``, else the best present."""
-    return pick_device(os.environ.get(DEVICE_VARIABLE, "auto"))
-
-
-def device_label() -> str:
-    """The device models run on, in words."""
-    return describe_device(device())
 
 
 def model_sidebar() -> tuple[ModelSpec, int]:

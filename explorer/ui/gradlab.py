@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from explorer import gradlab
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES
 from explorer.spec import SpecError
-from explorer.ui.common import device, show_error
+from explorer.ui.common import show_error
+from explorer.ui.server import device, queued, results, shared_result
 from models import ACTIVATIONS, INIT_SCHEMES
 
 LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
@@ -60,13 +63,28 @@ def controls() -> gradlab.GradLabConfig | None:
         return None
 
 
-@st.cache_data(max_entries=32, show_spinner="Measuring gradients at initialisation…")
-def cached_initial_profiles(config: gradlab.GradLabConfig) -> dict[str, gradlab.GradientProfile]:
-    """``gradlab.initial_profiles``, cached across reruns and sessions."""
-    return gradlab.initial_profiles(config, device())
+def initial_profiles(config: gradlab.GradLabConfig) -> dict[str, gradlab.GradientProfile]:
+    """``gradlab.initial_profiles``, computed once per setting for every session."""
+    return shared_result(
+        ("gradlab.profiles", config), lambda: gradlab.initial_profiles(config, device()), "Measuring gradients"
+    )
 
 
-@st.cache_data(max_entries=8, show_spinner="Training plain-20, plain-56, ResNet-20 and ResNet-56…")
-def cached_degradation(steps: int) -> dict[str, gradlab.Curve]:
-    """``gradlab.degradation_demo``, cached: a class sees the second run at once."""
-    return gradlab.degradation_demo(steps, device=device())
+def degradation(steps: int) -> dict[str, gradlab.Curve] | None:
+    """The degradation demo's curves: from the server's store when any session ran it, else trained now,
+    one step per queue job, with progress, an estimate of the time left and a stop button."""
+    key = ("shared", ("gradlab.degradation", steps))
+    if (done := results().get(key)) is not None:
+        return done
+    run = gradlab.DegradationRun(steps, device=device())
+    bar = st.progress(0.0, text="Training plain-20, ResNet-20, plain-56 and ResNet-56…")
+    st.button("Stop the demo", key="grad.demo_stop", help="Stops within a step; nothing is kept.")
+    began = time.perf_counter()
+    for _ in queued(iter(run.step, False), "Training the four nets"):
+        elapsed = time.perf_counter() - began
+        left = elapsed / run.done * (run.total - run.done)
+        bar.progress(run.done / run.total, text=f"step {run.done} of {run.total} · about {left:.0f} s left")
+    bar.empty()
+    curves = run.curves()
+    results().put(key, curves)
+    return curves

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import streamlit as st
 import torch
 from PIL import Image
 
-from explorer.imagelab.explain import Explanation, explain
-from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample
+from explorer.imagelab.explain import Explanation, explain_batch
+from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample, prepare
+from explorer.render import jpeg_bytes
 from explorer.shapes import dataset, training
 from explorer.shapes.dataset import Sample, ShapesConfig
 from explorer.spec import ModelSpec
-from explorer.ui.common import device, plain, show_error
+from explorer.ui.common import plain, show_error
+from explorer.ui.server import device, jobs, keep, kept, shared_model, wait
 from explorer.weights import (
     SOURCES,
     CheckpointWeights,
@@ -38,11 +40,41 @@ SHAPES_TEST_SEED = training.test_config_for(ShapesConfig()).seed
 
 @dataclass(frozen=True)
 class PickedImage:
-    """An image chosen in the page: uploaded or camera bytes, a Shapes sample, or a bundled photo's name."""
+    """An image chosen in the page: how to read its bytes (uploads, camera), a Shapes sample, or a bundled photo.
+
+    ``key`` names the content (an upload by its file id), so it is decoded once, not on every rerun.
+    """
 
     name: str
-    data: bytes | None = None
+    key: str
+    read: Callable[[], bytes] | None = None
     shapes: Sample | None = None
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """The network input and the crop the network sees; the full-size image is not kept."""
+
+    key: tuple[str, int]
+    x: torch.Tensor
+    seen: Image.Image
+    shapes: Sample | None
+
+
+@dataclass
+class LabView:
+    """What the page shows for one explanation, computed once: the explanation, its time, rendered strips."""
+
+    key: tuple
+    result: Explanation
+    seconds: float
+    strips: dict[bool, list[bytes]] = field(default_factory=dict)
+
+    def strip(self, shared_scale: bool) -> list[bytes]:
+        """The Grad-CAM overlays as JPEG bytes, rendered once per colour-scale choice."""
+        if shared_scale not in self.strips:
+            self.strips[shared_scale] = [jpeg_bytes(o) for o in self.result.overlays(shared_scale).values()]
+        return self.strips[shared_scale]
 
 
 def image_input(source: str, size: int) -> PickedImage | None:
@@ -58,7 +90,9 @@ def image_input(source: str, size: int) -> PickedImage | None:
             help="Images from the held-out test set of the shipped models: each has a known class, box and mask.",
         )
         config = ShapesConfig(seed=SHAPES_TEST_SEED, size=min(max(size, dataset.MIN_SIZE), dataset.MAX_SIZE))
-        return PickedImage(f"shapes-{index}-{config.size}", shapes=dataset.sample(config, int(index)))
+        return PickedImage(
+            f"shapes-{index}", f"shapes-{index}-{config.size}", shapes=dataset.sample(config, int(index))
+        )
     if source == "Upload":
         upload = st.file_uploader(
             f"Image file ({FORMAT_NAMES}; up to {MAX_FILE_BYTES // 2**20} MB)",
@@ -66,36 +100,43 @@ def image_input(source: str, size: int) -> PickedImage | None:
             key="lab.upload",
             max_upload_size=MAX_FILE_BYTES // 2**20,
         )
-        return None if upload is None else PickedImage(upload.name, upload.getvalue())
+        return None if upload is None else PickedImage(upload.name, f"upload-{upload.file_id}", upload.getvalue)
     if source == "Camera":
         shot = st.camera_input("Take a photo", key="lab.camera")
-        return None if shot is None else PickedImage("camera.jpg", shot.getvalue())
+        return None if shot is None else PickedImage("camera.jpg", f"camera-{shot.file_id}", shot.getvalue)
     sample = st.selectbox("Sample photo", list(SAMPLES), key="lab.sample", help="See explorer/samples/CREDITS.md")
-    return PickedImage(sample)
+    return PickedImage(sample, f"sample-{sample}")
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _decode_bytes(data: bytes, name: str) -> Image.Image:
-    return load_image(data, name)
+def prepared(picked: PickedImage, size: int) -> PreparedImage:
+    """The picked image decoded and cropped once per image and size (raises ImageError with one line).
 
-
-def decode(picked: PickedImage) -> tuple[Image.Image, str]:
-    """The RGB image and a short id for it; raises ImageError with a one-line message."""
+    Only the crop is kept for the session; the decoded full-size image is dropped at once.
+    """
+    key = (picked.key, size)
+    found = kept("lab.image")
+    if isinstance(found, PreparedImage) and found.key == key:
+        return found
     if picked.shapes is not None:
-        return Image.fromarray(picked.shapes.image), picked.name
-    if picked.data is None:
-        return load_sample(picked.name), f"sample-{picked.name}"
-    return _decode_bytes(picked.data, picked.name), hashlib.sha256(picked.data).hexdigest()[:16]
+        image = Image.fromarray(picked.shapes.image)
+    elif picked.read is None:
+        image = load_sample(picked.name)
+    else:
+        image = load_image(picked.read(), picked.name, target_side=size)
+    x, seen = prepare(image, size)
+    del image
+    ready = PreparedImage(key, x, seen, picked.shapes)
+    keep("lab.image", ready)
+    return ready
 
 
-@st.cache_resource(max_entries=6, show_spinner="Loading the model…")
-def _cached_model(spec: ModelSpec, key: str, _source: WeightSource) -> LoadedModel:
-    return load_model(spec, _source, device())
-
-
-def _load(spec: ModelSpec, source: WeightSource) -> LoadedModel:
+def _load(spec: ModelSpec, key: str, source: Callable[[], WeightSource]) -> LoadedModel:
     """The model with these weights, shared by every session (cached by spec and what the weights are)."""
-    return _cached_model(spec, source.key, source)
+    return shared_model((spec, key), lambda: load_model(spec, source(), device()))
+
+
+def _random(spec: ModelSpec) -> LoadedModel:
+    return _load(spec, RandomWeights().key, RandomWeights)
 
 
 def _imagenet_fallback(spec: ModelSpec) -> LoadedModel:
@@ -103,11 +144,12 @@ def _imagenet_fallback(spec: ModelSpec) -> LoadedModel:
     member = imagenet.imagenet_weights(spec)
     if member is None:
         st.warning(f"{imagenet.imagenet_unavailable_reason(spec)} Showing the untrained model instead.")
-        return _load(spec, RandomWeights())
+        return _random(spec)
     path = imagenet.cache_path(member)
     st.warning(
         f"ImageNet weights for {spec.label} are not in the local cache (`{path}`): this page shows the "
-        "untrained model until they are. Online, download them here; offline, copy the file to that path."
+        "untrained model until they are. Online, download them here; offline, copy the file to that path "
+        "(or run `python -m explorer weights download` on a machine that is online)."
     )
     megabytes = member.meta.get("_file_size", 0)
     if st.button(f"Download ImageNet weights ({megabytes:.0f} MB)", key="lab.download"):
@@ -120,13 +162,14 @@ def _imagenet_fallback(spec: ModelSpec) -> LoadedModel:
         try:
             imagenet.download_imagenet(spec, report)
         except WeightsError as error:
+            bar.empty()
             show_error(error)
         else:
             st.rerun()
-    return _load(spec, RandomWeights())
+    return _random(spec)
 
 
-def _checkpoint_source(spec: ModelSpec) -> CheckpointWeights | None:
+def _checkpoint(spec: ModelSpec) -> LoadedModel | None:
     upload = st.file_uploader(
         f"Checkpoint: a state dict (.pth, .pt or .safetensors; up to {MAX_CHECKPOINT_BYTES // 2**20} MB)",
         type=CHECKPOINT_TYPES,
@@ -139,7 +182,11 @@ def _checkpoint_source(spec: ModelSpec) -> CheckpointWeights | None:
             "weights_only=True: tensors only, never arbitrary Python objects."
         )
         return None
-    return CheckpointWeights(upload.getvalue(), upload.name)
+    known = st.session_state.get("lab.checkpoint_digest")
+    if known is None or known[0] != upload.file_id:  # hash a (possibly large) file once, not on every rerun
+        known = (upload.file_id, CheckpointWeights(upload.getvalue(), upload.name).key)
+        st.session_state["lab.checkpoint_digest"] = known
+    return _load(spec, known[1], lambda: CheckpointWeights(upload.getvalue(), upload.name))
 
 
 def _offer_shapes_model() -> None:
@@ -153,11 +200,10 @@ def weights_panel(spec: ModelSpec, kind: str) -> LoadedModel | None:
     """Widgets for the chosen weights and the loaded model; None (after saying why) when there is none."""
     if kind == "imagenet" and not imagenet.is_cached(spec):
         return _imagenet_fallback(spec)
-    source = _checkpoint_source(spec) if kind == "checkpoint" else SOURCES[kind]
-    if source is None:
-        return None
     try:
-        return _load(spec, source)
+        if kind == "checkpoint":
+            return _checkpoint(spec)
+        return _load(spec, SOURCES[kind].key, lambda: SOURCES[kind])
     except WeightsError as error:
         if kind == "shapes":
             st.warning(plain(str(error)))
@@ -167,19 +213,27 @@ def weights_panel(spec: ModelSpec, kind: str) -> LoadedModel | None:
         return None
 
 
-def explanation(
-    loaded: LoadedModel, x: torch.Tensor, seen: Image.Image, image_id: str, target: int | None
-) -> tuple[Explanation, float]:
-    """The explanation of the image and its time, traced once per model, weights, image, size and target.
+def _explain_together(items: Sequence[tuple[LoadedModel, torch.Tensor, Image.Image, int | None]]) -> list[Explanation]:
+    """One batched trace for the requests of several sessions that share a model and an input size."""
+    loaded = items[0][0]
+    x = torch.cat([item[1] for item in items]).to(device())
+    return explain_batch(loaded.model, x, [item[2] for item in items], loaded.class_names, [item[3] for item in items])
 
-    The key is what determines the result (never the model object's identity, which a new model can reuse
-    after the cache evicts the old one).
+
+def explanation(loaded: LoadedModel, image: PreparedImage, target: int | None) -> LabView:
+    """The explanation of the image, traced once per model, weights, image, size and target.
+
+    Requests of sessions that wait in the queue at the same time for the same model and input size are
+    traced in one batch. The key is what determines the result (never the model object's identity,
+    which a new model can reuse after the cache evicts the old one).
     """
-    key = (loaded.spec, loaded.weights_id, image_id, tuple(x.shape), target)
-    memo = st.session_state.get("lab.memo")
-    if memo is None or memo[0] != key:
-        start = time.perf_counter()
-        result = explain(loaded.model, x.to(device()), seen, loaded.class_names, target)
-        memo = (key, result, time.perf_counter() - start)
-        st.session_state["lab.memo"] = memo
-    return memo[1], memo[2]
+    key = (loaded.spec, loaded.weights_id, image.key, target)
+    found = kept("lab.explanation")
+    if isinstance(found, LabView) and found.key == key:
+        return found
+    start = time.perf_counter()
+    batch = (loaded.spec, loaded.weights_id, tuple(image.x.shape[1:]))
+    ticket = jobs().submit_batched(batch, (loaded, image.x, image.seen, target), _explain_together)
+    view = LabView(key, wait(ticket, "Explaining the image"), time.perf_counter() - start)
+    keep("lab.explanation", view)
+    return view

@@ -1,0 +1,186 @@
+"""What a student waits for in the image lab, measured in a real browser against the trace itself.
+
+Starts the app as ``scripts/run_app.sh`` does (``python -m explorer serve``) with an empty torchvision
+cache (so ResNet-50 runs with
+its random weights, as on a fresh machine), drives headless Chromium with Playwright, and measures
+in one run:
+
+  first view       opening /Image_lab until the Grad-CAM strip of the bundled sample is in the page: for the
+                   first session after the server started, and for a second session
+  upload -> strip  choosing a photo (a new one each time) until its 16 overlays are shown, and until the
+                   rest of the page (feature maps, branch sizes) is done too
+  retarget         choosing another class to explain until its strip is in the page
+  trace            explorer.trace.trace of ResNet-50 at 224², batch 1, in this process (after the browser
+                   closed), and the explanation time the page itself reports for each upload (its trace
+                   inside the server, queue included, sharing the cores with the browser)
+
+and prints upload -> strip and first view as multiples of the trace time (target: upload -> strip
+<= 3x). Usage: python benchmarks/bench_imagelab_latency.py [--uploads 5] [--side 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from explorer import ModelSpec, RandomWeights, describe_device, load_model, pick_device  # noqa: E402
+from explorer.trace import trace  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+STRIP = ".st-key-gradcam-strip img"
+STRIP_SHOWN = """(old) => {
+    const images = [...document.querySelectorAll('.st-key-gradcam-strip img')];
+    return images.length === 16 && images.every(i => i.complete && i.naturalWidth > 0 && !old.includes(i.src));
+}"""
+PAGE_DONE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
+
+
+def photo(side: int, seed: int) -> bytes:
+    """A smooth random colour photo of ``side``² pixels as JPEG."""
+    coarse = np.random.default_rng(seed).integers(0, 255, (8, 8, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(coarse).resize((side, side), Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, torch_home: str) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "explorer", "serve", "--server.headless", "true", "--server.address", "127.0.0.1",
+        "--server.port", str(port), "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    env = {**os.environ, "TORCH_HOME": torch_home}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def strip_sources(page: object) -> list[str]:
+    return page.eval_on_selector_all(STRIP, "images => images.map(i => i.src)")
+
+
+def reported_ms(page: object) -> float:
+    """The explanation time the image lab states ("… recorded all 16 blocks in N ms …")."""
+    caption = page.locator('[data-testid="stCaptionContainer"]', has_text="recorded all").first.inner_text()
+    return float(re.search(r"in (\d+) ms", caption).group(1))
+
+
+def trace_ms(repeats: int = 10) -> float:
+    device = pick_device()
+    loaded = load_model(ModelSpec("resnet50"), RandomWeights(), device)
+    x = torch.randn(1, 3, 224, 224, device=device)
+    times = []
+    for _ in range(repeats + 2):
+        start = time.perf_counter()
+        trace(loaded.model, x)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times[2:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uploads", type=int, default=5)
+    parser.add_argument("--side", type=int, default=3000, help="side of the uploaded photos (pixels)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        server = start_server(port, os.path.join(folder, "torch-home"))
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1400, "height": 1800})
+                start = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/Image_lab")
+                page.wait_for_function(STRIP_SHOWN, arg=[], timeout=300_000)
+                first_view = time.perf_counter() - start
+                page.wait_for_function(PAGE_DONE, timeout=300_000)
+                second = browser.new_page(viewport={"width": 1400, "height": 1800})
+                start = time.perf_counter()
+                second.goto(f"http://127.0.0.1:{port}/Image_lab")
+                second.wait_for_function(STRIP_SHOWN, arg=[], timeout=300_000)
+                second_view = time.perf_counter() - start
+                second.close()
+                page.locator('[data-testid="stButtonGroup"] button', has_text="Upload").click()
+                page.wait_for_selector('[data-testid="stFileUploader"]')
+                uploads, completes, retargets, in_page = [], [], [], []
+                for i in range(args.uploads):
+                    path = Path(folder) / f"photo{i}.jpg"
+                    path.write_bytes(photo(args.side, i))
+                    old = strip_sources(page)
+                    start = time.perf_counter()
+                    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+                    page.wait_for_function(STRIP_SHOWN, arg=old, timeout=300_000)
+                    uploads.append(time.perf_counter() - start)
+                    in_page.append(reported_ms(page))
+                    page.wait_for_function(PAGE_DONE, timeout=300_000)
+                    completes.append(time.perf_counter() - start)
+                    old = strip_sources(page)
+                    start = time.perf_counter()
+                    box = page.locator('[data-testid="stSelectbox"]', has_text="Explain class")
+                    box.click()
+                    page.keyboard.type(f"({100 + i})")
+                    page.locator('[role="option"]').first.click()
+                    page.wait_for_function(STRIP_SHOWN, arg=old, timeout=300_000)
+                    retargets.append(time.perf_counter() - start)
+                    page.wait_for_function(PAGE_DONE, timeout=300_000)
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    traced = trace_ms()
+    upload = 1000 * statistics.median(uploads)
+    print(
+        f"image lab, ResNet-50 (random weights) at 224², {args.side}² JPEG uploads, on {describe_device(pick_device())}"
+    )
+    print(f"  first view, first session {1000 * first_view:8.0f} ms  ({1000 * first_view / traced:5.1f}x the trace)")
+    print(f"  first view, next session  {1000 * second_view:8.0f} ms  ({1000 * second_view / traced:5.1f}x the trace)")
+    print(f"  upload -> strip, median   {upload:8.0f} ms  ({upload / traced:5.1f}x the trace; target <= 3x)")
+    print(f"  upload -> strip, each     {' '.join(f'{1000 * t:.0f}' for t in uploads)} ms")
+    print(f"  upload -> page complete   {1000 * statistics.median(completes):8.0f} ms")
+    print(f"  retarget -> strip, median {1000 * statistics.median(retargets):8.0f} ms")
+    served = statistics.median(in_page)
+    print(f"  trace (all blocks)        {traced:8.0f} ms  (alone, in this process)")
+    print(f"  explanation in the page   {served:8.0f} ms  (as the page reports it: in the server, queue included)")
+    print(f"  upload -> strip / explanation in the page: {upload / served:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""A server's settings, from environment variables (so replicas and containers set them the same way).
+
+| variable | meaning | default |
+|---|---|---|
+| ``EXPLORER_DEVICE`` | ``auto``, ``cuda``, ``mps`` or ``cpu`` | ``auto`` |
+| ``EXPLORER_JOBS`` | heavy jobs (traces, captum, training steps, scoring) running at once | 1 |
+| ``EXPLORER_MAX_BATCH`` | traces of one model answered by one forward and backward pass | 16 |
+| ``EXPLORER_BATCH_WAIT_MS`` | how long a trace waits for others to join its batch | 20 |
+| ``EXPLORER_MODELS_MB`` | models kept in memory for all sessions together | 2048 |
+| ``EXPLORER_RESULTS_MB`` | results (explanations, overlays) kept for all sessions together | 1024 |
+| ``EXPLORER_SESSION_MB`` | results one session may keep | 64 |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from explorer.device import DEVICE_CHOICES
+from explorer.errors import UserError
+
+PREFIX = "EXPLORER_"
+MB = 2**20
+
+
+class SettingsError(UserError):
+    """A setting that cannot be used; the message names the variable and what it takes."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one server shares its device and memory among its sessions."""
+
+    device: str = "auto"
+    jobs: int = 1
+    max_batch: int = 16
+    batch_wait_ms: int = 20
+    models_mb: int = 2048
+    results_mb: int = 1024
+    session_mb: int = 64
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICE_CHOICES:
+            raise SettingsError(f"{PREFIX}DEVICE must be one of {', '.join(DEVICE_CHOICES)}; got {self.device!r}")
+        limits = {"jobs": (1, 64), "max_batch": (1, 256), "batch_wait_ms": (0, 1000), "models_mb": (64, 10**6),
+                  "results_mb": (16, 10**6), "session_mb": (4, 10**6)}  # fmt: skip
+        for name, (low, high) in limits.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise SettingsError(
+                    f"{PREFIX}{name.upper()} must be a whole number from {low} to {high}; got {value!r}"
+                )
+        if self.session_mb > self.results_mb:
+            raise SettingsError(f"{PREFIX}SESSION_MB ({self.session_mb}) cannot exceed {PREFIX}RESULTS_MB")
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str] = os.environ) -> Settings:
+        """The settings named by ``EXPLORER_*`` variables, the defaults for the others."""
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            text = environment.get(f"{PREFIX}{field.name.upper()}")
+            if text is None:
+                continue
+            if field.type == "int" or isinstance(field.default, int):
+                try:
+                    values[field.name] = int(text)
+                except ValueError:
+                    raise SettingsError(f"{PREFIX}{field.name.upper()} must be a whole number; got {text!r}") from None
+            else:
+                values[field.name] = text
+        return cls(**values)

@@ -1,0 +1,207 @@
+"""What a server shares among its sessions: the admission queue, batched traces, byte-bounded caches, settings."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from explorer import ModelSpec, RandomWeights, load_model
+from explorer.imagelab.explain import explain, explain_batch
+from explorer.jobs import JobQueue
+from explorer.memory import ByteLRU, nbytes
+from explorer.settings import Settings, SettingsError
+
+# --- the admission queue ------------------------------------------------------------------------
+
+
+def test_jobs_run_in_order_at_most_workers_at_a_time() -> None:
+    queue = JobQueue(workers=2, batch_wait_s=0)
+    running, most, order = 0, 0, []
+    lock = threading.Lock()
+
+    def job(i: int) -> int:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+            order.append(i)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return i * i
+
+    tickets = [queue.submit(lambda i=i: job(i)) for i in range(8)]
+    assert [t.result(timeout=10) for t in tickets] == [i * i for i in range(8)]
+    assert most == 2 and order[:2] in ([0, 1], [1, 0]) and sorted(order) == list(range(8))
+    queue.close()
+
+
+def test_a_waiting_job_knows_its_place_and_can_be_cancelled() -> None:
+    queue = JobQueue(workers=1, batch_wait_s=0)
+    release = threading.Event()
+    first = queue.submit(release.wait)
+    while not first.started:
+        time.sleep(0.001)
+    second, third = queue.submit(lambda: 2), queue.submit(lambda: 3)
+    assert (first.ahead(), second.ahead(), third.ahead()) == (0, 0, 1)
+    assert second.cancel() and third.ahead() == 0 and not first.cancel()
+    with pytest.raises(RuntimeError, match="cancelled"):
+        second.result(timeout=1)
+    release.set()
+    assert third.result(timeout=10) == 3
+    queue.close()
+
+
+def test_an_error_reaches_its_own_session_and_the_queue_carries_on() -> None:
+    queue = JobQueue(workers=1, batch_wait_s=0)
+    failing = queue.submit(lambda: 1 / 0)
+    after = queue.submit(lambda: "still serving")
+    with pytest.raises(ZeroDivisionError):
+        failing.result(timeout=10)
+    assert after.result(timeout=10) == "still serving"
+    queue.close()
+
+
+def test_waiting_batched_jobs_of_one_key_run_as_one_batch() -> None:
+    queue = JobQueue(workers=1, max_batch=4, batch_wait_s=0)
+    release = threading.Event()
+    blocker = queue.submit(release.wait)
+    batches: list[list[int]] = []
+
+    def run_batch(items: list[int]) -> list[int]:
+        batches.append(list(items))
+        return [10 * i for i in items]
+
+    tickets = [queue.submit_batched("a" if i % 3 else "b", i, run_batch) for i in range(7)]
+    release.set()
+    assert blocker.result(timeout=10)
+    assert [t.result(timeout=10) for t in tickets] == [10 * i for i in range(7)]
+    assert batches == [[0, 3, 6], [1, 2, 4, 5]]  # the first "a" waits behind "b", 4 at most per batch
+    queue.close()
+
+
+def test_a_lone_trace_waits_a_moment_for_company() -> None:
+    queue = JobQueue(workers=1, max_batch=8, batch_wait_s=0.2)
+    sizes: list[int] = []
+
+    def run_batch(items: list[int]) -> list[int]:
+        sizes.append(len(items))
+        return list(items)
+
+    first = queue.submit_batched("m", 1, run_batch)
+    time.sleep(0.05)
+    second = queue.submit_batched("m", 2, run_batch)
+    assert (first.result(timeout=10), second.result(timeout=10)) == (1, 2) and sizes == [2]
+    queue.close()
+
+
+def test_sessions_get_exactly_their_own_explanations_from_a_shared_batch() -> None:
+    loaded = load_model(ModelSpec("cifar_resnet20"), RandomWeights())
+    torch.manual_seed(3)
+    requests = [(torch.randn(1, 3, 32, 32), Image.new("RGB", (32, 32), (i * 30, 0, 0)), t) for i, t in
+                enumerate([None, 4, None, 7, 2, None, 9, 1])]  # fmt: skip
+    serial = [explain(loaded.model, x, image, loaded.class_names, t) for x, image, t in requests]
+    queue = JobQueue(workers=1, max_batch=8, batch_wait_s=0.3)
+    batches: list[int] = []
+
+    def run_batch(items: list) -> list:
+        batches.append(len(items))
+        x = torch.cat([item[0] for item in items])
+        return explain_batch(loaded.model, x, [i[1] for i in items], loaded.class_names, [i[2] for i in items])
+
+    barrier = threading.Barrier(len(requests))
+    results: list = [None] * len(requests)
+
+    def session(i: int) -> None:
+        barrier.wait()
+        results[i] = queue.submit_batched("cifar20", requests[i], run_batch).result(timeout=60)
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(batches) == 8 and max(batches) > 1
+    for mine, alone, (_, image, _) in zip(results, serial, requests, strict=True):
+        assert mine.image is image and mine.target == alone.target
+        assert np.allclose(mine.probabilities, alone.probabilities, atol=1e-6)
+        for a, b in zip(mine.cams, alone.cams, strict=True):
+            assert np.allclose(a, b, atol=1e-5 * max(1.0, float(b.max())))
+    queue.close()
+
+
+# --- byte-bounded caches --------------------------------------------------------------------------
+
+
+def test_nbytes_counts_tensors_arrays_images_and_bytes_once() -> None:
+    t = torch.zeros(1000)
+    assert nbytes(t) == 4000 and nbytes([t, t]) == 4000
+    assert nbytes({"a": np.zeros((10, 10)), "b": b"x" * 50}) >= 800 + 50
+    assert nbytes(Image.new("RGB", (10, 20))) == 600
+    assert nbytes(torch.nn.Linear(10, 10)) == 4 * 110
+
+
+def test_the_cache_stays_within_its_budget_dropping_the_least_recently_used() -> None:
+    cache: ByteLRU[str] = ByteLRU(budget=100)
+    for key in "abc":
+        assert cache.put(key, key, size=40)
+    assert cache.get("a") is None and cache.used == 80  # "a" made room for "c"
+    cache.get("b")
+    cache.put("d", "d", size=40)
+    assert cache.get("c") is None and cache.get("b") == "b"
+    assert not cache.put("huge", "huge", size=101) and cache.get("huge") is None and cache.used <= 100
+
+
+def test_each_owner_keeps_only_its_own_budget_and_cannot_crowd_out_others() -> None:
+    cache: ByteLRU[str] = ByteLRU(budget=100, owner_budget=30)
+    cache.put(("alice", 1), "a1", size=20, owner="alice")
+    cache.put(("bob", 1), "b1", size=20, owner="bob")
+    cache.put(("alice", 2), "a2", size=20, owner="alice")  # alice's first entry goes, bob's stays
+    assert cache.get(("alice", 1)) is None and cache.get(("bob", 1)) == "b1"
+    assert cache.used_by("alice") == 20 and cache.used == 40
+    assert not cache.put(("alice", 3), "big", size=31, owner="alice")
+    cache.drop_owner("bob")
+    assert cache.used_by("bob") == 0
+
+
+def test_a_value_asked_for_by_many_threads_is_made_once() -> None:
+    cache: ByteLRU[int] = ByteLRU(budget=10**6)
+    made = []
+
+    def make() -> int:
+        made.append(1)
+        time.sleep(0.05)
+        return 42
+
+    threads = [threading.Thread(target=lambda: cache.get_or_create("k", make, size_of=lambda _: 8)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert made == [1] and cache.get("k") == 42
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+def test_settings_come_from_the_environment() -> None:
+    assert Settings.from_environment({}) == Settings()
+    chosen = Settings.from_environment({"EXPLORER_JOBS": "2", "EXPLORER_SESSION_MB": "32", "EXPLORER_DEVICE": "cpu"})
+    assert (chosen.jobs, chosen.session_mb, chosen.device) == (2, 32, "cpu")
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"EXPLORER_JOBS": "many"}, "EXPLORER_JOBS must be a whole number; got 'many'"),
+        ({"EXPLORER_JOBS": "0"}, "EXPLORER_JOBS must be a whole number from 1 to 64; got 0"),
+        ({"EXPLORER_DEVICE": "tpu"}, "EXPLORER_DEVICE must be one of auto, cuda, mps, cpu"),
+        ({"EXPLORER_SESSION_MB": "2000", "EXPLORER_RESULTS_MB": "1000"}, "cannot exceed EXPLORER_RESULTS_MB"),
+    ],
+)
+def test_bad_settings_get_one_line(environment: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_environment(environment)
