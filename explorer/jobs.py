@@ -151,7 +151,7 @@ class JobQueue:
             head.ticket.started = True
             if head.run_batch is None:
                 return [head]
-            while (delay := head.arrived + self.batch_wait_s - time.monotonic()) > 0:
+            while self.max_batch > 1 and (delay := head.arrived + self.batch_wait_s - time.monotonic()) > 0:
                 self._changed.wait(delay)  # company that arrives meanwhile joins the batch
             mates = [job for job in self._waiting if job.run_batch is not None and job.key == head.key]
             mates = mates[: self.max_batch - 1]

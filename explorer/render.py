@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 
-import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw
 from torch import Tensor
@@ -19,10 +19,18 @@ def to_unit(maps: list[np.ndarray], shared: bool) -> list[np.ndarray]:
     return [m / float(m.max()) if m.max() > 0 else np.zeros_like(m) for m in maps]
 
 
+@functools.lru_cache(maxsize=8)
+def _palette(colormap: str) -> np.ndarray:
+    """A matplotlib colormap as 256 RGB colours, (256, 3) uint8."""
+    import matplotlib  # only the first map of a colormap needs it
+
+    return (matplotlib.colormaps[colormap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).round().astype(np.uint8)
+
+
 def colourise(unit_map: np.ndarray, colormap: str = "jet") -> np.ndarray:
-    """An (H, W) map in [0, 1] as an (H, W, 3) uint8 RGB image."""
-    rgba = matplotlib.colormaps[colormap](np.clip(unit_map, 0.0, 1.0))
-    return (rgba[..., :3] * 255).round().astype(np.uint8)
+    """An (H, W) map in [0, 1] as an (H, W, 3) uint8 RGB image (256 levels, looked up in the colormap)."""
+    levels = np.rint(np.clip(np.nan_to_num(unit_map), 0.0, 1.0) * 255).astype(np.uint8)
+    return _palette(colormap)[levels]
 
 
 def overlay(image: Image.Image, unit_map: np.ndarray, alpha: float = 0.45, colormap: str = "jet") -> Image.Image:

@@ -4,7 +4,7 @@
 |---|---|---|
 | ``EXPLORER_DEVICE`` | ``auto``, ``cuda``, ``mps`` or ``cpu`` | ``auto`` |
 | ``EXPLORER_JOBS`` | heavy jobs (traces, captum, training steps, scoring) running at once | 1 |
-| ``EXPLORER_MAX_BATCH`` | traces of one model answered by one forward and backward pass | 16 |
+| ``EXPLORER_MAX_BATCH`` | traces of one model answered by one forward and backward pass | 16 on a GPU, 1 on the CPU |
 | ``EXPLORER_BATCH_WAIT_MS`` | how long a trace waits for others to join its batch | 20 |
 | ``EXPLORER_MODELS_MB`` | models kept in memory for all sessions together | 2048 |
 | ``EXPLORER_RESULTS_MB`` | results (explanations, overlays) kept for all sessions together | 1024 |
@@ -34,7 +34,7 @@ class Settings:
 
     device: str = "auto"
     jobs: int = 1
-    max_batch: int = 16
+    max_batch: int | None = None  # None: 16 on a GPU, 1 on the CPU (see batch_size)
     batch_wait_ms: int = 20
     models_mb: int = 2048
     results_mb: int = 1024
@@ -47,12 +47,25 @@ class Settings:
                   "results_mb": (16, 10**6), "session_mb": (4, 10**6)}  # fmt: skip
         for name, (low, high) in limits.items():
             value = getattr(self, name)
+            if name == "max_batch" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise SettingsError(
                     f"{PREFIX}{name.upper()} must be a whole number from {low} to {high}; got {value!r}"
                 )
         if self.session_mb > self.results_mb:
             raise SettingsError(f"{PREFIX}SESSION_MB ({self.session_mb}) cannot exceed {PREFIX}RESULTS_MB")
+
+    def batch_size(self, device: str) -> int:
+        """Traces per batch on ``device`` (a device type): ``max_batch``, or 16 on a GPU and 1 on the CPU.
+
+        On two CPU cores a batch of 8 ResNet-50 traces took as long as 8 single ones
+        (benchmarks/bench_sessions.py): the convolutions are compute-bound already, and a batch only
+        makes its sessions wait for each other. A GPU is far from busy with one image.
+        """
+        if self.max_batch is not None:
+            return self.max_batch
+        return 1 if device == "cpu" else 16
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str] = os.environ) -> Settings:
@@ -62,7 +75,7 @@ class Settings:
             text = environment.get(f"{PREFIX}{field.name.upper()}")
             if text is None:
                 continue
-            if field.type == "int" or isinstance(field.default, int):
+            if field.name != "device":
                 try:
                     values[field.name] = int(text)
                 except ValueError:

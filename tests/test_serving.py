@@ -193,6 +193,11 @@ def test_settings_come_from_the_environment() -> None:
     assert (chosen.jobs, chosen.session_mb, chosen.device) == (2, 32, "cpu")
 
 
+def test_traces_are_batched_on_a_gpu_and_not_on_the_cpu_unless_asked() -> None:
+    assert (Settings().batch_size("cpu"), Settings().batch_size("cuda")) == (1, 16)
+    assert Settings.from_environment({"EXPLORER_MAX_BATCH": "4"}).batch_size("cpu") == 4
+
+
 @pytest.mark.parametrize(
     ("environment", "message"),
     [

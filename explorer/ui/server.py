@@ -45,7 +45,7 @@ def device_label() -> str:
 def jobs() -> JobQueue:
     """The server's one admission queue for heavy work."""
     chosen = settings()
-    return JobQueue(chosen.jobs, chosen.max_batch, chosen.batch_wait_ms / 1000)
+    return JobQueue(chosen.jobs, chosen.batch_size(device().type), chosen.batch_wait_ms / 1000)
 
 
 @st.cache_resource
