@@ -1,5 +1,5 @@
 """Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``,
-``gradlab``, ``serve``.
+``gradlab``, ``weights``, ``serve``, ``replicas``.
 
 Every error is one line on stderr and exit status 2; results go to stdout as text or JSON. Each
 command lives with its feature (``explorer/<feature>/commands.py``).
@@ -10,19 +10,28 @@ from __future__ import annotations
 import argparse
 import sys
 
-from explorer import serve
+from explorer import deploy, serve
 from explorer.architecture import commands as architecture_commands
 from explorer.commandline import OneLineParser
 from explorer.gradlab import commands as gradlab_commands
 from explorer.imagelab import commands as imagelab_commands
 from explorer.shapes import commands as shapes_commands
+from explorer.weights import commands as weights_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``explorer`` argument parser."""
     parser = OneLineParser(prog="python -m explorer", description="ResNet Explorer from the command line.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
-    for feature in (architecture_commands, imagelab_commands, shapes_commands, gradlab_commands, serve):
+    for feature in (
+        architecture_commands,
+        imagelab_commands,
+        shapes_commands,
+        gradlab_commands,
+        weights_commands,
+        serve,
+        deploy,
+    ):
         feature.register(commands)
     return parser
 

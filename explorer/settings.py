@@ -3,6 +3,7 @@
 | variable | meaning | default |
 |---|---|---|
 | ``EXPLORER_DEVICE`` | ``auto``, ``cuda``, ``mps`` or ``cpu`` | ``auto`` |
+| ``EXPLORER_REPLICA`` | this replica's name, when several run behind a balancer | none |
 | ``EXPLORER_JOBS`` | heavy jobs (traces, captum, training steps, scoring) running at once | 1 |
 | ``EXPLORER_MAX_BATCH`` | traces of one model answered by one forward and backward pass | 16 on a GPU, 1 on the CPU |
 | ``EXPLORER_BATCH_WAIT_MS`` | how long a trace waits for others to join its batch | 20 |
@@ -33,6 +34,7 @@ class Settings:
     """How one server shares its device and memory among its sessions."""
 
     device: str = "auto"
+    replica: str = ""
     jobs: int = 1
     max_batch: int | None = None  # None: 16 on a GPU, 1 on the CPU (see batch_size)
     batch_wait_ms: int = 20
@@ -43,6 +45,10 @@ class Settings:
     def __post_init__(self) -> None:
         if self.device not in DEVICE_CHOICES:
             raise SettingsError(f"{PREFIX}DEVICE must be one of {', '.join(DEVICE_CHOICES)}; got {self.device!r}")
+        if len(self.replica) > 40 or not all(c.isalnum() or c in "-_." for c in self.replica):
+            raise SettingsError(
+                f"{PREFIX}REPLICA must be up to 40 letters, digits, '-', '_' or '.'; got {self.replica!r}"
+            )
         limits = {"jobs": (1, 64), "max_batch": (1, 256), "batch_wait_ms": (0, 1000), "models_mb": (64, 10**6),
                   "results_mb": (16, 10**6), "session_mb": (4, 10**6)}  # fmt: skip
         for name, (low, high) in limits.items():
@@ -75,7 +81,7 @@ class Settings:
             text = environment.get(f"{PREFIX}{field.name.upper()}")
             if text is None:
                 continue
-            if field.name != "device":
+            if field.name not in ("device", "replica"):
                 try:
                     values[field.name] = int(text)
                 except ValueError:

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Install everything (venv, Python packages, Debian's Chromium for the browser tests),
+# Install everything (venv, Python packages, Debian's Chromium and nginx for the browser and balancer tests),
 # then run ruff and the whole test suite. Fails loudly on the first error.
 # Extra arguments go to pytest, e.g. `bash scripts/run_tests.sh -k stages`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-if [ ! -x /usr/bin/chromium ]; then
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ]; then
   if [ "$(id -u)" -eq 0 ]; then
     as_root=""
   elif sudo -n true 2>/dev/null; then
@@ -14,12 +14,12 @@ if [ ! -x /usr/bin/chromium ]; then
     as_root="none"
   fi
   if [ "$as_root" = none ]; then
-    echo "==> no root and no passwordless sudo: Debian's chromium cannot be installed here, so the browser tests" \
-      "will be skipped (install the chromium package to run them)"
+    echo "==> no root and no passwordless sudo: Debian's chromium and nginx cannot be installed here, so the" \
+      "browser and balancer tests will be skipped (install the chromium and nginx packages to run them)"
   else
-    echo "==> installing Debian's chromium for the browser tests"
+    echo "==> installing Debian's chromium and nginx for the browser and balancer tests"
     $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium nginx
   fi
 fi
 echo "==> ruff"

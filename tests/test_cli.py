@@ -4,11 +4,14 @@ Every command runs in-process through ``main()``; one smoke test starts ``python
 subprocess, as a user would.
 """
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -18,6 +21,7 @@ from explorer import ModelSpec
 from explorer.cli import main
 from explorer.commandline import to_json
 from explorer.shapes.shipped import shipped_models
+from explorer.weights import imagenet
 from tests.conftest import ROOT
 from tests.hostile import hostile_checkpoints
 
@@ -239,3 +243,30 @@ def test_score_prints_a_table_and_json(capsys: pytest.CaptureFixture[str]) -> No
 def test_json_output_is_strict_json() -> None:
     text = to_json({"probability": float("nan"), "norms": [1.5, float("inf")], "name": "x"})
     assert json.loads(text) == {"probability": None, "norms": [1.5, None], "name": "x"}
+
+
+def test_weights_list_shows_the_cache(torch_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["weights", "list"], capsys)
+    assert status == 0 and out.startswith(f"torchvision's cache: {torch_home / 'hub' / 'checkpoints'} (0 of 9 cached)")
+    assert "resnet50-11ad3fa6.pth" in out
+    status, out, _ = run(["weights", "list", "--json"], capsys)
+    rows = json.loads(out)
+    assert status == 0 and len(rows) == 9 and rows[2]["model"] == "resnet50" and rows[2]["cached"] is False
+
+
+def test_weights_download_from_a_mirror_with_progress(
+    tmp_path: Path, torch_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = os.urandom(3 * 2**20)
+    name = f"resnet18-{hashlib.sha256(data).hexdigest()[:8]}.pth"
+    member = SimpleNamespace(url=f"https://download.pytorch.org/models/{name}", meta={"_file_size": 3.0})
+    monkeypatch.setattr(imagenet, "imagenet_weights", lambda spec: member)
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / name).write_bytes(data)
+    status, out, err = run(["weights", "download", "resnet18", "--mirror", mirror.as_uri()], capsys)
+    cached = torch_home / "hub" / "checkpoints" / name
+    assert status == 0 and out.strip() == f"resnet18: downloaded to {cached}" and cached.read_bytes() == data
+    assert "3.0 / 3.0 MB" in err
+    status, out, _ = run(["weights", "download", "resnet18"], capsys)
+    assert status == 0 and out.strip() == f"resnet18: already cached at {cached}"

@@ -20,7 +20,7 @@ from explorer.spec import (
     INPUT_SIZE_LIMITS,
     ModelSpec,
 )
-from explorer.ui.server import device_label, settle
+from explorer.ui.server import device_label, settings, settle
 from models import SHORTCUT_OPTIONS
 
 # Choices live under keys of our own so they survive page switches (widget keys are per page).
@@ -63,7 +63,35 @@ def setup_page(title: str, icon: str) -> None:
     st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=icon, layout="wide")
     _settled()
     st.title(f"{icon} {title}")
-    st.sidebar.caption(f"Device: {device_label()}")
+    replica = settings().replica
+    st.sidebar.caption(f"Device: {device_label()}" + (f" · replica {replica}" if replica else ""))
+    if replica:
+        _say_if_moved(replica)
+        _heartbeat()
+
+
+@st.fragment(run_every=30)
+def _heartbeat() -> None:
+    """Nothing, every 30 s: a page with a timed fragment reruns as soon as its websocket reconnects, so a
+    browser whose replica stopped shows the fresh session (and :func:`_say_if_moved`) without a click."""
+
+
+def _say_if_moved(replica: str) -> None:
+    """When a browser comes back to another replica (its own stopped), say so on the fresh page.
+
+    The replica a page is served by stands in its address (``?replica=``); a new session whose
+    address names another replica was moved here by the balancer.
+    """
+    if "replica.moved" not in st.session_state:
+        earlier = st.query_params.get("replica")
+        st.session_state["replica.moved"] = bool(earlier) and earlier != replica
+    if st.session_state["replica.moved"]:
+        st.info(
+            f"The server this page was on stopped, so it continues on another one (replica {replica}) in a fresh "
+            "session: upload your image or checkpoint again, earlier results are gone.",
+            icon=":material/sync_problem:",
+        )
+    st.query_params["replica"] = replica
 
 
 @st.cache_resource
