@@ -48,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     empty_cache = tmp_path_factory.mktemp("torch-home")  # ImageNet weights are absent, as on a fresh machine
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless", "true",
+        [sys.executable, "-m", "explorer", "serve", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -64,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"streamlit did not start:\n{process.stdout.read().decode()}") from None
+                raise RuntimeError(f"the app did not start:\n{process.stdout.read().decode()}") from None
             time.sleep(0.5)
     yield url
     process.terminate()
