@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import io
-import zipfile
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -33,6 +32,16 @@ def colourise(unit_map: np.ndarray, colormap: str = "jet") -> np.ndarray:
     return _palette(colormap)[levels]
 
 
+MIN_SHOWN_SIDE = 224  # smaller images (CIFAR's 32×32) are enlarged, pixel by pixel, to be seen
+
+
+def enlarged(image: Image.Image, side: int = MIN_SHOWN_SIDE) -> Image.Image:
+    """``image`` enlarged by the smallest whole factor that makes its shorter side at least ``side``
+    (nearest neighbour, so each pixel stays a crisp square); unchanged when it is already that large."""
+    factor = -(-side // min(image.size))
+    return image if factor <= 1 else image.resize((image.width * factor, image.height * factor), Image.NEAREST)
+
+
 def overlay(image: Image.Image, unit_map: np.ndarray, alpha: float = 0.45, colormap: str = "jet") -> Image.Image:
     """The image with a colour-mapped [0, 1] map blended over it (the map is resized to the image)."""
     heat = Image.fromarray(colourise(unit_map, colormap))
@@ -46,26 +55,10 @@ def tensor_map(t: Tensor) -> np.ndarray:
     return t.detach().float().cpu().numpy()
 
 
-def png_bytes(image: Image.Image) -> bytes:
-    """The image encoded as PNG."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def jpeg_bytes(image: Image.Image, quality: int = 90) -> bytes:
     """The image encoded as JPEG (for showing; downloads stay PNG)."""
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
-
-
-def zip_pngs(images: dict[str, Image.Image]) -> bytes:
-    """A zip archive holding each image as ``<name>.png``."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, image in images.items():
-            archive.writestr(f"{name}.png", png_bytes(image))
     return buffer.getvalue()
 
 

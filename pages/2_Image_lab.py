@@ -7,7 +7,8 @@ from explorer.imagelab.attribution import METHODS, input_attribution
 from explorer.imagelab.explain import VIEW_CHANNELS
 from explorer.imagelab.figures import branch_ratio_figure, map_grid_figure
 from explorer.images import FORMAT_NAMES, ImageError
-from explorer.render import jpeg_bytes, overlay, tensor_map, to_unit, zip_pngs
+from explorer.provenance import png_bytes, zip_pngs
+from explorer.render import enlarged, jpeg_bytes, overlay, tensor_map, to_unit
 from explorer.shapes.scoring import score_map
 from explorer.ui import common, server
 from explorer.ui import imagelab as imagelab_ui
@@ -106,17 +107,22 @@ if image.shapes is not None:
         ],
         hide_index=True,
     )
+details = {
+    "page": "Image lab", "model": loaded.spec.label, "weights": loaded.label, "image": picked.name,
+    "input size": f"{size}×{size}", "explained class": f"{result.target_name} ({result.target})",
+    "colour scale": "one for all blocks" if shared else "each block its own", "device": server.device_label(),
+}  # fmt: skip
 downloads = st.columns(2)
 downloads[0].download_button(
     "Download overlays (PNG, zip)",
-    lambda: zip_pngs(result.overlays(shared_scale=shared)),  # encoded only when clicked
+    lambda: zip_pngs(result.overlays(shared_scale=shared), details),  # encoded only when clicked
     file_name="gradcam_overlays.zip",
     mime="application/zip",
     key="download-overlays",
 )
 downloads[1].download_button(
     "Download per-block statistics (CSV)",
-    result.stats_csv,
+    lambda: result.stats_csv(details),
     file_name="block_stats.csv",
     mime="text/csv",
     key="download-csv",
@@ -164,7 +170,13 @@ with st.expander("More attribution methods (captum)"):
             f"{method} on {server.device_label()}",
         )
         unit = to_unit([np.clip(tensor_map(attribution[0]), 0, None)], shared=False)[0]
-        server.keep("lab.captum", (wanted, jpeg_bytes(overlay(image.seen, unit))))
+        picture = enlarged(overlay(image.seen, unit))
+        method_details = details | {"method": method, "block": result.stats[block].paper_name}
+        server.keep("lab.captum", (wanted, jpeg_bytes(picture), png_bytes(picture, method_details)))
     computed = server.kept("lab.captum")
     if computed is not None and computed[0] == wanted:
         st.image(computed[1], caption=f"{method} for {result.target_name}", width=360)
+        st.download_button(
+            f"Download {method} (PNG)", computed[2], file_name=f"{method.lower().replace(' ', '_')}.png",
+            mime="image/png", key="download-captum",
+        )  # fmt: skip

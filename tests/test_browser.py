@@ -165,7 +165,9 @@ def test_image_lab_upload_strip_and_csv(server: str, page: object, tmp_path: Pat
         page.get_by_text("Download per-block statistics (CSV)").click()
     csv_path = tmp_path / "stats.csv"
     download_info.value.save_as(csv_path)
-    lines = csv_path.read_text().strip().splitlines()
+    header = [line for line in csv_path.read_text().splitlines() if line.startswith("#")]
+    assert "# model: ResNet-50" in header and "# image: cat.jpg" in header  # where the numbers come from
+    lines = [line for line in csv_path.read_text().strip().splitlines() if not line.startswith("#")]
     assert lines[0].startswith("block,paper_name,shape,residual_norm,shortcut_norm")
     assert len(lines) == 17 and lines[1].startswith("layer1.0,conv2_1,256×56×56")
     page.wait_for_function(

@@ -123,8 +123,12 @@ def test_explain_with_random_weights_writes_overlays_and_summary(
     assert json.loads((out / "summary.json").read_text()) == summary
     overlays = sorted(p.name for p in out.glob("gradcam_*.png"))
     assert overlays[0] == "gradcam_01_conv2_1.png" and overlays[-1] == "gradcam_08_conv5_2.png"
-    assert Image.open(out / "gradcam_08_conv5_2.png").size == (96, 96)
-    assert (out / "blocks.csv").read_text().count("\n") == 9
+    written = Image.open(out / "gradcam_08_conv5_2.png")
+    assert written.size == (288, 288)  # 96² enlarged three times, pixel by pixel, to be seen
+    assert written.text["explained class"] == "golden retriever (207)" and "ResNet-18" in written.text["model"]
+    csv_lines = (out / "blocks.csv").read_text().splitlines()
+    assert csv_lines[0] == "# ResNet Explorer export" and "# explained class: golden retriever (207)" in csv_lines
+    assert len([line for line in csv_lines if not line.startswith("#")]) == 9
 
 
 def test_explain_with_a_checkpoint_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

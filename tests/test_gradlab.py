@@ -28,8 +28,10 @@ from explorer.gradlab import (
     initial_profiles,
     layer_gradients,
     probe_batch,
+    profile_reading,
     records_to_csv,
     train,
+    trend,
 )
 from explorer.gradlab.data import DIGITS_COUNT, batches, dataset, digits, shapes
 from explorer.shapes.dataset import CLASSES
@@ -304,3 +306,26 @@ def test_records_to_csv() -> None:
     assert float(rows[3]["loss"]) == pytest.approx(records[3].loss, rel=1e-5)
     unrecorded = records_to_csv(next(train(SMALL, record=False)))
     assert unrecorded.splitlines()[0] == "step,net,loss,accuracy" and len(unrecorded.splitlines()) == 3
+
+
+# --- what the page says -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ratio", "word"),
+    [(0.0, "vanishes"), (1e-4, "vanishes"), (0.1, "shrinks"), (1.0, "stays level"), (30.0, "grows"), (1e4, "explodes")],
+)
+def test_trend_names_what_a_ratio_does(ratio: float, word: str) -> None:
+    assert trend(ratio) == word
+
+
+def test_the_reading_follows_the_numbers_and_the_settings() -> None:
+    with_bn = replace(PROBE, depth=56, batch_norm=True, skip=False)
+    profiles = initial_profiles(with_bn)
+    text = profile_reading(profiles, with_bn)
+    ratio = first_to_last_ratio(profiles["plain"])
+    assert f"plain net is ×{ratio:.2g}: it {trend(ratio)}" in text and trend(ratio) in ("grows", "explodes")
+    assert "Yang et al. 2019" in text and "batch norm in training mode" in text
+    without = replace(with_bn, batch_norm=False, activation="sigmoid", init="xavier")
+    text = profile_reading(initial_profiles(without), without)
+    assert "it vanishes" in text and "Yang" not in text and "without batch norm" in text

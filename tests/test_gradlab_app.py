@@ -1,7 +1,10 @@
-"""The gradient lab page, driven by AppTest: presets, the profiles at initialisation, a short run, the demo."""
+"""The gradient lab page, driven by AppTest: it opens on the classic picture, every sentence follows the numbers
+it shows, long runs are recorded and replayed, and the settings live in the page address."""
 
 import json
+from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import gradlab
@@ -10,71 +13,133 @@ from tests.conftest import ROOT, decode_plotly
 PAGE = "pages/4_Gradient_lab.py"
 
 
-def open_page() -> AppTest:
+@pytest.fixture(autouse=True)
+def recordings_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path / "recordings"))
+    return tmp_path / "recordings"
+
+
+def open_page(**address: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
     at.run()
+    at.query_params.update(address)
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
     return at
 
 
-def figures(at: AppTest) -> list[dict]:
-    return [decode_plotly(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+def figures(at: AppTest) -> dict[str, dict]:
+    return {chart.proto.id: decode_plotly(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")}
 
 
 def metric(at: AppTest, label: str) -> float:
     return float(next(m.value for m in at.metric if m.label == label))
 
 
-def test_profiles_at_initialisation_and_presets() -> None:
+def words(at: AppTest) -> str:
+    return " ".join(e.value for e in [*at.markdown, *at.caption, *at.info])
+
+
+def test_the_page_opens_on_the_vanishing_picture() -> None:
     at = open_page()
-    profile = figures(at)[0]
-    names = [t["name"] for t in profile["data"]]
-    assert "plain: ‖∂L/∂activation‖ (backward signal)" in names and "residual: RMS ∂L/∂weight" in names
-    assert 0.5 < metric(at, "plain: backward signal, first ÷ last") < 100  # BN: no vanishing
+    assert at.selectbox(key="grad.preset").value == gradlab.FIRST_PRESET
+    assert at.select_slider(key="grad.depth").value == 56 and at.radio(key="grad.activation").value == "sigmoid"
+    assert metric(at, "plain: signal, first ÷ last") < 1e-9  # underflows
+    assert metric(at, "residual: signal, first ÷ last") > 1e-3
+    text = words(at)
+    assert "the backward signal of the plain net is 0 (it underflowed to zero in 32-bit floats): it vanishes" in text
+    assert "without batch norm" in text and "batch norm in training mode" not in text
+    assert "The classic picture" in text
+    plotted = list(figures(at).values())
+    signal = plotted[0]
+    assert [t["name"] for t in signal["data"]] == ["plain", "residual"]
+    assert signal["layout"]["yaxis"]["type"] == "log" and signal["layout"]["yaxis"]["dtick"] == 1  # decades only
+    assert plotted[1]["layout"]["yaxis"]["title"]["text"] == "‖∂L/∂W‖ / ‖W‖ of the layer's kernels"
+    at.toggle(key="grad.preact").set_value(False).run()  # a sigmoid after every addition, on the shortcut too
+    assert metric(at, "residual: signal, first ÷ last") < 1e-9
 
-    at.selectbox(key="grad.preset").set_value("vanishing: plain-56, sigmoid, no BN").run()
-    assert not at.exception
-    assert at.select_slider(key="grad.depth").value == 56 and at.toggle(key="grad.batch_norm").value is False
-    assert at.radio(key="grad.activation").value == "sigmoid"
-    assert metric(at, "plain: backward signal, first ÷ last") < 1e-9
-    assert metric(at, "residual: backward signal, first ÷ last") > 1e-3  # pre-activation: a clean identity path
-    assert "slope is at most 1/4" in " ".join(c.value for c in at.caption)
-    at.toggle(key="grad.preact").set_value(False).run()
-    assert metric(at, "residual: backward signal, first ÷ last") < 1e-9  # the sigmoid after each addition
 
+def test_with_batch_norm_the_text_explains_growth_not_vanishing() -> None:
+    at = open_page()
+    at.selectbox(key="grad.preset").set_value("the paper: plain vs ResNet with BN").run()
+    ratio = metric(at, "plain: signal, first ÷ last")
+    assert ratio > 100  # grows towards the input at initialisation
+    text = words(at)
+    assert f"the backward signal of the plain net is ×{ratio:.2g}: it explodes" in text or "it grows" in text
+    assert "(Yang et al. 2019)" in text and "healthy, meaning they do not vanish" in text
+    assert "plain net is 0" not in text and "plain net is ×" in text and "vanishes." not in text
+    assert "batch norm in training mode" in text
+    relative = [m for m in at.metric if m.label == "plain: ‖∂L/∂W‖/‖W‖, first ÷ last"]
+    assert relative and float(relative[0].value) > 10
+
+
+def test_exploding_preset_says_shortcuts_alone_do_not_keep_gradients_in_check() -> None:
+    at = open_page()
     at.selectbox(key="grad.preset").set_value("exploding: residual, no BN").run()
-    assert metric(at, "residual: backward signal, first ÷ last") > 100
+    assert metric(at, "residual: signal, first ÷ last") > 100
+    assert "shortcuts alone do not keep gradients in check" in words(at)
 
 
-def test_a_short_run_records_both_nets_and_offers_the_csv() -> None:
-    at = open_page()
+def test_the_settings_live_in_the_page_address() -> None:
+    at = open_page(**{"g.depth": "20", "g.batch_norm": "1", "g.activation": "relu", "g.init": "he",
+                      "g.preact": "0", "g.preset": ""})  # fmt: skip
+    assert at.select_slider(key="grad.depth").value == 20 and at.toggle(key="grad.batch_norm").value is True
+    assert at.selectbox(key="grad.preset").value is None
+    at.select_slider(key="grad.depth").set_value(32).run()
+    assert at.query_params["g.depth"] in ("32", ["32"])
+    broken = open_page(**{"g.depth": "21"})  # not 6n+2: the page starts from its defaults
+    assert broken.select_slider(key="grad.depth").value == 56 and not broken.exception
+
+
+def test_a_short_live_run_is_recorded_and_can_be_replayed(recordings_folder: Path) -> None:
+    at = open_page(**{"g.depth": "8", "g.preset": ""})
     at.number_input(key="grad.steps").set_value(6).run()
     at.button(key="grad.start").click().run()
     assert not at.exception
     assert any("Recorded run (finished at step 6 of 6)" in c.value for c in at.caption)
-    heat = next(f for f in figures(at) if f["data"] and f["data"][0]["type"] == "heatmap")
+    heat = next(f for f in figures(at).values() if f["data"] and f["data"][0]["type"] == "heatmap")
     assert len(heat["data"]) == 2 and heat["data"][0]["x"] == [1, 2, 3, 4, 5, 6]
-    assert len(heat["data"][0]["y"]) == 1 + 9  # the stem and the 9 blocks of a depth-20 net
-    run = at.session_state["grad.run"]
-    assert {r.net for r in run["records"]} == set(gradlab.NETS) and len(run["records"]) == 12
-    assert len(at.get("download_button")) == 1
+    assert len(heat["data"][0]["y"]) == 1 + 3  # the stem and the 3 blocks of a depth-8 net
+    assert len(list(recordings_folder.glob("live-run-*.json"))) == 1
+    again = open_page(**{"g.depth": "8", "g.preset": ""})
+    again.number_input(key="grad.steps").set_value(6).run()
+    again.button(key="grad.replay").click().run()
+    assert any("A recording made" in c.value for c in again.caption)
+    again.slider(key="grad.replay_step").set_value(3).run()
+    heat = next(f for f in figures(again).values() if f["data"] and f["data"][0]["type"] == "heatmap")
+    assert heat["data"][0]["x"] == [1, 2, 3]
+
+
+def test_the_first_training_steps() -> None:
+    at = open_page(**{"g.depth": "8", "g.batch_norm": "1", "g.activation": "relu", "g.init": "he",
+                      "g.preact": "0", "g.preset": ""})  # fmt: skip
+    at.button(key="grad.early").click().run()
+    assert not at.exception
+    text = words(at)
+    assert "The backward signal, first block ÷ last, after 0 steps:" in text and "after 20 steps:" in text
+    early = [f for f in figures(at).values() if any("step 20" in t.get("name", "") for t in f["data"])]
+    assert early and len(early[0]["data"]) == 2 * len(gradlab.EARLY_STEPS)
+
+
+def test_the_degradation_demo_is_recorded_and_shown_at_once_next_time(recordings_folder: Path) -> None:
+    at = open_page()
+    at.select_slider(key="widget.demo_steps").set_value(100).run()
+    at.button(key="grad.demo").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["net"]) == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
+    assert any("Training error over the last 50 steps: plain-20" in c.value for c in at.caption)
+    assert len(list(recordings_folder.glob("degradation-*.json"))) == 1
+    next_class = open_page(**{"demo_steps": "100"})  # no button: the recording is shown at once
+    assert list(next_class.dataframe[0].value["net"]) == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
+    assert any("A recording made" in c.value for c in next_class.caption)
 
 
 def test_extreme_settings_still_render() -> None:
-    at = open_page()
+    at = open_page(**{"g.depth": "8", "g.preset": ""})
     at.number_input(key="grad.lr").set_value(10.0).run()
     at.radio(key="grad.optimiser").set_value("adam").run()
     at.number_input(key="grad.steps").set_value(3).run()
     at.button(key="grad.start").click().run()
     assert not at.exception and not at.error
     assert any("Recorded run (finished at step 3 of 3)" in c.value for c in at.caption)
-
-
-def test_degradation_demo() -> None:
-    at = open_page()
-    at.select_slider(key="grad.demo_steps").set_value(100).run()
-    at.button(key="grad.demo").click().run()
-    assert not at.exception
-    table = at.dataframe[0].value
-    assert list(table["net"]) == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]

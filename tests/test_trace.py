@@ -165,7 +165,7 @@ def test_explain_summary_stats_and_exports(resnet18: nn.Module) -> None:
     assert 0 <= peak.peak_x < 112 and 0 <= peak.peak_y < 112
     assert result.cams[-1][peak.peak_y, peak.peak_x] == result.cams[-1].max()
     overlays = result.overlays(shared_scale=True)
-    assert list(overlays)[:2] == ["conv2_1", "conv2_2"] and overlays["conv5_2"].size == (112, 112)
+    assert list(overlays)[:2] == ["conv2_1", "conv2_2"] and overlays["conv5_2"].size == (224, 224)  # 112² × 2
     csv_lines = result.stats_csv().strip().splitlines()
     assert csv_lines[0].startswith("block,paper_name,shape,residual_norm") and len(csv_lines) == 9
     assert result.summary()["target"] == {"index": 42, "name": "class 42"}

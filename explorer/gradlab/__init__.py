@@ -28,21 +28,41 @@ from explorer.gradlab.config import (
     probe_batch,
     training_data,
 )
-from explorer.gradlab.degradation import Curve, DegradationRun, degradation_config, degradation_demo
-from explorer.gradlab.presets import PRESET_NOTES, PRESETS
+from explorer.gradlab.degradation import (
+    Curve,
+    DegradationRun,
+    curves_from_results,
+    curves_to_results,
+    degradation_config,
+    degradation_demo,
+)
+from explorer.gradlab.presets import FIRST_PRESET, PRESET_NOTES, PRESETS
 from explorer.gradlab.profiles import (
     GradientProfile,
     LayerGradient,
     first_to_last_ratio,
+    initial_profile,
     initial_profiles,
     layer_gradients,
 )
-from explorer.gradlab.training import StepRecord, make_optimiser, records_to_csv, train
+from explorer.gradlab.reading import degradation_reading, early_reading, profile_reading, trend
+from explorer.gradlab.training import (
+    EARLY_STEPS,
+    StepRecord,
+    early_profiles,
+    make_optimiser,
+    records_from_results,
+    records_to_csv,
+    records_to_results,
+    train,
+)
 
 __all__ = [
     "DEMO_BATCH",
     "DEMO_DEPTHS",
     "DEMO_LR",
+    "EARLY_STEPS",
+    "FIRST_PRESET",
     "MAX_BATCH",
     "MAX_DEPTH",
     "MAX_LR",
@@ -62,15 +82,25 @@ __all__ = [
     "StepRecord",
     "build",
     "build_pair",
+    "curves_from_results",
+    "curves_to_results",
     "degradation_config",
     "degradation_demo",
+    "degradation_reading",
+    "early_profiles",
+    "early_reading",
     "first_to_last_ratio",
+    "initial_profile",
     "initial_profiles",
     "layer_gradients",
     "make_optimiser",
     "net_label",
     "probe_batch",
+    "profile_reading",
+    "records_from_results",
     "records_to_csv",
+    "records_to_results",
     "train",
     "training_data",
+    "trend",
 ]

@@ -3,7 +3,7 @@ even with batch norm and healthy gradients."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -101,3 +101,13 @@ def degradation_demo(
     while run.step():
         pass
     return run.curves()
+
+
+def curves_to_results(curves: Mapping[str, Curve]) -> dict:
+    """The curves as plain JSON-ready data (for a recording)."""
+    return {label: {"loss": list(c.loss), "accuracy": list(c.accuracy)} for label, c in curves.items()}
+
+
+def curves_from_results(results: Mapping[str, Mapping[str, list[float]]]) -> dict[str, Curve]:
+    """The curves of a recording."""
+    return {label: Curve(label, tuple(c["loss"]), tuple(c["accuracy"])) for label, c in results.items()}

@@ -1,4 +1,4 @@
-"""Plotly figures of the gradient lab: profiles at initialisation, live heatmaps, training curves."""
+"""Plotly figures of the gradient lab: per-layer profiles, the first steps, live heatmaps, training curves."""
 
 from __future__ import annotations
 
@@ -7,12 +7,21 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from explorer.figstyle import LOG_AXIS, label_colour, net_colour
 from explorer.gradlab.degradation import Curve
 from explorer.gradlab.profiles import GradientProfile
 from explorer.gradlab.training import StepRecord
 
-NET_COLOURS = {"plain": "#e15759", "residual": "#4c78a8"}
-CURVE_COLOURS = ("#f28e2b", "#e15759", "#76b7b2", "#4c78a8")
+QUANTITIES: dict[str, str] = {
+    "signal": "‖∂L/∂a‖ at the layer's output",
+    "relative": "‖∂L/∂W‖ / ‖W‖ of the layer's kernels",
+    "activation_std": "std of the layer's output",
+}
+LEGEND_ON_TOP = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
+
+
+def _net_colour(net: str) -> str:
+    return net_colour(net == "residual")
 
 
 def _log10(values: Sequence[float]) -> list[float | None]:
@@ -20,49 +29,45 @@ def _log10(values: Sequence[float]) -> list[float | None]:
 
 
 def _per_layer_layout(fig: go.Figure, y_title: str) -> go.Figure:
-    """The shared layout of the per-layer figures: layers along x, a log-scale y."""
+    """The shared layout of the per-layer figures: layers along x, a log y labelled in decades, legend on top."""
     fig.update_layout(
         height=400,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        yaxis={"type": "log", "title": y_title, "exponentformat": "power"},
-        xaxis={"title": "layer (input → output)"},
-        legend={"orientation": "h", "y": -0.3},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis=LOG_AXIS | {"title": y_title},
+        xaxis={"title": "layer (input → output)", "nticks": 20, "tickangle": -45, "automargin": True},
+        legend=LEGEND_ON_TOP,
     )
     return fig
 
 
-def profile_figure(profiles: Mapping[str, GradientProfile]) -> go.Figure:
-    """Gradient norms per layer at initialisation (log scale): w.r.t. activations, solid; w.r.t. weights, dotted."""
-    fig = go.Figure()
-    for net, profile in profiles.items():
-        colour = NET_COLOURS.get(net, "#333333")
-        names = list(profile.names)
-        fig.add_trace(
-            go.Scatter(
-                x=names, y=list(profile.signal), name=f"{net}: ‖∂L/∂activation‖ (backward signal)",
-                mode="lines+markers", line={"color": colour},
-            )
-        )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(
-                x=names, y=list(profile.weight_rms), name=f"{net}: RMS ∂L/∂weight",
-                mode="lines+markers", line={"color": colour, "dash": "dot"}, marker={"symbol": "x"},
-            )
-        )  # fmt: skip
-    return _per_layer_layout(fig, "gradient norm (log scale)")
-
-
-def activation_figure(profiles: Mapping[str, GradientProfile]) -> go.Figure:
-    """Standard deviation of each layer's output at initialisation (the forward signal), log scale."""
+def layer_figure(profiles: Mapping[str, GradientProfile], quantity: str) -> go.Figure:
+    """One of :data:`QUANTITIES` per layer for each net (log scale): the backward signal, the relative weight
+    gradient, or the forward spread."""
     fig = go.Figure()
     for net, profile in profiles.items():
         fig.add_trace(
             go.Scatter(
-                x=list(profile.names), y=list(profile.activation_std), name=net, mode="lines+markers",
-                line={"color": NET_COLOURS.get(net, "#333333")},
+                x=list(profile.names), y=list(getattr(profile, quantity)), name=net, mode="lines+markers",
+                line={"color": _net_colour(net)},
             )
         )  # fmt: skip
-    return _per_layer_layout(fig, "std of the layer's output")
+    return _per_layer_layout(fig, QUANTITIES[quantity])
+
+
+def early_steps_figure(by_step: Mapping[int, Mapping[str, GradientProfile]]) -> go.Figure:
+    """The backward signal per layer after each number of training steps, both nets; later steps darker."""
+    fig = go.Figure()
+    count = len(by_step)
+    for index, (step, profiles) in enumerate(sorted(by_step.items())):
+        for net, profile in profiles.items():
+            fig.add_trace(
+                go.Scatter(
+                    x=list(profile.names), y=list(profile.signal), name=f"{net}, step {step}", mode="lines+markers",
+                    line={"color": _net_colour(net), "dash": ("dot", "dash", "solid")[min(2, 3 * index // count)]},
+                    opacity=0.35 + 0.65 * (index + 1) / count,
+                )
+            )  # fmt: skip
+    return _per_layer_layout(fig, QUANTITIES["signal"])
 
 
 def _side_by_side(count: int, gap: float = 0.05) -> list[tuple[float, float]]:
@@ -114,7 +119,7 @@ def curves_figure(records: Sequence[StepRecord], nets: Sequence[str]) -> go.Figu
     for net in nets:
         rows = [r for r in records if r.net == net]
         steps = [r.step for r in rows]
-        colour = NET_COLOURS.get(net, "#333333")
+        colour = _net_colour(net)
         fig.add_trace(go.Scatter(x=steps, y=[r.loss for r in rows], name=net, line={"color": colour}))
         fig.add_trace(
             go.Scatter(
@@ -124,29 +129,31 @@ def curves_figure(records: Sequence[StepRecord], nets: Sequence[str]) -> go.Figu
         )  # fmt: skip
     left, right = _side_by_side(2, gap=0.08)
     axes = _panel_axes(0, left, "step") | _panel_axes(1, right, "step")
-    axes["yaxis"] |= {"type": "log", "title": {"text": "training loss"}}
+    axes["yaxis"] |= LOG_AXIS | {"title": {"text": "training loss"}}
     axes["yaxis2"] |= {"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "training-batch accuracy"}}
-    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.25})
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND_ON_TOP)
     fig.update_layout(**axes)
     return fig
 
 
 def degradation_figure(curves: Mapping[str, Curve], smooth: int = 20) -> go.Figure:
-    """Training loss of each net over the steps (moving average of ``smooth`` steps), log scale."""
+    """Training loss of each net over the steps (moving average of ``smooth`` steps), log scale.
+
+    Residual nets are solid blue, plain nets dashed red; the deeper net of each is darker.
+    """
     fig = go.Figure()
-    for colour, (label, curve) in zip(CURVE_COLOURS, curves.items(), strict=False):
+    for label, curve in curves.items():
         loss = curve.loss
         averaged = [sum(loss[max(0, i - smooth + 1) : i + 1]) / len(loss[max(0, i - smooth + 1) : i + 1])
                     for i in range(len(loss))]  # fmt: skip
-        dash = "solid" if label.startswith("ResNet") else "dash"
-        fig.add_trace(
-            go.Scatter(x=list(range(1, len(loss) + 1)), y=averaged, name=label, line={"color": colour, "dash": dash})
-        )
+        dash = "dash" if label.startswith("plain") else "solid"
+        line = {"color": label_colour(label), "dash": dash}
+        fig.add_trace(go.Scatter(x=list(range(1, len(loss) + 1)), y=averaged, name=label, line=line))
     fig.update_layout(
         height=380,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        yaxis={"type": "log", "title": f"training loss ({smooth}-step average)"},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        yaxis=LOG_AXIS | {"title": f"training loss ({smooth}-step average)"},
         xaxis={"title": "step"},
-        legend={"orientation": "h", "y": -0.25},
+        legend=LEGEND_ON_TOP,
     )
     return fig

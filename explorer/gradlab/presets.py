@@ -18,17 +18,22 @@ PRESETS: dict[str, dict[str, object]] = {
         "lr": 0.01,
     },
 }  # fmt: skip
+FIRST_PRESET = "vanishing: plain-56, sigmoid, no BN"  # what the page opens on: the classic picture
 PRESET_NOTES: dict[str, str] = {
     "vanishing: plain-56, sigmoid, no BN": (
-        "Sigmoid's slope is at most 1/4, so every layer shrinks the plain net's backward signal: at the input it is "
-        "many orders of magnitude smaller than at the output (in 32-bit floats it can reach exactly 0). The residual "
-        "net's shortcuts carry it back — with pre-activation blocks. Switch pre-activation off: in the original "
-        "blocks the sigmoid sits after the addition, on the shortcut's path too, and the signal vanishes there as "
-        "well (He et al. 2016, Identity Mappings)."
+        "The classic picture. Sigmoid's slope is at most 1/4, so every layer shrinks the plain net's backward "
+        "signal: at the input it is many orders of magnitude smaller than at the output (in 32-bit floats it can "
+        "reach exactly 0). The residual net's shortcuts carry it back, crossing only the three sigmoids at the "
+        "start of the stages — with pre-activation blocks. Switch pre-activation off: in the original blocks a "
+        "sigmoid sits after every addition, on the shortcut's path too, and the signal vanishes there as well "
+        "(He et al. 2016, Identity Mappings)."
     ),
     "the paper: plain vs ResNet with BN": (
-        "With batch norm and He initialisation neither net's gradient vanishes, yet the plain-56 trains worse than "
-        "the ResNet-56: the degradation problem is about optimisation, not vanishing gradients (He et al. 2015, §4.1)."
+        "He et al.'s setting: batch norm and He initialisation. Nothing vanishes — and in the deep plain net the "
+        "backward signal even grows towards the input at initialisation (the numbers below say by how much). Yet "
+        "the plain-56 trains worse than the ResNet-56 (the degradation demo at the bottom). He et al. (2015, §4.1) "
+        "argue this is an optimisation difficulty, not a gradient one; Yang et al. (2019) argue that the growth "
+        "batch norm causes is part of it. Watch the relative weight gradient and the first training steps."
     ),
     "exploding: residual, no BN": (
         "Without batch norm each residual block adds its branch to the signal, so the backward signal grows "

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from explorer.gradlab.config import STEM, GradLabConfig, build_pair, probe_batch
+from explorer.gradlab.config import NETS, STEM, GradLabConfig, build, probe_batch
 from explorer.trace import forward_blocks
 from models import ResNet
 
@@ -30,12 +30,15 @@ class LayerGradient:
 
     ``signal`` is ‖∂L/∂output‖, the backward signal leaving the layer towards the input;
     ``weight`` is ‖∂L/∂θ‖ over the layer's ``parameters`` weights (convolutions and batch norm);
+    ``relative`` is ‖∂L/∂W‖ / ‖W‖ over the layer's convolution kernels, how far one step moves them
+    (for a layer followed by batch norm, which ignores the kernels' scale, this is what counts);
     ``activation_std`` is the standard deviation of the layer's output.
     """
 
     name: str
     signal: float
     weight: float
+    relative: float
     activation_std: float
     parameters: int
 
@@ -75,6 +78,11 @@ class GradientProfile:
     def weight_rms(self) -> tuple[float, ...]:
         """Root-mean-square gradient of one weight, per layer."""
         return tuple(layer.weight_rms for layer in self.layers)
+
+    @property
+    def relative(self) -> tuple[float, ...]:
+        """‖∂L/∂W‖ / ‖W‖ of the layers' convolution kernels."""
+        return tuple(layer.relative for layer in self.layers)
 
     @property
     def activation_std(self) -> tuple[float, ...]:
@@ -123,22 +131,29 @@ def layer_gradients(model: ResNet, x: Tensor, y: Tensor) -> GradientProfile:
         loss = F.cross_entropy(logits, y)
         grads = torch.autograd.grad(loss, [*outputs, *params])
     signal = torch.stack(torch._foreach_norm(list(grads[: len(outputs)])))
-    weight = group_norms(grads[len(outputs) :], group_index(groups, signal.device), len(groups))
+    weight_grads = grads[len(outputs) :]
+    weight = group_norms(weight_grads, group_index(groups, signal.device), len(groups))
+    kernels = [(g, p) for g, p in zip(weight_grads, params, strict=True) if p.dim() > 1]  # convolution weights
+    kernel_groups = [(name, [p for p in group if p.dim() > 1]) for name, group in groups]
+    kernel_index = group_index(kernel_groups, signal.device)
+    moved = group_norms([g for g, _ in kernels], kernel_index, len(groups))
+    size = group_norms([p.detach() for _, p in kernels], kernel_index, len(groups))
     std = torch.stack([out.detach().std() for out in outputs])
     sizes = [sum(p.numel() for p in group) for _, group in groups]
-    rows = zip((name for name, _ in groups), *torch.stack([signal, weight, std]).tolist(), sizes, strict=True)
+    columns = torch.stack([signal, weight, moved / size, std]).tolist()
+    rows = zip((name for name, _ in groups), *columns, sizes, strict=True)
     return GradientProfile(loss.item(), tuple(LayerGradient(*row) for row in rows))
 
 
 def first_to_last_ratio(
-    profile: GradientProfile, quantity: Literal["signal", "weight", "weight_rms"] = "signal"
+    profile: GradientProfile, quantity: Literal["signal", "weight", "weight_rms", "relative"] = "signal"
 ) -> float:
     """How much the gradient grows (> 1) or vanishes (< 1) from the last block back to the first.
 
     For ``signal`` (gradient w.r.t. activations): ‖∂L/∂x‖ entering the first block (x = the stem's
     output) over ‖∂L/∂y‖ at the last block's output, so every block's backward Jacobian counts.
-    For ``weight`` and ``weight_rms`` (gradient w.r.t. parameters): the first block's figure
-    over the last block's. docs/reference.md's depth-20 table is reproduced (within a factor of 3,
+    For ``weight``, ``weight_rms`` and ``relative`` (gradient w.r.t. parameters): the first block's
+    figure over the last block's. docs/reference.md's depth-20 table is reproduced (within a factor of 3,
     except the residual net without batch norm) on one batch of 64 standard-normal 3×32×32
     images with random labels: ``probe_batch(GradLabConfig(data="random", image_size=32))``.
     """
@@ -147,7 +162,12 @@ def first_to_last_ratio(
     return first / values[-1]
 
 
+def initial_profile(config: GradLabConfig, net: str, device: torch.device | str = "cpu") -> GradientProfile:
+    """The profile of ``config``'s ``plain`` or ``residual`` net at initialisation, on its probe batch."""
+    x, y = (t.to(device) for t in probe_batch(config))
+    return layer_gradients(build(replace(config, skip=net == "residual"), device), x, y)
+
+
 def initial_profiles(config: GradLabConfig, device: torch.device | str = "cpu") -> dict[str, GradientProfile]:
     """The profiles of the plain and the residual net of ``config`` at initialisation, on its probe batch."""
-    x, y = (t.to(device) for t in probe_batch(config))
-    return {name: layer_gradients(model, x, y) for name, model in build_pair(config, device).items()}
+    return {net: initial_profile(config, net, device) for net in NETS}

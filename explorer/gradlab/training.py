@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from explorer.gradlab.config import GradLabConfig, build_pair, training_data
-from explorer.gradlab.profiles import group_index, group_norms, layer_groups, walk
+from explorer.gradlab.config import PROFILE_IMAGE_SIZE, GradLabConfig, build_pair, probe_batch, training_data
+from explorer.gradlab.profiles import GradientProfile, group_index, group_norms, layer_gradients, layer_groups, walk
+from explorer.provenance import csv_with_header
 from models import ResNet
 
 
@@ -107,12 +108,50 @@ def train(
             model.train(mode)
 
 
+EARLY_STEPS: tuple[int, ...] = (0, 5, 20)
+
+
+def early_profiles(
+    config: GradLabConfig, checkpoints: Sequence[int] = EARLY_STEPS, device: torch.device | str = "cpu"
+) -> Iterator[tuple[int, dict[int, dict[str, GradientProfile]]]]:
+    """How the profiles change over the first training steps: both nets train on ``config``'s data at the
+    profile size (32×32), and after each number of steps in ``checkpoints`` both are measured on the probe
+    batch (in training mode, as at initialisation). Yields ``(steps done, profiles by step so far)`` after
+    every step, so a page can show progress and stop."""
+    config = replace(config, image_size=PROFILE_IMAGE_SIZE, steps=max(checkpoints))
+    nets = build_pair(config, device)
+    x, y = (t.to(device) for t in probe_batch(config))
+    measured: dict[int, dict[str, GradientProfile]] = {}
+    if 0 in checkpoints:
+        measured[0] = {name: layer_gradients(model, x, y) for name, model in nets.items()}
+    yield 0, measured
+    for records in train(config, nets, record=False):
+        step = records[0].step
+        if step in checkpoints:
+            measured[step] = {name: layer_gradients(model, x, y) for name, model in nets.items()}
+        yield step, measured
+
+
 # --- export -----------------------------------------------------------------------------------
 
 
-def records_to_csv(records: Iterable[StepRecord]) -> str:
+def records_to_results(records: Sequence[StepRecord]) -> dict:
+    """The records of a run as plain JSON-ready data (for a recording)."""
+    return {"records": [asdict(r) for r in records]}
+
+
+def records_from_results(results: Mapping[str, list[dict]]) -> list[StepRecord]:
+    """The records of a recording."""
+    return [
+        StepRecord(**{key: tuple(value) if isinstance(value, list) else value for key, value in r.items()})
+        for r in results["records"]
+    ]
+
+
+def records_to_csv(records: Iterable[StepRecord], config: GradLabConfig | None = None) -> str:
     """The records as CSV: step, net, loss, accuracy, then ``signal:<layer>`` and ``weight:<layer>``
-    columns for every recorded layer (empty where a record lacks that layer)."""
+    columns for every recorded layer (empty where a record lacks that layer). With ``config``, a ``#``
+    header block records the settings of the run."""
     rows: list[dict[str, object]] = []
     columns: dict[str, None] = dict.fromkeys(("step", "net", "loss", "accuracy"))
     for r in records:
@@ -125,7 +164,9 @@ def records_to_csv(records: Iterable[StepRecord]) -> str:
     writer = csv.DictWriter(out, fieldnames=list(columns), restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    return out.getvalue()
+    if config is None:
+        return out.getvalue()
+    return csv_with_header(out.getvalue(), {"page": "Gradient lab, a live run of both nets", **asdict(config)})
 
 
 def _num(value: float) -> str:

@@ -9,6 +9,7 @@ from explorer.commandline import add_device_option, add_model_options, spec_from
 from explorer.device import describe_device, pick_device
 from explorer.imagelab.explain import explain, parse_target
 from explorer.images import ImageError, load_image, prepare
+from explorer.provenance import png_bytes
 from explorer.spec import check_input_size
 from explorer.weights import SOURCES, load_model, source_from_argument
 
@@ -49,19 +50,21 @@ def _explain(args: argparse.Namespace) -> str:
     x, seen = prepare(image, size)
     result = explain(loaded.model, x.to(device), seen, loaded.class_names, target)
     try:
-        seen.save(out / "input.png")
-        for i, (name, picture) in enumerate(result.overlays(args.shared_scale).items(), start=1):
-            picture.save(out / f"gradcam_{i:02d}_{name}.png")
-        (out / "blocks.csv").write_text(result.stats_csv())
-        summary = {
+        (out / "input.png").write_bytes(png_bytes(seen, {"image": str(path), "input_size": size}))
+        details = {
             "image": str(path),
             "model": loaded.spec.label,
             "weights": loaded.label,
             "trained": loaded.trained,
             "device": describe_device(device),
             "input_size": size,
-            **result.summary(),
+            "colour_scale": "one for all blocks" if args.shared_scale else "each block its own",
         }
+        explained = details | {"explained class": f"{result.target_name} ({result.target})"}
+        for i, (name, picture) in enumerate(result.overlays(args.shared_scale).items(), start=1):
+            (out / f"gradcam_{i:02d}_{name}.png").write_bytes(png_bytes(picture, explained))
+        (out / "blocks.csv").write_text(result.stats_csv(explained))
+        summary = {**details, **result.summary()}
         (out / "summary.json").write_text(to_json(summary))
     except OSError as error:
         raise ImageError(f"cannot write to {out}: {error.strerror or error}") from error

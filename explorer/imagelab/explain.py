@@ -10,14 +10,15 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 from PIL import Image
 from torch import Tensor
 
-from explorer.render import overlay, tensor_map, to_unit
+from explorer.provenance import csv_with_header
+from explorer.render import enlarged, overlay, tensor_map, to_unit
 from explorer.trace import BlockRecord, block_cams, trace, upsample
 from models import ResNet
 
@@ -117,18 +118,18 @@ class Explanation:
         return [Prediction(int(i), self.class_names[i], float(self.probabilities[i])) for i in order]
 
     def overlays(self, shared_scale: bool = False) -> dict[str, Image.Image]:
-        """Grad-CAM of each block over the image, keyed by the paper's block name."""
+        """Grad-CAM of each block over the image, keyed by the paper's block name (small images enlarged)."""
         units = to_unit(list(self.cams), shared_scale)
-        return {s.paper_name: overlay(self.image, u) for s, u in zip(self.stats, units, strict=True)}
+        return {s.paper_name: enlarged(overlay(self.image, u)) for s, u in zip(self.stats, units, strict=True)}
 
-    def stats_csv(self) -> str:
-        """The per-block statistics as CSV text."""
+    def stats_csv(self, details: Mapping[str, object] | None = None) -> str:
+        """The per-block statistics as CSV text, after a ``#`` header block of ``details`` (model, weights, …)."""
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(BlockStats.__dataclass_fields__))
         writer.writeheader()
         for row in self.stats:
             writer.writerow(asdict(row))
-        return buffer.getvalue()
+        return buffer.getvalue() if details is None else csv_with_header(buffer.getvalue(), details)
 
     def summary(self) -> dict:
         """A JSON-ready summary: predictions, the target, and per-block statistics."""

@@ -7,11 +7,14 @@ call the plain functions of the rest of the package.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
+from PIL import Image, ImageDraw
 
+from explorer.figstyle import for_projector
 from explorer.spec import (
     CIFAR_DEPTHS,
     CIFAR_MAX_DEPTH,
@@ -34,7 +37,14 @@ _DEFAULTS: dict[str, Any] = {
     "preact": False,
     "imagenet_size": DEFAULT_INPUT_SIZE["imagenet"],
     "cifar_size": DEFAULT_INPUT_SIZE["cifar"],
+    "projector": False,
 }
+PROJECTOR_CSS = """<style>
+.stApp, .stApp p, .stApp li, .stApp label, [data-testid="stMarkdownContainer"] { font-size: 1.3rem !important; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.1rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+h1 { font-size: 3.2rem !important; } h2, h3 { font-size: 2.1rem !important; }
+</style>"""
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 _FAMILY_LABELS = {"imagenet": "ImageNet (Table 1)", "cifar": "CIFAR-10 (6n+2)"}
 _SHORTCUT_LABELS = {
@@ -60,14 +70,40 @@ def setup_page(title: str, icon: str) -> None:
 
     ``icon`` is a ``:material/name:`` code.
     """
-    st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=icon, layout="wide")
+    st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=page_icon(), layout="wide")
     _settled()
+    with st.sidebar:
+        choice(st.toggle, "Projector mode", "projector", help="Larger type, thicker lines, fewer controls.")
+    if projector():
+        st.html(PROJECTOR_CSS)
     st.title(f"{icon} {title}")
     replica = settings().replica
     st.sidebar.caption(f"Device: {device_label()}" + (f" · replica {replica}" if replica else ""))
     if replica:
         _say_if_moved(replica)
         _heartbeat()
+
+
+def projector() -> bool:
+    """Whether the page is in projector mode (a choice kept across pages and in the address)."""
+    return bool(st.session_state.get("choice.projector", False))
+
+
+def chart(figure: go.Figure, **options: Any) -> Any:
+    """Show a plotly figure, restyled for the projector in projector mode."""
+    return st.plotly_chart(
+        for_projector(figure) if projector() else figure, config={"displayModeBar": False}, **options
+    )
+
+
+@st.cache_resource
+def page_icon() -> Image.Image:
+    """The tab's icon, drawn here (a box and the arc of its shortcut), so no icon is fetched from the internet."""
+    icon = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(icon)
+    draw.rounded_rectangle((10, 30, 54, 54), radius=6, fill=(33, 113, 181, 255))
+    draw.arc((8, 6, 56, 54), start=180, end=360, fill=(203, 24, 29, 255), width=6)
+    return icon
 
 
 @st.fragment(run_every=30)
@@ -101,23 +137,64 @@ def _settled() -> bool:
     return True
 
 
-def _choice(widget: Callable[..., Any], label: str, name: str, **kwargs: Any) -> Any:
-    """Render ``widget`` bound to the persistent choice ``name``."""
+def from_address(name: str, default: Any, allowed: Collection[Any] | None = None) -> Any:
+    """The value of the page address's ``?name=`` for a choice of ``default``'s type, if valid, else ``default``.
+
+    Settings live in the address, so a prepared page can be bookmarked and a reload keeps it.
+    """
+    text = st.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value: Any = text == "1" if isinstance(default, bool) else type(default)(text) if default is not None else text
+    except ValueError:
+        return default
+    return value if allowed is None or value in allowed else default
+
+
+def to_address(name: str, value: Any, default: Any) -> None:
+    """Write a choice into the page address (only when it differs from its default, to keep it short)."""
+    if value == default or value is None:
+        st.query_params.pop(name, None)
+    else:
+        st.query_params[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+
+
+def choice(widget: Callable[..., Any], label: str, name: str, default: Any = None, **kwargs: Any) -> Any:
+    """Render ``widget`` bound to the persistent choice ``name`` (kept across pages and in the page address).
+
+    ``default`` is the choice's value before anyone chose (the sidebar's own choices have theirs in
+    ``_DEFAULTS``). A value from the address is used only if the widget's options (or bounds) allow it.
+    """
     store, key = f"choice.{name}", f"widget.{name}"
-    st.session_state.setdefault(store, _DEFAULTS[name])
+    default = _DEFAULTS[name] if default is None and name in _DEFAULTS else default
+    if store not in st.session_state:
+        allowed = kwargs.get("options")
+        value = from_address(name, default, list(allowed) if allowed is not None else None)
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and low is not None
+            and not low <= value <= high
+        ):
+            value = default
+        st.session_state[store] = value
     st.session_state[key] = st.session_state[store]
 
     def save() -> None:
         st.session_state[store] = st.session_state[key]
 
-    return widget(label, key=key, on_change=save, **kwargs)
+    value = widget(label, key=key, on_change=save, **kwargs)
+    to_address(name, value, default)
+    return value
 
 
 def model_sidebar() -> tuple[ModelSpec, int]:
     """The shared sidebar: pick a model and its options; returns the spec and the input size."""
     with st.sidebar:
         st.header("Model")
-        family = _choice(
+        family = choice(
             st.radio,
             "Family",
             "family",
@@ -126,9 +203,9 @@ def model_sidebar() -> tuple[ModelSpec, int]:
             horizontal=True,
         )
         if family == "imagenet":
-            name = _choice(st.selectbox, "Variant", "imagenet_model", options=list(IMAGENET_MODELS))
+            name = choice(st.selectbox, "Variant", "imagenet_model", options=list(IMAGENET_MODELS))
         else:
-            depth = _choice(
+            depth = choice(
                 st.select_slider,
                 "Depth (6n+2)",
                 "cifar_depth",
@@ -136,14 +213,14 @@ def model_sidebar() -> tuple[ModelSpec, int]:
                 help="The paper's CIFAR-10 nets: 20, 32, 44, 56, 110 (and 1202).",
             )
             name = f"cifar_resnet{depth}"
-        skip = _choice(
+        skip = choice(
             st.toggle,
             "Skip connections (residual)",
             "skip",
             help="Off builds the plain counterpart: the same layers with every shortcut removed.",
         )
         with st.expander("Options", expanded=False):
-            shortcut = _choice(
+            shortcut = choice(
                 st.radio,
                 "Shortcut option",
                 "shortcut",
@@ -152,7 +229,7 @@ def model_sidebar() -> tuple[ModelSpec, int]:
                 disabled=not skip,
                 help="He et al. 2015, §3.3. Default: B for ImageNet (as torchvision), A for CIFAR.",
             )
-            paper_stride = _choice(
+            paper_stride = choice(
                 st.toggle,
                 "Paper stride placement (v1)",
                 "paper_stride",
@@ -160,9 +237,9 @@ def model_sidebar() -> tuple[ModelSpec, int]:
                 "instead of on the 3×3 conv as torchvision (v1.5).",
                 disabled=name not in IMAGENET_MODELS or name in ("resnet18", "resnet34"),
             )
-            preact = _choice(st.toggle, "Pre-activation blocks (He et al. 2016)", "preact")
+            preact = choice(st.toggle, "Pre-activation blocks (He et al. 2016)", "preact")
             low, high = INPUT_SIZE_LIMITS[family]
-            size = _choice(
+            size = choice(
                 st.number_input,
                 "Input size (pixels)",
                 f"{family}_size",

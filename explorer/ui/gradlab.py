@@ -1,25 +1,32 @@
-"""The gradient lab's controls and cached computations."""
+"""The gradient lab's controls and computations: settings kept in the page address, progress and stop for
+everything long, results shared by every session and recordings kept on disk."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from dataclasses import asdict, replace
+from typing import TypeVar
 
 import streamlit as st
 
-from explorer import gradlab
+from explorer import gradlab, recordings
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES
 from explorer.spec import SpecError
-from explorer.ui.common import show_error
-from explorer.ui.server import device, queued, results, shared_result
+from explorer.ui.common import from_address, projector, show_error, to_address
+from explorer.ui.server import device, device_label, queued, results
 from models import ACTIVATIONS, INIT_SCHEMES
 
+T = TypeVar("T")
 LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
-_GRAD_DEPTHS = tuple(range(gradlab.MIN_DEPTH, gradlab.MAX_DEPTH + 1, 6))
-_GRAD_DEFAULTS = gradlab.GradLabConfig()
-_GRAD_FIELDS = (
+DEPTHS = tuple(range(gradlab.MIN_DEPTH, gradlab.MAX_DEPTH + 1, 6))
+BATCH_SIZES = (8, 16, 32, 64, 128, 256)
+DEFAULTS = replace(gradlab.GradLabConfig(), **gradlab.PRESETS[gradlab.FIRST_PRESET])  # type: ignore[arg-type]
+FIELDS = (
     "depth", "batch_norm", "preact", "activation", "init", "optimiser", "lr", "batch_size", "steps", "data",
     "image_size", "seed",
 )  # fmt: skip
+SIDE_HELP = "Digits are 8×8; larger sides repeat pixels."
 
 
 def apply_preset() -> None:
@@ -30,12 +37,30 @@ def apply_preset() -> None:
             st.session_state[f"grad.{field}"] = value
 
 
+def _start_from_address() -> None:
+    """On a session's first run: the settings in the page address, else the first preset (the vanishing one)."""
+    if "grad.depth" in st.session_state:
+        return
+    try:
+        chosen = gradlab.GradLabConfig(**{f: from_address(f"g.{f}", getattr(DEFAULTS, f)) for f in FIELDS})
+    except SpecError:
+        chosen = DEFAULTS
+    for field in FIELDS:
+        st.session_state[f"grad.{field}"] = getattr(chosen, field)
+    preset = from_address("g.preset", gradlab.FIRST_PRESET, gradlab.PRESETS)
+    matches = all(getattr(chosen, f) == v for f, v in gradlab.PRESETS[preset].items())
+    st.session_state["grad.preset"] = preset if matches else None
+
+
 def controls() -> gradlab.GradLabConfig | None:
     """The gradient lab's settings; None (after an error message) if they do not make a valid setting."""
-    for field in _GRAD_FIELDS:
-        st.session_state.setdefault(f"grad.{field}", getattr(_GRAD_DEFAULTS, field))
+    _start_from_address()
+    st.selectbox(
+        "Classroom preset", list(gradlab.PRESETS), placeholder="choose a preset, or set the controls",
+        key="grad.preset", on_change=apply_preset,
+    )  # fmt: skip
     top = st.columns(4)
-    top[0].select_slider("Depth (6n+2)", _GRAD_DEPTHS, key="grad.depth")
+    top[0].select_slider("Depth (6n+2)", DEPTHS, key="grad.depth")
     top[1].toggle("Batch norm", key="grad.batch_norm")
     top[1].toggle(
         "Pre-activation blocks", key="grad.preact",
@@ -46,45 +71,93 @@ def controls() -> gradlab.GradLabConfig | None:
         "Initialisation", list(INIT_SCHEMES), horizontal=True, key="grad.init",
         help="he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5).",
     )  # fmt: skip
-    bottom = st.columns(7)
-    bottom[0].radio("Optimiser", list(gradlab.OPTIMISERS), horizontal=True, key="grad.optimiser")
-    bottom[1].number_input("Learning rate", 1e-5, gradlab.MAX_LR, format="%.4f", key="grad.lr")
-    bottom[2].select_slider("Batch size", [8, 16, 32, 64, 128, 256], key="grad.batch_size")
-    bottom[3].number_input("Steps", 1, gradlab.MAX_STEPS, key="grad.steps")
-    bottom[4].radio("Data", list(DATA_KINDS), horizontal=True, key="grad.data")
-    bottom[5].select_slider(
-        "Image side", list(IMAGE_SIZES), key="grad.image_size", help="Digits are 8×8; larger sides repeat pixels."
-    )
-    bottom[6].number_input("Seed", 0, 10_000, key="grad.seed")
+    if not projector():
+        with st.expander("Training settings", expanded=False):
+            row = st.columns([2, 2, 3, 2, 3, 3, 2])
+            row[0].radio("Optimiser", list(gradlab.OPTIMISERS), horizontal=True, key="grad.optimiser")
+            row[1].number_input("Learning rate", 1e-5, gradlab.MAX_LR, format="%.4f", key="grad.lr")
+            row[2].select_slider("Batch size", BATCH_SIZES, key="grad.batch_size")
+            row[3].number_input("Steps", 1, gradlab.MAX_STEPS, key="grad.steps")
+            row[4].radio("Data", list(DATA_KINDS), horizontal=True, key="grad.data")
+            row[5].select_slider("Image side", list(IMAGE_SIZES), key="grad.image_size", help=SIDE_HELP)
+            row[6].number_input("Seed", 0, 10_000, key="grad.seed")
     try:
-        return gradlab.GradLabConfig(**{field: st.session_state[f"grad.{field}"] for field in _GRAD_FIELDS})
+        config = gradlab.GradLabConfig(**{field: st.session_state[f"grad.{field}"] for field in FIELDS})
     except SpecError as error:
         show_error(error)
         return None
+    for field in FIELDS:
+        to_address(f"g.{field}", getattr(config, field), getattr(DEFAULTS, field))
+    to_address("g.preset", st.session_state.get("grad.preset") or "", gradlab.FIRST_PRESET)
+    return config
+
+
+def with_progress(steps: Iterator[T], total: int, what: str, stop_key: str) -> Iterator[T]:
+    """``steps`` through the queue, one job each, under a progress bar with the time left and a stop button.
+
+    The stop button reruns the page, which ends the run within one step.
+    """
+    bar = st.progress(0.0, text=f"{what}…")
+    st.button("Stop", key=stop_key, help="Stops after the current step.")
+    began = time.perf_counter()
+    try:
+        for done, item in enumerate(queued(steps, what), start=1):
+            elapsed = time.perf_counter() - began
+            left = elapsed / done * (total - done)
+            bar.progress(min(done / total, 1.0), text=f"{what}: {done} of {total} · about {left:.0f} s left")
+            yield item
+    finally:
+        bar.empty()
 
 
 def initial_profiles(config: gradlab.GradLabConfig) -> dict[str, gradlab.GradientProfile]:
-    """``gradlab.initial_profiles``, computed once per setting for every session."""
-    return shared_result(
-        ("gradlab.profiles", config), lambda: gradlab.initial_profiles(config, device()), "Measuring gradients"
-    )
-
-
-def degradation(steps: int) -> dict[str, gradlab.Curve] | None:
-    """The degradation demo's curves: from the server's store when any session ran it, else trained now,
-    one step per queue job, with progress, an estimate of the time left and a stop button."""
-    key = ("shared", ("gradlab.degradation", steps))
+    """Both nets' profiles at initialisation, computed once per setting for every session (one job per net)."""
+    key = ("shared", ("gradlab.profiles", config))
     if (done := results().get(key)) is not None:
         return done
+
+    def each() -> Iterator[tuple[str, gradlab.GradientProfile]]:
+        for net in gradlab.NETS:
+            yield net, gradlab.initial_profile(config, net, device())
+
+    profiles = dict(with_progress(each(), len(gradlab.NETS), "Measuring both nets", "grad.profiles_stop"))
+    results().put(key, profiles)
+    return profiles
+
+
+def early_steps(config: gradlab.GradLabConfig) -> dict[int, dict[str, gradlab.GradientProfile]] | None:
+    """The profiles after the first training steps: kept for every session once computed; computed on request."""
+    key = ("shared", ("gradlab.early", config))
+    if (done := results().get(key)) is not None:
+        return done
+    last = max(gradlab.EARLY_STEPS)
+    if not st.button(f"Train both nets {last} steps and measure again", key="grad.early"):
+        return None
+    steps = gradlab.early_profiles(config, device=device())
+    measured: dict[int, dict[str, gradlab.GradientProfile]] = {}
+    for _, so_far in with_progress(steps, last + 1, "Training", "grad.early_stop"):
+        measured = so_far
+    results().put(key, measured)
+    return measured
+
+
+def degradation(steps: int, start: bool) -> recordings.Recording | None:
+    """The degradation demo: its recording on disk when one was made with these settings; else, when
+    ``start``, trained now (one step per queue job, with progress and a stop button) and recorded."""
+    settings = {"steps": steps, "seed": 0, "depths": list(gradlab.DEMO_DEPTHS)}
+    if (found := recordings.load("degradation", settings)) is not None or not start:
+        return found
     run = gradlab.DegradationRun(steps, device=device())
-    bar = st.progress(0.0, text="Training plain-20, ResNet-20, plain-56 and ResNet-56…")
-    st.button("Stop the demo", key="grad.demo_stop", help="Stops within a step; nothing is kept.")
-    began = time.perf_counter()
-    for _ in queued(iter(run.step, False), "Training the four nets"):
-        elapsed = time.perf_counter() - began
-        left = elapsed / run.done * (run.total - run.done)
-        bar.progress(run.done / run.total, text=f"step {run.done} of {run.total} · about {left:.0f} s left")
-    bar.empty()
-    curves = run.curves()
-    results().put(key, curves)
-    return curves
+    for _ in with_progress(iter(run.step, False), run.total, "Training the four nets", "grad.demo_stop"):
+        pass
+    return recordings.save("degradation", settings, gradlab.curves_to_results(run.curves()), device_label())
+
+
+def live_settings(config: gradlab.GradLabConfig) -> dict:
+    """What a live run's recording is kept under."""
+    return asdict(config)
+
+
+def save_live_run(config: gradlab.GradLabConfig, records: list[gradlab.StepRecord]) -> None:
+    """Keep a finished live run on disk, to be replayed."""
+    recordings.save("live-run", live_settings(config), gradlab.records_to_results(records), device_label())

@@ -1,0 +1,49 @@
+"""Exports that say where they come from: every CSV, PNG and zip the explorer writes carries what made it.
+
+A CSV starts with ``# key: value`` lines (``pandas.read_csv(path, comment="#")`` skips them); a PNG
+holds the same in text chunks; a zip carries ``provenance.json``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Mapping
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+TITLE = "ResNet Explorer export"
+
+
+def stamp(details: Mapping[str, object]) -> dict[str, str]:
+    """``details`` (model, weights, target, image, settings …) with the time of the export, as text."""
+    return {"made": time.strftime("%Y-%m-%d %H:%M:%S"), **{k: str(v) for k, v in details.items()}}
+
+
+def csv_with_header(body: str, details: Mapping[str, object]) -> str:
+    """``body`` (CSV text) after a ``#`` header block of ``details``."""
+    lines = [f"# {TITLE}", *(f"# {key}: {' '.join(value.split())}" for key, value in stamp(details).items())]
+    return "\n".join(lines) + "\n" + body
+
+
+def png_bytes(image: Image.Image, details: Mapping[str, object] | None = None) -> bytes:
+    """The image as PNG, with ``details`` in its text chunks."""
+    info = PngInfo()
+    for key, value in stamp(details or {}).items():
+        info.add_text(key, value)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def zip_pngs(images: Mapping[str, Image.Image], details: Mapping[str, object]) -> bytes:
+    """A zip of ``<name>.png`` for each image (each carrying ``details``) and ``provenance.json``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, image in images.items():
+            archive.writestr(f"{name}.png", png_bytes(image, details))
+        archive.writestr("provenance.json", json.dumps({"title": TITLE, **stamp(details)}, indent=2))
+    return buffer.getvalue()
