@@ -40,8 +40,11 @@ st.page_link(
 )
 st.markdown(
     f"""
-The sidebar picks the model for every page: **{spec.label}** at {size}×{size} right now. Switch *Skip
-connections* off to get its plain counterpart — the same layers with the shortcuts removed — and compare.
+The sidebar's model picker acts on the **Architecture** page and the **Image lab**: **{spec.label}** at
+{size}×{size} right now. Switch *Skip connections* off to get its plain counterpart — the same layers with the
+shortcuts removed — and compare. The Shapes dataset and the Gradient lab bring their own models. *Projector mode*
+enlarges type and lines on every page; every page's settings stay in its address, so a prepared page can be
+bookmarked.
 
 Everything this app shows is computed from the models it builds (on {server.device_label()}); nothing is typed in.
 The same functions work without the app: see `python -m explorer --help` and the README.

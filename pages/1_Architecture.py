@@ -53,15 +53,11 @@ st.subheader("Block diagram")
 st.caption(
     "One lane per stage (Figure 3 turned sideways). Each box is a residual block split into its conv layers; "
     "the arc over it is its shortcut: **solid** = identity, **dashed** = projection or zero-padding "
-    "(the dimensions change). Hover a block for its internals, click it for details below."
+    "(the dimensions change). The dark ticks mark where batch norm and the activation act: at the start of a "
+    "conv for pre-activation blocks, after it (and after the addition) for the original ones. Hover a block for "
+    "its internals, click it for details below."
 )
-event = st.plotly_chart(
-    architecture_figure(table),
-    key="diagram",
-    on_select="rerun",
-    selection_mode="points",
-    config={"displayModeBar": False},
-)
+event = common.chart(architecture_figure(table), key="diagram", on_select="rerun", selection_mode="points")
 clicked = [p["customdata"] for p in event.selection.points if "customdata" in p] if event else []
 if clicked:
     st.session_state["widget.block"] = clicked[0]
@@ -79,8 +75,8 @@ if index is not None and index < len(table.blocks):
     block = table.blocks[index]
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**Residual branch F(x)** of {block.paper_name}")
-        st.table([{"layer": i + 1, "conv": layer} for i, layer in enumerate(block.layers)])
+        st.markdown(f"**What {block.paper_name} computes**, in order")
+        st.table([{"step": i + 1, "operation": op} for i, op in enumerate(block.operations)])
     with right:
         st.markdown(f"**Shortcut** — drawn {block.line}" if block.line != "none" else "**No shortcut** (plain block)")
         st.write(block.shortcut_detail)
@@ -92,10 +88,10 @@ if index is not None and index < len(table.blocks):
 st.subheader("Compare depths")
 family_models = IMAGENET_MODELS if spec.family == "imagenet" else CIFAR_MODELS
 default = TABLE1_MODELS if spec.family == "imagenet" else CIFAR_MODELS
-chosen = st.multiselect("Models", family_models, default=list(default), key="widget.compare")
+chosen = st.multiselect("Models", family_models, default=list(default), key=f"widget.compare.{spec.family}")
 if chosen:
     tables = [architecture_ui.cached_stage_table(spec.with_options(name=name), size) for name in chosen]
-    st.dataframe(comparison_rows(tables), hide_index=True, width="stretch")
+    st.dataframe(comparison_rows(tables), hide_index=True, width="stretch", row_height=48)
     st.caption(
         "Paper Table 1 lists 1.8, 3.6, 3.8, 7.6 and 11.3 G multiply-adds for ResNet-18 … 152; torchvision's "
         "bottlenecks (stride on the 3×3) cost a little more: turn on *Paper stride placement* to match."

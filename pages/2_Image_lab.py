@@ -1,9 +1,11 @@
 """Image lab: predictions, Grad-CAM of every residual block, feature maps and branch sizes for one image."""
 
+import time
+
 import numpy as np
 import streamlit as st
 
-from explorer.imagelab.attribution import METHODS, input_attribution
+from explorer.imagelab.attribution import METHODS, input_attribution_steps
 from explorer.imagelab.explain import VIEW_CHANNELS
 from explorer.imagelab.figures import branch_ratio_figure, map_grid_figure
 from explorer.images import FORMAT_NAMES, ImageError
@@ -22,11 +24,12 @@ if size > imagelab_ui.LAB_MAX_INPUT:
     size = imagelab_ui.LAB_MAX_INPUT
 
 st.subheader("1 · Image")
-source = st.segmented_control(
+source = common.choice(
+    st.segmented_control,
     "Source",
-    list(imagelab_ui.IMAGE_SOURCES),
-    default=imagelab_ui.IMAGE_SOURCES[0],
-    key="widget.source",
+    "source",
+    imagelab_ui.IMAGE_SOURCES[0],
+    options=list(imagelab_ui.IMAGE_SOURCES),
     help="Sample: bundled photos. Shapes: the explorer's own dataset, where the object's position is known.",
 )
 picked = imagelab_ui.image_input(source or imagelab_ui.IMAGE_SOURCES[0], size)
@@ -40,7 +43,15 @@ except ImageError as error:
     st.stop()
 
 st.subheader("2 · Weights")
-kind = st.radio("Weights", list(WEIGHT_KINDS), format_func=WEIGHT_KINDS.get, horizontal=True, key="widget.weights")
+kind = common.choice(
+    st.radio,
+    "Weights",
+    "weights",
+    "imagenet",
+    options=list(WEIGHT_KINDS),
+    format_func=WEIGHT_KINDS.get,
+    horizontal=True,
+)
 loaded = imagelab_ui.weights_panel(spec, kind)
 if loaded is None:
     st.stop()
@@ -85,7 +96,14 @@ st.caption(
     "gradient, summed, ReLU, upsampled bilinearly. Early blocks see edges and textures at high resolution; "
     f"the last stage sees whole objects at {result.stats[-1].shape.split('×', 1)[1]}."
 )
-shared = st.toggle("One colour scale for all blocks", key="widget.shared_scale")
+shared = common.choice(st.toggle, "One colour scale for all blocks", "shared_scale", False)
+legend, words = st.columns([1, 3])
+legend.image(imagelab_ui.colour_legend(), width="stretch")
+words.caption(
+    "Blue: no support for the class here; red: the strongest support "
+    + ("in any block (one scale for all blocks, so weak blocks look pale)." if shared else "in that block (each block "
+       "is scaled to its own strongest point, so compare where, not how much).")
+)  # fmt: skip
 with st.container(key="gradcam-strip"):
     columns = st.columns(imagelab_ui.STRIP_COLUMNS)
     for i, picture in enumerate(view.strip(shared)):
@@ -135,7 +153,7 @@ st.caption(
     if spec.skip
     else "A plain network has no shortcut: each block's output is all F(x). Shown: ‖F(x)‖ per block."
 )
-st.plotly_chart(branch_ratio_figure(result.stats), config={"displayModeBar": False})
+common.chart(branch_ratio_figure(result.stats), key="lab.branches")
 
 st.subheader("5 · Inside one block")
 block_names = [s.paper_name for s in result.stats]
@@ -145,30 +163,34 @@ block = st.selectbox(
 block_view = result.views[block]
 count = st.slider("Most active channels", 4, VIEW_CHANNELS, 8, step=4, key="lab.channels")
 channels = block_view.channels[:count]
-st.plotly_chart(
-    map_grid_figure(list(block_view.output[:count]), [f"channel {c}" for c in channels]),
-    config={"displayModeBar": False},
+common.chart(map_grid_figure(list(block_view.output[:count]), [f"channel {c}" for c in channels]), key="lab.maps")
+st.caption(
+    "Each map has its own colour scale: yellow is that channel's highest activation in this block, dark purple its "
+    "lowest. Channels are ordered by their mean activation, most active first."
 )
 st.dataframe(block_view.channel_stats(count), hide_index=True, width="stretch")
 chosen = st.selectbox(
     "Branches of", [None, *channels], format_func=lambda c: "mean over channels" if c is None else f"channel {c}"
 )
 maps = block_view.maps(chosen)
-st.plotly_chart(
-    map_grid_figure(list(maps.values()), ["F(x)", "shortcut" if spec.skip else "shortcut (none: plain)", "output"], 3),
-    config={"displayModeBar": False},
-)
+titles = ["F(x)", "shortcut" if spec.skip else "shortcut (none: plain)", "output"]
+common.chart(map_grid_figure(list(maps.values()), titles, 3), key="lab.branch_maps")
 
-with st.expander("More attribution methods (captum)"):
+with st.expander("More attribution methods (to the input pixels)"):
     method = st.radio("Method", list(METHODS), horizontal=True, key="lab.method")
     st.caption(METHODS[method].description)
     wanted = (view.key, method, result.stats[block].block)
     if st.button(f"Compute {method}", key="lab.compute"):
         x = image.x.to(server.device())
-        attribution = server.run(
-            lambda: input_attribution(method, loaded.model, x, result.target, result.stats[block].block),
-            f"{method} on {server.device_label()}",
-        )
+        steps = input_attribution_steps(method, loaded.model, x, result.target, result.stats[block].block)
+        bar = st.progress(0.0, text=f"{method} on {server.device_label()}…")
+        st.button("Stop", key="lab.captum_stop", help="Stops within one step.")
+        began, attribution = time.perf_counter(), None
+        for done, total, last in server.queued(steps, method):
+            attribution = last
+            left = (time.perf_counter() - began) / done * (total - done)
+            bar.progress(done / total, text=f"{method}: {done} of {total} steps · about {left:.0f} s left")
+        bar.empty()
         unit = to_unit([np.clip(tensor_map(attribution[0]), 0, None)], shared=False)[0]
         picture = enlarged(overlay(image.seen, unit))
         method_details = details | {"method": method, "block": result.stats[block].paper_name}

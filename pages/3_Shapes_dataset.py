@@ -13,7 +13,8 @@ from explorer.ui import common
 from explorer.ui import shapes as shapes_ui
 
 common.setup_page("Shapes dataset", ":material/category:")
-common.model_sidebar()
+st.sidebar.caption("This page shows the explorer's own Shapes models; the model picker of the other pages does not act "
+                   "here.")  # fmt: skip
 st.markdown(
     f"""
 Grad-CAM on a photo can only be judged by eye. **Shapes** is a dataset whose truth is known: each image holds one
@@ -59,7 +60,7 @@ st.caption("Accuracy on a freshly generated test set (another seed) that the mod
 st.subheader("Does each block's Grad-CAM point at the object?")
 count = st.slider("Test images per model", 20, 1000, 100, step=20, key="shapes.count")
 named = shapes_ui.scores(count)
-st.plotly_chart(scores_figure(named), config={"displayModeBar": False})
+common.chart(scores_figure(named), key="shapes.scores")
 st.dataframe(scores_table(named), hide_index=True, width="stretch")
 st.caption(
     "Grad-CAM of the true class for every residual block. Pointing game: the map's peak lies inside the object's "

@@ -117,7 +117,7 @@ def test_comparison_table(architecture: AppTest) -> None:
     frame = architecture.dataframe[1].value
     assert list(frame.columns) == ["stage", "output", "ResNet-18", "ResNet-34", "ResNet-50", "ResNet-101", "ResNet-152"]
     assert frame.loc[frame["stage"] == "MACs", "ResNet-152"].item() == "11.514G"
-    architecture.multiselect(key="widget.compare").set_value(["resnet18"]).run()
+    architecture.multiselect(key="widget.compare.imagenet").set_value(["resnet18"]).run()
     assert list(architecture.dataframe[1].value.columns) == ["stage", "output", "ResNet-18"]
 
 
@@ -136,3 +136,24 @@ def test_every_page_shows_the_device() -> None:
     for page in ["pages/1_Architecture.py", "pages/3_Shapes_dataset.py", "pages/4_Gradient_lab.py"]:
         at.switch_page(page).run()
         assert not at.exception and any(expected in c.value for c in at.sidebar.caption), page
+
+
+@pytest.mark.parametrize("families", [("imagenet", "cifar"), ("cifar", "imagenet")])
+def test_the_comparison_follows_a_family_switch(architecture: AppTest, families: tuple[str, str]) -> None:
+    architecture.radio(key="widget.family").set_value(families[0]).run()
+    architecture.radio(key="widget.family").set_value(families[1]).run()
+    assert not architecture.exception
+    frame = architecture.dataframe[1].value
+    expected = ["ResNet-18", "ResNet-152"] if families[1] == "imagenet" else ["ResNet-20 (CIFAR)", "ResNet-110 (CIFAR)"]
+    assert all(column in frame.columns for column in expected) and len(frame) > 3
+
+
+def test_pre_activation_changes_the_table_and_the_diagram(architecture: AppTest) -> None:
+    frame = architecture.dataframe[0].value
+    assert frame.loc[frame["stage"] == "conv3_x", "inside a block"].item().startswith("conv → BN → ReLU")
+    ticks_before = next(t for t in diagram_traces(architecture) if t.get("name", "").startswith("BN → ReLU"))["x"]
+    architecture.toggle(key="widget.preact").set_value(True).run()
+    frame = architecture.dataframe[0].value
+    assert frame.loc[frame["stage"] == "conv3_x", "inside a block"].item().startswith("BN → ReLU → conv")
+    ticks_after = next(t for t in diagram_traces(architecture) if t.get("name", "").startswith("BN → ReLU"))["x"]
+    assert ticks_after != ticks_before

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.architecture.stages import BlockInfo, StageTable, format_count
+from explorer.architecture.stages import ACTIVATION_NAMES, ADDITION, BlockInfo, StageTable, format_count
 
 LANE_GAP = 1.4
 BOX_HALF_WIDTH = 0.4
@@ -44,6 +44,27 @@ def _filled(xs: list, ys: list, line: str, fill: str, **extra: object) -> go.Sca
         x=xs, y=ys, fill="toself", mode="lines", line={"color": line, "width": 1}, fillcolor=fill,
         hoverinfo="skip", showlegend=False, **extra,
     )  # fmt: skip
+
+
+def _activation_ticks(block: BlockInfo, x: float, parts: int) -> list[float]:
+    """Where the block's BN → activation steps sit along its box: at the start of a conv segment when they come
+    before the conv (pre-activation), at its end when they follow it, right of the box after the addition."""
+    left, width = x - BOX_HALF_WIDTH, 2 * BOX_HALF_WIDTH / parts
+    ticks, convs_seen, added = [], 0, False
+    for index, op in enumerate(block.operations):
+        if op in block.layers:
+            convs_seen += 1
+        elif op == ADDITION:
+            added = True
+        elif op != "BN":  # an activation (BN, where there is one, comes just before it)
+            following = block.operations[index + 1] if index + 1 < len(block.operations) else ""
+            if added:
+                ticks.append(x + BOX_HALF_WIDTH + 0.07)
+            elif following in block.layers:
+                ticks.append(left + width * convs_seen + 0.04)
+            else:
+                ticks.append(left + width * convs_seen - 0.04)
+    return ticks
 
 
 def block_hover(block: BlockInfo) -> str:
@@ -88,6 +109,7 @@ def architecture_figure(table: StageTable) -> go.Figure:
     shortcut_paths: dict[str, tuple[list, list]] = {kind: ([], []) for kind in SHORTCUT_STYLE}
     stage_boxes: dict[str, tuple[list, list]] = {}
     separators: tuple[list, list] = ([], [])
+    activations: tuple[list, list] = ([], [])
     centres: tuple[list, list, list, list] = ([], [], [], [])
     position = {row.name: 0 for row in table.rows}
     for index, block in enumerate(table.blocks):
@@ -102,6 +124,9 @@ def architecture_figure(table: StageTable) -> go.Figure:
             sx = x - BOX_HALF_WIDTH + 2 * BOX_HALF_WIDTH * k / parts
             separators[0].extend([sx, sx, None])
             separators[1].extend([y - BOX_HALF_HEIGHT, y + BOX_HALF_HEIGHT, None])
+        for tick in _activation_ticks(block, x, parts):
+            activations[0].extend([tick, tick, None])
+            activations[1].extend([y - 0.8 * BOX_HALF_HEIGHT, y + 0.8 * BOX_HALF_HEIGHT, None])
         if block.shortcut in shortcut_paths:
             ax, ay = _arc(x, y)
             shortcut_paths[block.shortcut][0].extend(ax)
@@ -122,6 +147,14 @@ def architecture_figure(table: StageTable) -> go.Figure:
             showlegend=False,
         )
     )
+    if activations[0]:
+        name = f"BN → {ACTIVATION_NAMES[table.spec.activation]}" if table.spec.batch_norm else "activation"
+        fig.add_trace(
+            go.Scatter(
+                x=activations[0], y=activations[1], mode="lines", name=f"{name} (where it acts)", hoverinfo="skip",
+                line={"color": "#222222", "width": 4},
+            )
+        )  # fmt: skip
     for kind, (xs, ys) in shortcut_paths.items():
         if xs:
             style = SHORTCUT_STYLE[kind]

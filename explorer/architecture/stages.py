@@ -28,6 +28,7 @@ class BlockInfo:
     paper_name: str  # the paper's name, e.g. "conv3_1"
     stage: str  # e.g. "conv3_x"
     layers: tuple[str, ...]  # residual-branch convs, e.g. ("1×1, 128", "3×3, 128, /2", ...)
+    operations: tuple[str, ...]  # everything in order, e.g. ("BN", "ReLU", "3×3, 64", ..., "+ shortcut")
     shortcut: str  # identity | projection | zero-pad | none
     shortcut_detail: str
     in_shape: tuple[int, int, int]
@@ -127,6 +128,29 @@ def block_order(spec: ModelSpec) -> str:
     return f"{text}. The net ends with {norm}{act} → pool"
 
 
+ADDITION = "+ shortcut"
+
+
+def block_operations(block: ResidualBlock, spec: ModelSpec) -> tuple[str, ...]:
+    """Everything a block applies, in order: convolutions, batch norms, activations and the addition."""
+    act = ACTIVATION_NAMES[spec.activation]
+    norm_act = ("BN", act) if spec.batch_norm else (act,)
+    convs = [_conv_text(c) for c in block.branch_convs()]
+    addition = (ADDITION,) if block.skip else ()
+    if block.preact:
+        feeds_both = block.preact_input == "both" and block.skip
+        first = (
+            ()
+            if block.preact_input == "none"
+            else (*norm_act[:-1], f"{act} (feeds the shortcut too)" if feeds_both else act)
+        )
+        rest = [op for conv in convs[1:] for op in (*norm_act, conv)]
+        return (*first, convs[0], *rest, *addition)
+    inner = [op for conv in convs[:-1] for op in (conv, *norm_act)]
+    last = (convs[-1], "BN") if spec.batch_norm else (convs[-1],)
+    return (*inner, *last, *addition, act)
+
+
 def _conv_text(conv: nn.Conv2d, with_stride: bool = True) -> str:
     k = conv.kernel_size
     text = f"{k[0]}×{k[1]}, {conv.out_channels}"
@@ -218,6 +242,7 @@ def stage_table(spec: ModelSpec, input_size: int | None = None) -> StageTable:
                         paper_name=f"{section.name[:-2]}_{len(blocks)}",
                         stage=section.name,
                         layers=tuple(_conv_text(c) for c in module.branch_convs()),
+                        operations=block_operations(module, spec),
                         shortcut=module.shortcut_kind,
                         shortcut_detail=_shortcut_detail(module),
                         in_shape=tuple(x.shape[1:]),
@@ -267,6 +292,14 @@ def format_count(n: int) -> str:
     return str(n)
 
 
+def _order_in(table: StageTable, stage: str) -> str:
+    """The order of operations in a typical block of ``stage`` (its last), convolutions written as ``conv``."""
+    blocks = [b for b in table.blocks if b.stage == stage]
+    if not blocks:
+        return "—"
+    return " → ".join("conv" if op in blocks[-1].layers else op for op in blocks[-1].operations)
+
+
 def table_rows(table: StageTable) -> list[dict[str, object]]:
     """The stage table as display rows (strings), with a totals row last."""
     rows: list[dict[str, object]] = [
@@ -274,6 +307,7 @@ def table_rows(table: StageTable) -> list[dict[str, object]]:
             "stage": r.name,
             "output": r.output_size,
             "layers": r.layers,
+            "inside a block": _order_in(table, r.name),
             "blocks": r.blocks or "—",
             "params": f"{r.params:,}",
             "MACs": format_count(r.macs),
@@ -287,6 +321,7 @@ def table_rows(table: StageTable) -> list[dict[str, object]]:
             "stage": "total",
             "output": "",
             "layers": f"{table.depth} weighted layers",
+            "inside a block": "",
             "blocks": sum(r.blocks for r in table.rows),
             "params": f"{table.params:,}",
             "MACs": format_count(table.macs),

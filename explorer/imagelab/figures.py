@@ -7,28 +7,33 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from explorer.figstyle import LOG_AXIS, net_colour
 from explorer.imagelab.explain import BlockStats
 
 
 def branch_ratio_figure(stats: list[BlockStats] | tuple[BlockStats, ...]) -> go.Figure:
-    """‖F(x)‖ / ‖shortcut‖ per block (log scale), or ‖F(x)‖ alone for a plain model."""
+    """‖F(x)‖ / ‖shortcut‖ per block as stems drawn from 1 on a log scale (below 1 hangs below the line), or
+    ‖F(x)‖ alone as points for a plain model."""
     names = [s.paper_name for s in stats]
     plain = all(s.shortcut_norm is None for s in stats)
     values = [s.residual_norm if plain else s.residual_to_shortcut for s in stats]
-    fig = go.Figure(
-        go.Bar(
-            x=names,
-            y=values,
-            marker_color="#59a14f",
-            hovertemplate="%{x}: %{y:.3g}<extra></extra>",
-        )
-    )
+    colour = net_colour(not plain)
+    fig = go.Figure()
     if not plain:
-        fig.add_hline(y=1, line_dash="dot", line_color="#888888", annotation_text="F(x) as large as x")
+        stems_x = [v for name in names for v in (name, name, None)]
+        stems_y = [v for value in values for v in (1.0, value, None)]
+        fig.add_trace(go.Scatter(x=stems_x, y=stems_y, mode="lines", line={"color": colour, "width": 3},
+                                 hoverinfo="skip", showlegend=False))  # fmt: skip
+        fig.add_hline(y=1, line_dash="dot", line_color="#555555", annotation_text="F(x) as large as its shortcut")
+    fig.add_trace(
+        go.Scatter(x=names, y=values, mode="markers", marker={"color": colour, "size": 10}, showlegend=False,
+                   hovertemplate="%{x}: %{y:.3g}<extra></extra>")
+    )  # fmt: skip
     fig.update_layout(
         height=320,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        yaxis={"type": "log", "title": "‖F(x)‖" if plain else "‖F(x)‖ / ‖shortcut‖"},
+        yaxis=LOG_AXIS | {"title": "‖F(x)‖" if plain else "‖F(x)‖ / ‖shortcut‖"},
+        xaxis={"type": "category", "tickangle": -45, "automargin": True},
     )
     return fig
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from explorer.figstyle import label_colour
 from explorer.shapes.scoring import BlockScore
 
 
 def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
-    """Pointing accuracy (solid) and energy on the object (dotted) per block, one colour per model."""
+    """Pointing accuracy (solid) and energy on the object (dotted) per block; residual nets blue, plain red."""
     fig = go.Figure()
-    for colour, (label, scores) in zip(("#e15759", "#4c78a8", "#59a14f", "#b07aa1"), named.items(), strict=False):
+    for label, scores in named.items():
+        colour = label_colour(label)
         names = [s.paper_name for s in scores]
         fig.add_trace(
             go.Scatter(
@@ -32,8 +34,8 @@ def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
         )
     fig.update_layout(
         height=380,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
         yaxis={"range": [0, 1.02], "tickformat": ".0%", "title": "share of test images / of map mass"},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     )
     return fig

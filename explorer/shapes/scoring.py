@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -48,25 +49,34 @@ def score_map(cam: np.ndarray, sample: Sample) -> MapScore:
     return MapScore(bool(x0 <= x < x1 and y0 <= y < y1), float(cam[sample.mask].sum()) / total)
 
 
-def score_samples(model: ResNet, samples: list[Sample], batch_size: int = 100) -> list[list[MapScore]]:
-    """Grad-CAM of every block for each sample's true class, scored: one list per block."""
-    names = model.blocks()
-    scores: list[list[MapScore]] = [[] for _ in names]
+CHUNK = 100  # images scored by one batched trace
+
+
+def score_samples(model: ResNet, samples: list[Sample]) -> list[list[MapScore]]:
+    """Grad-CAM of every block for each sample's true class, scored: one list per block (one batched trace)."""
     device = next(model.parameters()).device
-    for start in range(0, len(samples), batch_size):
-        chunk = samples[start : start + batch_size]
-        x = normalise(np.stack([s.image for s in chunk])).to(device)
-        labels = torch.tensor([s.label for s in chunk], device=device)
-        result = trace(model, x, labels)
-        for block, cam in enumerate(block_cams(result)):
-            full = upsample(cam, tuple(x.shape[-2:]))
-            scores[block] += [score_map(tensor_map(full[i]), s) for i, s in enumerate(chunk)]
+    x = normalise(np.stack([s.image for s in samples])).to(device)
+    labels = torch.tensor([s.label for s in samples], device=device)
+    result = trace(model, x, labels)
+    scores = []
+    for cam in block_cams(result):
+        full = upsample(cam, tuple(x.shape[-2:]))
+        scores.append([score_map(tensor_map(full[i]), s) for i, s in enumerate(samples)])
     return scores
 
 
-def score_model(model: ResNet, config: ShapesConfig, count: int, start: int = 0) -> list[BlockScore]:
-    """Pointing accuracy and mean energy-in-mask of every block over ``count`` images of ``config``."""
-    per_block = score_samples(model, dataset.samples(config, start, count))
+def scoring_steps(model: ResNet, config: ShapesConfig, count: int, start: int = 0) -> Iterator[list[BlockScore]]:
+    """Score ``count`` images of ``config`` :data:`CHUNK` at a time; yields every block's scores so far after
+    each chunk (so a page can show progress and stop)."""
+    per_block: list[list[MapScore]] = [[] for _ in model.blocks()]
+    for first in range(start, start + count, CHUNK):
+        chunk = dataset.samples(config, first, min(CHUNK, start + count - first))
+        for block, scores in enumerate(score_samples(model, chunk)):
+            per_block[block] += scores
+        yield _summaries(model, per_block)
+
+
+def _summaries(model: ResNet, per_block: list[list[MapScore]]) -> list[BlockScore]:
     names = [name for name, _ in model.blocks()]
     return [
         BlockScore(
@@ -78,6 +88,12 @@ def score_model(model: ResNet, config: ShapesConfig, count: int, start: int = 0)
         )
         for name, paper, scores in zip(names, model.paper_block_names(), per_block, strict=True)
     ]
+
+
+def score_model(model: ResNet, config: ShapesConfig, count: int, start: int = 0) -> list[BlockScore]:
+    """Pointing accuracy and mean energy-in-mask of every block over ``count`` images of ``config``."""
+    *_, scores = scoring_steps(model, config, count, start)
+    return scores
 
 
 def scores_table(named: dict[str, list[BlockScore]]) -> list[dict[str, object]]:

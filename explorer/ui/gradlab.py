@@ -3,10 +3,8 @@ everything long, results shared by every session and recordings kept on disk."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, replace
-from typing import TypeVar
 
 import streamlit as st
 
@@ -14,10 +12,9 @@ from explorer import gradlab, recordings
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES
 from explorer.spec import SpecError
 from explorer.ui.common import from_address, projector, show_error, to_address
-from explorer.ui.server import device, device_label, queued, results
+from explorer.ui.server import device, device_label, results, with_progress
 from models import ACTIVATIONS, INIT_SCHEMES
 
-T = TypeVar("T")
 LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
 DEPTHS = tuple(range(gradlab.MIN_DEPTH, gradlab.MAX_DEPTH + 1, 6))
 BATCH_SIZES = (8, 16, 32, 64, 128, 256)
@@ -90,24 +87,6 @@ def controls() -> gradlab.GradLabConfig | None:
         to_address(f"g.{field}", getattr(config, field), getattr(DEFAULTS, field))
     to_address("g.preset", st.session_state.get("grad.preset") or "", gradlab.FIRST_PRESET)
     return config
-
-
-def with_progress(steps: Iterator[T], total: int, what: str, stop_key: str) -> Iterator[T]:
-    """``steps`` through the queue, one job each, under a progress bar with the time left and a stop button.
-
-    The stop button reruns the page, which ends the run within one step.
-    """
-    bar = st.progress(0.0, text=f"{what}…")
-    st.button("Stop", key=stop_key, help="Stops after the current step.")
-    began = time.perf_counter()
-    try:
-        for done, item in enumerate(queued(steps, what), start=1):
-            elapsed = time.perf_counter() - began
-            left = elapsed / done * (total - done)
-            bar.progress(min(done / total, 1.0), text=f"{what}: {done} of {total} · about {left:.0f} s left")
-            yield item
-    finally:
-        bar.empty()
 
 
 def initial_profiles(config: gradlab.GradLabConfig) -> dict[str, gradlab.GradientProfile]:

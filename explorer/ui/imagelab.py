@@ -6,17 +6,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import streamlit as st
 import torch
 from PIL import Image
 
 from explorer.imagelab.explain import Explanation, explain_batch
 from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample, prepare
-from explorer.render import jpeg_bytes
+from explorer.render import colourise, jpeg_bytes
 from explorer.shapes import dataset, training
 from explorer.shapes.dataset import Sample, ShapesConfig
 from explorer.spec import ModelSpec
-from explorer.ui.common import plain, show_error
+from explorer.ui.common import choice, plain, show_error
 from explorer.ui.server import device, jobs, keep, kept, shared_model, wait
 from explorer.weights import (
     SOURCES,
@@ -104,8 +105,17 @@ def image_input(source: str, size: int) -> PickedImage | None:
     if source == "Camera":
         shot = st.camera_input("Take a photo", key="lab.camera")
         return None if shot is None else PickedImage("camera.jpg", f"camera-{shot.file_id}", shot.getvalue)
-    sample = st.selectbox("Sample photo", list(SAMPLES), key="lab.sample", help="See explorer/samples/CREDITS.md")
+    sample = choice(
+        st.selectbox, "Sample photo", "sample", next(iter(SAMPLES)), options=list(SAMPLES),
+        help="See explorer/samples/CREDITS.md",
+    )  # fmt: skip
     return PickedImage(sample, f"sample-{sample}")
+
+
+@st.cache_resource
+def colour_legend() -> Image.Image:
+    """The Grad-CAM colour scale as a strip: no support (left) to the strongest (right)."""
+    return Image.fromarray(colourise(np.tile(np.linspace(0.0, 1.0, 256), (14, 1))))
 
 
 def prepared(picked: PickedImage, size: int) -> PreparedImage:

@@ -9,6 +9,7 @@ under its own budget (:func:`keep` and :func:`kept`).
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable, Hashable, Iterator
 from typing import TypeVar
 
@@ -119,6 +120,24 @@ def queued(steps: Iterator[T], what: str) -> Iterator[T]:
         close = getattr(steps, "close", None)
         if close is not None:
             close()
+
+
+def with_progress(steps: Iterator[T], total: int, what: str, stop_key: str) -> Iterator[T]:
+    """``steps`` through the queue, one job each, under a progress bar with the time left and a stop button.
+
+    The stop button reruns the page, which ends the run within one step.
+    """
+    bar = st.progress(0.0, text=f"{what}…")
+    st.button("Stop", key=stop_key, help="Stops after the current step.")
+    began = time.perf_counter()
+    try:
+        for done, item in enumerate(queued(steps, what), start=1):
+            elapsed = time.perf_counter() - began
+            left = elapsed / done * (total - done)
+            bar.progress(min(done / total, 1.0), text=f"{what}: {done} of {total} · about {left:.0f} s left")
+            yield item
+    finally:
+        bar.empty()
 
 
 def shared_model(key: Hashable, make: Callable[[], T]) -> T:
