@@ -97,7 +97,7 @@ if chosen:
         "bottlenecks (stride on the 3×3) cost a little more: turn on *Paper stride placement* to match."
     )
 
-with st.expander("How to read this page"):
+with st.expander("How to read this page", key="architecture.reading"):
     st.markdown(
         """
 - **Stages.** After the 7×7 stem, each stage halves the feature map and doubles the channels, so the cost per

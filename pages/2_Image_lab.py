@@ -176,7 +176,7 @@ maps = block_view.maps(chosen)
 titles = ["F(x)", "shortcut" if spec.skip else "shortcut (none: plain)", "output"]
 common.chart(map_grid_figure(list(maps.values()), titles, 3), key="lab.branch_maps")
 
-with st.expander("More attribution methods (to the input pixels)"):
+with st.expander("More attribution methods (to the input pixels)", key="lab.more"):
     method = st.radio("Method", list(METHODS), horizontal=True, key="lab.method")
     st.caption(METHODS[method].description)
     wanted = (view.key, method, result.stats[block].block)

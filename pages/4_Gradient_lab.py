@@ -45,7 +45,7 @@ for i, (net, profile) in enumerate(profiles.items()):
     metrics[2 * i].metric(f"{net}: signal, first ÷ last", f"{signal:.2g}", help=f"it {gradlab.trend(signal)}")
     metrics[2 * i + 1].metric(f"{net}: ‖∂L/∂W‖/‖W‖, first ÷ last", f"{relative:.2g}")
 st.markdown(gradlab.profile_reading(profiles, profiled))
-with st.expander("The forward signal, and how this is measured"):
+with st.expander("The forward signal, and how this is measured", key="grad.forward_more"):
     common.chart(layer_figure(profiles, "activation_std"), key="grad.forward")
     st.caption(
         "The spread (standard deviation) of each layer's output on the same batch. All three figures: log scales "

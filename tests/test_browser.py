@@ -203,3 +203,103 @@ def test_gradient_lab_live_run_updates_and_stops(server: str, page: object) -> N
     assert 1 <= step < 300
     wait_until_idle(page)
     page.screenshot(path=str(SHOTS / "gradient_lab_stopped.png"), full_page=True)
+
+
+PAGE_DONE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
+
+
+def tick_labels(page: object, chart_index: int, axis: str = "y") -> list[str]:
+    """The tick labels of one plotly chart's axis, as the page shows them."""
+    return page.eval_on_selector_all(
+        ".js-plotly-plot",
+        f"(plots, i) => [...plots[i].querySelectorAll('.{axis}tick text')].map(t => t.textContent)",
+        chart_index,
+    )
+
+
+def test_architecture_keeps_its_settings_in_the_address_and_compares_after_a_family_switch(
+    server: str, page: object
+) -> None:
+    page.goto(f"{server}/Architecture")
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.locator('[role="option"]', has_text="resnet34").first.click()
+    wait_for_metric(page, "34")
+    page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]', has_text="Skip connections").click()
+    page.wait_for_selector('[data-testid="stAlertContentWarning"]:has-text("plain-34")', timeout=WAIT_MS)
+    wait_until_idle(page)
+    assert "imagenet_model=resnet34" in page.url and "skip=0" in page.url
+    page.reload()  # F5: a new session, the same page
+    page.wait_for_selector('[data-testid="stAlertContentWarning"]:has-text("plain-34")', timeout=WAIT_MS)
+    wait_for_metric(page, "34")
+    page.locator('[data-testid="stSidebar"] label', has_text="CIFAR-10").click()
+    page.locator('[data-testid="stMultiSelect"]', has_text="cifar_resnet110").wait_for(timeout=WAIT_MS)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stDataFrame"]').count() == 2  # the comparison is there, not empty
+    page.wait_for_function(f"() => {legend_count('BN → ReLU')} === 1", timeout=WAIT_MS)  # the diagram's legend
+
+
+def test_image_lab_figures_read_on_a_projector(server: str, page: object) -> None:
+    page.goto(f"{server}/Image_lab")
+    page.wait_for_selector(".st-key-gradcam-strip img", timeout=WAIT_MS)
+    page.wait_for_function(PAGE_DONE, timeout=WAIT_MS)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=WAIT_MS)
+    assert page.locator('[data-testid="stImage"] img').count() >= 18  # the colour legend beside the strip
+    labels = tick_labels(page, 0)  # the branch ratios: decades only
+    assert labels and all(text.startswith("10") or text == "1" for text in labels), labels
+    cell = page.eval_on_selector_all(
+        ".js-plotly-plot",
+        "plots => { const r = plots[1].querySelector('.heatmaplayer image, .hm image, .heatmaplayer').getBBox();"
+        " return [r.width, r.height]; }",
+    )
+    assert abs(cell[0] - cell[1]) <= 2, cell  # a square map stays square
+
+
+def test_a_long_computation_stops_within_a_second(server: str, page: object) -> None:
+    page.goto(f"{server}/Image_lab")
+    page.wait_for_selector(".st-key-gradcam-strip img", timeout=WAIT_MS)
+    page.wait_for_function(PAGE_DONE, timeout=WAIT_MS)
+    page.locator('[data-testid="stExpander"] summary', has_text="More attribution methods").click()
+    option = page.locator('[data-testid="stExpander"] [data-testid="stRadio"] label', has_text="Occlusion")
+    option.wait_for(timeout=WAIT_MS)
+    option.click()
+    page.get_by_role("button", name="Compute Occlusion").click(timeout=WAIT_MS)
+    progress = page.locator('[data-testid="stProgress"]', has_text="Occlusion:")
+    progress.wait_for(timeout=WAIT_MS)
+    page.locator('[data-testid="stMainBlockContainer"]').get_by_role("button", name="Stop").click()
+    clicked = time.monotonic()
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('[data-testid=stProgress]')]"
+        ".some(e => e.innerText.includes('Occlusion:'))",
+        timeout=WAIT_MS,
+        polling=50,
+    )
+    assert time.monotonic() - clicked < 1.0 + 0.5  # one step of 4 forward passes, and the page's rerun
+    assert page.locator('[data-testid="stImage"]', has_text="Occlusion for").count() == 0
+
+
+def test_gradient_lab_opens_on_the_vanishing_picture_in_decades_and_keeps_its_settings(
+    server: str, page: object
+) -> None:
+    page.goto(f"{server}/Gradient_lab")
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
+    wait_until_idle(page)
+    assert page.get_by_text("The classic picture").count() == 1
+    labels = tick_labels(page, 0)
+    assert labels and all(text.startswith("10") or text == "1" for text in labels), labels
+    assert page.locator(".js-plotly-plot .legendtext", has_text="residual").count() >= 1
+    page.locator('[data-testid="stSelectbox"]', has_text="Classroom preset").click()
+    page.locator('[role="option"]', has_text="the paper").first.click()
+    page.get_by_text("(Yang et al. 2019)").first.wait_for(timeout=WAIT_MS)
+    assert "g.preset=" in page.url
+    page.reload()
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
+    page.get_by_text("He et al.'s setting").first.wait_for(timeout=WAIT_MS)  # the preset survived the reload
+
+
+def test_shapes_scores_show_progress_and_legend(server: str, page: object) -> None:
+    page.goto(f"{server}/Shapes_dataset")
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
+    wait_until_idle(page)
+    assert page.locator(".js-plotly-plot .legendtext", has_text="pointing game").count() == 2
+    assert page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() == 0  # no picker here

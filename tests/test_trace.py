@@ -10,7 +10,7 @@ from PIL import Image
 from torch import nn
 
 from explorer import ModelSpec
-from explorer.imagelab.attribution import METHODS, captum_grad_cam, input_attribution
+from explorer.imagelab.attribution import METHODS, captum_grad_cam, input_attribution, integrated_gradients, occlusion
 from explorer.imagelab.explain import VIEW_CHANNELS, explain, explain_batch, parse_target
 from explorer.memory import nbytes
 from explorer.trace import block_cams, grad_cam, trace
@@ -222,3 +222,31 @@ def test_parse_target() -> None:
         parse_target("cofee mug", names)
     with pytest.raises(ValueError, match="from 0 to 3"):
         parse_target("9", names)
+
+
+def test_chunked_integrated_gradients_equal_captums_midpoint_sum(resnet18: nn.Module) -> None:
+    from captum.attr import IntegratedGradients
+
+    x = torch.randn(1, 3, 64, 64)
+    steps = list(integrated_gradients(resnet18, x, 3))
+    assert [(done, total) for done, total, _ in steps] == [(i, 16) for i in range(1, 17)]  # small steps: stops fast
+    assert all(result is None for _, _, result in steps[:-1])
+    reference = IntegratedGradients(resnet18).attribute(
+        x, baselines=torch.zeros_like(x), target=3, n_steps=32, method="riemann_middle"
+    )
+    assert torch.allclose(steps[-1][2], reference.abs().sum(dim=1), atol=1e-6)
+
+
+@pytest.mark.parametrize("side", [64, 100])
+def test_chunked_occlusion_equals_captums(resnet18: nn.Module, side: int) -> None:
+    from captum.attr import Occlusion
+
+    x = torch.randn(1, 3, side, side)
+    *_, (done, total, ours) = occlusion(resnet18, x, 5)
+    assert done == total > 1
+    window = max(8, side // 7)
+    stride = max(4, window // 2)
+    reference = Occlusion(resnet18).attribute(
+        x, sliding_window_shapes=(3, window, window), strides=(3, stride, stride), target=5, baselines=0.0
+    )
+    assert torch.allclose(ours, reference.mean(dim=1), atol=1e-5)

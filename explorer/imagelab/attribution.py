@@ -59,7 +59,7 @@ def guided_grad_cam(model: ResNet, x: Tensor, target: int, block: str) -> Tensor
 Steps = Iterator[tuple[int, int, Tensor | None]]
 
 
-def integrated_gradients(model: ResNet, x: Tensor, target: int, steps: int = 32, chunk: int = 8) -> Steps:
+def integrated_gradients(model: ResNet, x: Tensor, target: int, steps: int = 32, chunk: int = 2) -> Steps:
     """Integrated Gradients from the all-zero input (the average colour), in chunks of ``chunk`` path points.
 
     The integral is the midpoint Riemann sum over ``steps`` points (as captum's
@@ -79,7 +79,7 @@ def integrated_gradients(model: ResNet, x: Tensor, target: int, steps: int = 32,
         yield done, total, result
 
 
-def occlusion(model: ResNet, x: Tensor, target: int, window: int | None = None, per_eval: int = 16) -> Steps:
+def occlusion(model: ResNet, x: Tensor, target: int, window: int | None = None, per_eval: int = 4) -> Steps:
     """Occlusion: how much the target score drops when an average-colour square hides each region.
 
     Squares of ``window`` pixels slide with a stride of half a window; each pixel gets the mean drop of

@@ -219,7 +219,7 @@ def model_sidebar() -> tuple[ModelSpec, int]:
             "skip",
             help="Off builds the plain counterpart: the same layers with every shortcut removed.",
         )
-        with st.expander("Options", expanded=False):
+        with st.expander("Options", key="sidebar.options"):
             shortcut = choice(
                 st.radio,
                 "Shortcut option",

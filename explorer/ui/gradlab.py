@@ -69,7 +69,7 @@ def controls() -> gradlab.GradLabConfig | None:
         help="he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5).",
     )  # fmt: skip
     if not projector():
-        with st.expander("Training settings", expanded=False):
+        with st.expander("Training settings", key="grad.training_settings"):
             row = st.columns([2, 2, 3, 2, 3, 3, 2])
             row[0].radio("Optimiser", list(gradlab.OPTIMISERS), horizontal=True, key="grad.optimiser")
             row[1].number_input("Learning rate", 1e-5, gradlab.MAX_LR, format="%.4f", key="grad.lr")
