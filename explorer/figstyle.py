@@ -2,18 +2,32 @@
 
 * Residual nets are blue and plain nets red, on every page; within a family a deeper net is darker
   (:func:`net_colour`).
-* A log axis labels decades only (:data:`LOG_AXIS`): on a projector a "5" under "0.1" reads as 5.
+* A log axis labels decades only (:func:`log_axis`): on a projector a "5" under "0.1" reads as 5; over many
+  decades it labels every second, fifth, … so that no labels collide.
 * :func:`for_projector` enlarges fonts, ticks, lines and markers of any figure for a classroom wall.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 import plotly.graph_objects as go
 
 RESIDUAL_SHADES = ("#6baed6", "#2171b5", "#08306b")  # shallow → deep
 PLAIN_SHADES = ("#fc9272", "#cb181d", "#67000d")
-LOG_AXIS: dict[str, object] = {"type": "log", "dtick": 1, "exponentformat": "power", "minor": {"ticks": "inside"}}
+MAX_DECADE_LABELS = 8
 PROJECTOR_FONT = 20
+
+
+def log_axis(values: Iterable[float | None]) -> dict[str, object]:
+    """A log axis for ``values`` labelled at decades only, every ``k``-th decade so that at most
+    :data:`MAX_DECADE_LABELS` labels show; minor ticks mark the other decades (or 2…9 when few decades show)."""
+    logs = [math.log10(v) for v in values if v is not None and v > 0 and math.isfinite(v)]
+    decades = math.ceil(max(logs)) - math.floor(min(logs)) if logs else 1
+    step = next(k for k in (1, 2, 3, 5, 10, 20, 50, 100) if decades / k <= MAX_DECADE_LABELS or k == 100)
+    minor = {"ticks": "inside"} if step == 1 else {"ticks": "inside", "dtick": 1}
+    return {"type": "log", "dtick": step, "exponentformat": "power", "minor": minor}
 
 
 def net_colour(residual: bool, depth: int | None = None) -> str:
@@ -32,10 +46,12 @@ def label_colour(label: str) -> str:
 
 
 def for_projector(fig: go.Figure) -> go.Figure:
-    """``fig`` restyled for a projector: larger fonts and ticks, thicker lines, bigger markers."""
+    """``fig`` restyled for a projector: larger fonts and ticks, half as many x labels, thicker lines, bigger
+    markers."""
     fig.update_layout(font={"size": PROJECTOR_FONT}, legend={"font": {"size": PROJECTOR_FONT}})
     fig.update_xaxes(tickfont={"size": PROJECTOR_FONT}, title_font={"size": PROJECTOR_FONT + 2})
     fig.update_yaxes(tickfont={"size": PROJECTOR_FONT}, title_font={"size": PROJECTOR_FONT + 2})
+    fig.for_each_xaxis(lambda axis: axis.update(nticks=max(axis.nticks // 2, 2)) if axis.nticks else None)
     for trace in fig.data:
         if trace.type != "scatter" or trace.fill == "toself":  # filled shapes (diagram boxes) keep their outline
             continue

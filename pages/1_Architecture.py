@@ -21,7 +21,7 @@ table = architecture_ui.cached_stage_table(spec, size)
 
 kinds = [b.shortcut for b in table.blocks]
 cols = st.columns(5)
-cols[0].metric("Depth (weighted layers)", table.depth)
+cols[0].metric("Depth", table.depth, help="weighted layers: convolutions and fully connected layers")
 cols[1].metric("Parameters", format_count(table.params), help=f"{table.params:,} exactly")
 cols[2].metric(f"MACs at {size}×{size}", format_count(table.macs), help=f"{table.macs:,} multiply-accumulates")
 cols[3].metric("Residual blocks", len(table.blocks), help=describe_shortcuts(tuple(kinds)))
@@ -47,7 +47,7 @@ if placement := stride_placement(spec):
     note += f" Bottleneck stride on the {placement}."
 st.caption(note)
 st.markdown(f"**Block order** — {block_order(spec)}.")
-st.dataframe(table_rows(table), hide_index=True, width="stretch")
+common.table(table_rows(table))
 
 st.subheader("Block diagram")
 st.caption(
@@ -76,7 +76,7 @@ if index is not None and index < len(table.blocks):
     left, right = st.columns(2)
     with left:
         st.markdown(f"**What {block.paper_name} computes**, in order")
-        st.table([{"step": i + 1, "operation": op} for i, op in enumerate(block.operations)])
+        common.table([{"step": i + 1, "operation": op} for i, op in enumerate(block.operations)])
     with right:
         st.markdown(f"**Shortcut** — drawn {block.line}" if block.line != "none" else "**No shortcut** (plain block)")
         st.write(block.shortcut_detail)
@@ -91,7 +91,7 @@ default = TABLE1_MODELS if spec.family == "imagenet" else CIFAR_MODELS
 chosen = st.multiselect("Models", family_models, default=list(default), key=f"widget.compare.{spec.family}")
 if chosen:
     tables = [architecture_ui.cached_stage_table(spec.with_options(name=name), size) for name in chosen]
-    st.dataframe(comparison_rows(tables), hide_index=True, width="stretch", row_height=48)
+    common.table(comparison_rows(tables))
     st.caption(
         "Paper Table 1 lists 1.8, 3.6, 3.8, 7.6 and 11.3 G multiply-adds for ResNet-18 … 152; torchvision's "
         "bottlenecks (stride on the 3×3) cost a little more: turn on *Paper stride placement* to match."

@@ -118,12 +118,11 @@ if image.shapes is not None:
         f"**Scored against the truth** — this Shapes image is a *{truth.class_name}* in box {truth.box}: "
         "a ✓ when the map's peak falls inside the box (pointing game), and the share of the map on the object."
     )
-    st.dataframe(
+    common.table(
         [
             {"block": s.paper_name, "peak in box": "✓" if m.hit else "✗", "energy on object": f"{m.energy_in_mask:.0%}"}
             for s, m in zip(result.stats, scores, strict=True)
         ],
-        hide_index=True,
     )
 details = {
     "page": "Image lab", "model": loaded.spec.label, "weights": loaded.label, "image": picked.name,

@@ -41,7 +41,7 @@ shipped = shipped_models()
 if not shipped:
     st.warning("No trained models in models/checkpoints: run `python -m explorer train`.")
     st.stop()
-st.dataframe(
+common.table(
     [
         {
             "model": m.spec.label,
@@ -53,7 +53,6 @@ st.dataframe(
         }
         for m in shipped.values()
     ],
-    hide_index=True,
 )
 st.caption("Accuracy on a freshly generated test set (another seed) that the models never saw.")
 
@@ -61,7 +60,7 @@ st.subheader("Does each block's Grad-CAM point at the object?")
 count = st.slider("Test images per model", 20, 1000, 100, step=20, key="shapes.count")
 named = shapes_ui.scores(count)
 common.chart(scores_figure(named), key="shapes.scores")
-st.dataframe(scores_table(named), hide_index=True, width="stretch")
+common.table(scores_table(named))
 st.caption(
     "Grad-CAM of the true class for every residual block. Pointing game: the map's peak lies inside the object's "
     "box. Energy on object: the share of the map's mass on the object's pixels (the object covers roughly a tenth to "

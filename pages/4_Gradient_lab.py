@@ -35,15 +35,11 @@ left, right = st.columns(2)
 with left:
     st.markdown("**The backward signal** ‖∂L/∂a‖ at each layer's output")
     common.chart(layer_figure(profiles, "signal"), key="grad.signal")
+    gradlab_ui.first_to_last(profiles, "signal")
 with right:
     st.markdown("**What moves each layer** ‖∂L/∂W‖ / ‖W‖ of its kernels")
     common.chart(layer_figure(profiles, "relative"), key="grad.relative")
-metrics = st.columns(4)
-for i, (net, profile) in enumerate(profiles.items()):
-    signal = gradlab.first_to_last_ratio(profile, "signal")
-    relative = gradlab.first_to_last_ratio(profile, "relative")
-    metrics[2 * i].metric(f"{net}: signal, first ÷ last", f"{signal:.2g}", help=f"it {gradlab.trend(signal)}")
-    metrics[2 * i + 1].metric(f"{net}: ‖∂L/∂W‖/‖W‖, first ÷ last", f"{relative:.2g}")
+    gradlab_ui.first_to_last(profiles, "relative")
 st.markdown(gradlab.profile_reading(profiles, profiled))
 with st.expander("The forward signal, and how this is measured", key="grad.forward_more"):
     common.chart(layer_figure(profiles, "activation_std"), key="grad.forward")
@@ -133,13 +129,12 @@ demo = gradlab_ui.degradation(steps, st.button("Run the degradation demo (four n
 if demo is not None:
     shown_curves = gradlab.curves_from_results(demo.results)
     common.chart(degradation_figure(shown_curves), key="grad.degradation")
-    st.dataframe(
+    common.table(
         [
             {"net": label, "training loss (last 50 steps)": f"{c.final_loss():.3f}",
              "training error (last 50 steps)": f"{c.final_error():.1%}"}
             for label, c in shown_curves.items()
         ],
-        hide_index=True,
     )  # fmt: skip
     st.caption(
         f"{gradlab.degradation_reading(shown_curves)} A recording made {demo.made} on {demo.device} ({steps} steps, "

@@ -38,6 +38,11 @@ def shown(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
+def shown_tables(at: object) -> list[object]:
+    """Every ``st.table`` of an AppTest run as the reader sees it: a DataFrame with the Markdown escapes undone."""
+    return [element.value.rename(columns=shown).map(lambda cell: shown(str(cell))) for element in at.table]
+
+
 def decode_plotly(value: object) -> object:
     """Plotly >= 6 writes arrays as {"dtype", "bdata", "shape"} blobs: turn them back into lists."""
     if isinstance(value, dict):

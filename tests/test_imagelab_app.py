@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import ModelSpec
 from explorer.shapes.shipped import shipped_models
 from explorer.weights import imagenet
-from tests.conftest import ROOT, shown
+from tests.conftest import ROOT, shown, shown_tables
 from tests.hostile import hostile_checkpoints
 from tests.test_images import png_claiming
 
@@ -171,7 +171,7 @@ def test_shapes_weights_and_scored_maps(torch_home: Path) -> None:
     at.number_input(key="lab.shapes_index").set_value(3).run()
     assert not at.exception and not at.error
     assert "Scored against the truth" in texts(at)
-    scored = at.dataframe[0].value
+    scored = shown_tables(at)[0]
     assert list(scored.columns) == ["block", "peak in box", "energy on object"] and len(scored) == 9
     assert scored["peak in box"].iloc[-1] == "✓"
 
@@ -183,10 +183,9 @@ def test_shapes_dataset_page(torch_home: Path) -> None:
     assert not at.exception
     captions = image_captions(at)
     assert len(captions) == 12 and captions[0].startswith("#0: ")
-    shipped = at.dataframe[0].value
+    shipped, scores = shown_tables(at)
     assert list(shipped["model"]) == ["ResNet-20 (CIFAR)", "plain-20 (CIFAR)"]
     assert shipped["test accuracy"].iloc[0] == f"{shipped_models()['shapes_resnet20'].metadata['test_accuracy']:.2%}"
-    scores = at.dataframe[1].value
     assert list(scores["block"])[-1] == "conv4_3" and len(scores) == 9
     at.number_input(key="shapes.seed").set_value(5).run()
     assert image_captions(at) != captions

@@ -292,14 +292,6 @@ def format_count(n: int) -> str:
     return str(n)
 
 
-def _order_in(table: StageTable, stage: str) -> str:
-    """The order of operations in a typical block of ``stage`` (its last), convolutions written as ``conv``."""
-    blocks = [b for b in table.blocks if b.stage == stage]
-    if not blocks:
-        return "—"
-    return " → ".join("conv" if op in blocks[-1].layers else op for op in blocks[-1].operations)
-
-
 def table_rows(table: StageTable) -> list[dict[str, object]]:
     """The stage table as display rows (strings), with a totals row last."""
     rows: list[dict[str, object]] = [
@@ -307,7 +299,6 @@ def table_rows(table: StageTable) -> list[dict[str, object]]:
             "stage": r.name,
             "output": r.output_size,
             "layers": r.layers,
-            "inside a block": _order_in(table, r.name),
             "blocks": r.blocks or "—",
             "params": f"{r.params:,}",
             "MACs": format_count(r.macs),
@@ -321,7 +312,6 @@ def table_rows(table: StageTable) -> list[dict[str, object]]:
             "stage": "total",
             "output": "",
             "layers": f"{table.depth} weighted layers",
-            "inside a block": "",
             "blocks": sum(r.blocks for r in table.rows),
             "params": f"{table.params:,}",
             "MACs": format_count(table.macs),

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from explorer.figstyle import LOG_AXIS, label_colour, net_colour
+from explorer.figstyle import label_colour, log_axis, net_colour
 from explorer.gradlab.degradation import Curve
 from explorer.gradlab.profiles import GradientProfile
 from explorer.gradlab.training import StepRecord
@@ -28,12 +28,17 @@ def _log10(values: Sequence[float]) -> list[float | None]:
     return [math.log10(v) if v > 0 else None for v in values]
 
 
+def _plotted(fig: go.Figure) -> list[float]:
+    """Every y value drawn in ``fig``."""
+    return [y for trace in fig.data for y in (trace.y or ()) if y is not None]
+
+
 def _per_layer_layout(fig: go.Figure, y_title: str) -> go.Figure:
     """The shared layout of the per-layer figures: layers along x, a log y labelled in decades, legend on top."""
     fig.update_layout(
         height=400,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis=LOG_AXIS | {"title": y_title},
+        yaxis=log_axis(_plotted(fig)) | {"title": y_title},
         xaxis={"title": "layer (input → output)", "nticks": 20, "tickangle": -45, "automargin": True},
         legend=LEGEND_ON_TOP,
     )
@@ -129,7 +134,7 @@ def curves_figure(records: Sequence[StepRecord], nets: Sequence[str]) -> go.Figu
         )  # fmt: skip
     left, right = _side_by_side(2, gap=0.08)
     axes = _panel_axes(0, left, "step") | _panel_axes(1, right, "step")
-    axes["yaxis"] |= LOG_AXIS | {"title": {"text": "training loss"}}
+    axes["yaxis"] |= log_axis(r.loss for r in records) | {"title": {"text": "training loss"}}
     axes["yaxis2"] |= {"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "training-batch accuracy"}}
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND_ON_TOP)
     fig.update_layout(**axes)
@@ -152,7 +157,7 @@ def degradation_figure(curves: Mapping[str, Curve], smooth: int = 20) -> go.Figu
     fig.update_layout(
         height=380,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis=LOG_AXIS | {"title": f"training loss ({smooth}-step average)"},
+        yaxis=log_axis(_plotted(fig)) | {"title": f"training loss ({smooth}-step average)"},
         xaxis={"title": "step"},
         legend=LEGEND_ON_TOP,
     )

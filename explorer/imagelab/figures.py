@@ -7,7 +7,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.figstyle import LOG_AXIS, net_colour
+from explorer.figstyle import log_axis, net_colour
 from explorer.imagelab.explain import BlockStats
 
 
@@ -32,10 +32,17 @@ def branch_ratio_figure(stats: list[BlockStats] | tuple[BlockStats, ...]) -> go.
     fig.update_layout(
         height=320,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        yaxis=LOG_AXIS | {"title": "‖F(x)‖" if plain else "‖F(x)‖ / ‖shortcut‖"},
+        yaxis=log_axis([*values, 1.0])
+        | {"title": "‖F(x)‖" if plain else "‖F(x)‖ / ‖shortcut‖", "range": _log_range(values)},
         xaxis={"type": "category", "tickangle": -45, "automargin": True},
     )
     return fig
+
+
+def _log_range(values: list[float]) -> list[float] | None:
+    """A log axis range just around ``values`` and 1 (plotly's own pads to whole decades)."""
+    logs = [math.log10(v) for v in [*values, 1.0] if v > 0 and math.isfinite(v)]
+    return [min(logs) - 0.1, max(logs) + 0.1] if logs else None
 
 
 def map_grid_figure(maps: list[np.ndarray | None], titles: list[str], columns: int = 4) -> go.Figure:

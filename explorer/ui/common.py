@@ -42,7 +42,8 @@ _DEFAULTS: dict[str, Any] = {
 PROJECTOR_CSS = """<style>
 .stApp, .stApp p, .stApp li, .stApp label, [data-testid="stMarkdownContainer"] { font-size: 1.3rem !important; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.1rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.6rem !important; }
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.1rem !important; }
 h1 { font-size: 3.2rem !important; } h2, h3 { font-size: 2.1rem !important; }
 </style>"""
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
@@ -63,6 +64,11 @@ def plain(text: str) -> str:
 def show_error(error: Exception) -> None:
     """A one-line error message, shown literally."""
     st.error(plain(str(error)))
+
+
+def table(rows: list[dict[str, object]]) -> None:
+    """A small static table that wraps its text and grows with projector mode; every cell shown literally."""
+    st.table([{plain(str(k)): plain(str(v)) for k, v in row.items()} for row in rows], hide_index=True)
 
 
 def setup_page(title: str, icon: str) -> None:

@@ -60,7 +60,7 @@ def controls() -> gradlab.GradLabConfig | None:
     top[0].select_slider("Depth (6n+2)", DEPTHS, key="grad.depth")
     top[1].toggle("Batch norm", key="grad.batch_norm")
     top[1].toggle(
-        "Pre-activation blocks", key="grad.preact",
+        "Pre-activation", key="grad.preact",
         help="Activation before each conv, nothing after the addition: a clean identity path (He et al. 2016).",
     )  # fmt: skip
     top[2].radio("Activation", list(ACTIVATIONS), horizontal=True, key="grad.activation")
@@ -102,6 +102,14 @@ def initial_profiles(config: gradlab.GradLabConfig) -> dict[str, gradlab.Gradien
     profiles = dict(with_progress(each(), len(gradlab.NETS), "Measuring both nets", "grad.profiles_stop"))
     results().put(key, profiles)
     return profiles
+
+
+def first_to_last(profiles: dict[str, gradlab.GradientProfile], quantity: str) -> None:
+    """Under a per-layer figure: each net's first ÷ last ratio of ``quantity``, with what it means."""
+    for column, (net, profile) in zip(st.columns(len(profiles)), profiles.items(), strict=True):
+        ratio = gradlab.first_to_last_ratio(profile, quantity)
+        meaning = f"first layer ÷ last layer: it {gradlab.trend(ratio)}"
+        column.metric(f"{net}, first ÷ last", f"{ratio:.2g}", help=meaning)
 
 
 def early_steps(config: gradlab.GradLabConfig) -> dict[int, dict[str, gradlab.GradientProfile]] | None:

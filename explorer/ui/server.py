@@ -128,7 +128,8 @@ def with_progress(steps: Iterator[T], total: int, what: str, stop_key: str) -> I
     The stop button reruns the page, which ends the run within one step.
     """
     bar = st.progress(0.0, text=f"{what}…")
-    st.button("Stop", key=stop_key, help="Stops after the current step.")
+    stop = st.empty()
+    stop.button("Stop", key=stop_key, help="Stops after the current step.")
     began = time.perf_counter()
     try:
         for done, item in enumerate(queued(steps, what), start=1):
@@ -138,6 +139,7 @@ def with_progress(steps: Iterator[T], total: int, what: str, stop_key: str) -> I
             yield item
     finally:
         bar.empty()
+        stop.empty()
 
 
 def shared_model(key: Hashable, make: Callable[[], T]) -> T:

@@ -1,0 +1,39 @@
+"""The shared figure style: decade-only log axes that never crowd, one colour per net, projector mode."""
+
+import math
+
+import plotly.graph_objects as go
+import pytest
+
+from explorer.figstyle import MAX_DECADE_LABELS, for_projector, label_colour, log_axis, net_colour
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "step"), [(0.5, 20, 1), (1e-3, 1e4, 1), (1e-9, 1e4, 2), (1e-22, 1.0, 3), (1e-40, 1e5, 10)]
+)
+def test_log_axis_labels_decades_without_crowding(low: float, high: float, step: int) -> None:
+    axis = log_axis([low, None, 0.0, math.inf, high])  # zeros, gaps and infinities are not drawn on a log axis
+    assert axis["type"] == "log" and axis["exponentformat"] == "power"
+    assert axis["dtick"] == step
+    decades = math.ceil(math.log10(high)) - math.floor(math.log10(low))
+    assert decades / step <= MAX_DECADE_LABELS
+    assert axis["minor"] == ({"ticks": "inside"} if step == 1 else {"ticks": "inside", "dtick": 1})
+
+
+def test_log_axis_of_nothing_is_still_a_log_axis() -> None:
+    assert log_axis([])["dtick"] == 1
+
+
+def test_one_colour_per_net_darker_when_deeper() -> None:
+    assert label_colour("ResNet-56") == net_colour(True, 56) != net_colour(False, 56) == label_colour("plain-56")
+    assert label_colour("ResNet-20 (CIFAR)") == net_colour(True, 20) != net_colour(True, 110)
+    assert label_colour("plain") == net_colour(False)
+
+
+def test_projector_mode_enlarges_type_lines_and_markers() -> None:
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[1, 2], mode="lines+markers"), layout={"height": 400})
+    fig.update_xaxes(nticks=20)
+    for_projector(fig)
+    assert fig.layout.font.size >= 20 and fig.data[0].line.width >= 4 and fig.data[0].marker.size >= 11
+    assert fig.layout.xaxis.nticks == 10  # the larger labels would collide
+    assert fig.layout.height == 500
