@@ -1,12 +1,15 @@
-"""Take the README's screenshots: every page, in normal and projector mode, at 1400 and 1920 pixels wide.
+"""Take the README's screenshots, or every page in both modes at both widths for a look before a release.
 
-Starts the app as run_app.sh does, with an empty torchvision cache (as on a fresh machine), drives
-Debian's headless Chromium and writes PNGs to docs/screenshots/ (or the folder given).
-Usage: .venv/bin/python scripts/screenshots.py [folder] [viewport height, default 1200; a tall one shows whole pages]
+Starts the app as run_app.sh does, with an empty torchvision cache (as on a fresh machine), and drives
+Debian's headless Chromium. By default it writes the README's shots (1400 px wide) to docs/screenshots/.
+Usage: .venv/bin/python scripts/screenshots.py [--all] [--folder F] [--height H]
+  --all      every page, normal and projector mode, at 1400 and 1920 px
+  --height   viewport height (default 1200); a tall one (4000) shows whole pages
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -35,46 +38,70 @@ PAGES = {  # name: (path with its settings in the address, what to wait for)
         ".js-plotly-plot",
     ),
 }
+README_SHOTS = (  # (page, projector mode, heading scrolled to the top or None) as README.md shows them
+    ("architecture", False, None), ("architecture", True, None), ("architecture_plain", False, "Block diagram"),
+    ("architecture_preact", True, None), ("image_lab", False, None),
+    ("image_lab_shapes", True, "3 · Grad-CAM of every residual block"), ("shapes_dataset", False, None),
+    ("gradient_lab", True, "At initialisation"), ("gradient_lab_paper", False, None),
+)  # fmt: skip
 IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 
 
-def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
-    height = int(sys.argv[2]) if len(sys.argv) > 2 else 1200
-    folder.mkdir(parents=True, exist_ok=True)
-    from playwright.sync_api import sync_playwright
+def shots(every: bool) -> list[tuple[int, str, bool, str | None]]:
+    """(width, page, projector, heading) to take: the README's at 1400 px, or every combination from the top."""
+    if not every:
+        return [(1400, name, projector, heading) for name, projector, heading in README_SHOTS]
+    return [(w, name, projector, None) for w in (1400, 1920) for projector in (False, True) for name in PAGES]
 
+
+def serve(home: str) -> tuple[subprocess.Popen, int]:
+    """The app on a free local port, with an empty torchvision cache and recordings folder in ``home``."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "TORCH_HOME": home, "EXPLORER_RECORDINGS": os.path.join(home, "recordings")}
-        command = [sys.executable, "-m", "explorer", "serve", "--server.port", str(port), "--server.address",
-                   "127.0.0.1", "--server.headless", "true"]  # fmt: skip
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "TORCH_HOME": home, "EXPLORER_RECORDINGS": os.path.join(home, "recordings")}
+    command = [sys.executable, "-m", "explorer", "serve", "--server.port", str(port), "--server.address",
+               "127.0.0.1", "--server.headless", "true"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
         try:
-            for _ in range(300):
-                try:
-                    if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                        break
-                except OSError:
-                    time.sleep(0.5)
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return server, port
+        except OSError:
+            time.sleep(0.5)
+    server.terminate()
+    raise SystemExit("the app did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--all", action="store_true", help="every page, both modes, 1400 and 1920 px")
+    parser.add_argument("--folder", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--height", type=int, default=1200, help="viewport height in pixels")
+    args = parser.parse_args()
+    args.folder.mkdir(parents=True, exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as home:
+        server, port = serve(home)
+        try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                for width in (1400, 1920):
-                    for projector in (False, True):
-                        page = browser.new_page(viewport={"width": width, "height": height})
-                        for name, (path, ready) in PAGES.items():
-                            joiner = "&" if "?" in path else "?"
-                            url = f"http://127.0.0.1:{port}{path}" + (f"{joiner}projector=1" if projector else "")
-                            page.goto(url)
-                            page.wait_for_selector(ready, timeout=300_000)
-                            page.wait_for_function(IDLE, timeout=300_000)
-                            page.wait_for_timeout(800)  # let plotly finish its transitions
-                            mode = "projector" if projector else "normal"
-                            page.screenshot(path=str(folder / f"{name}_{mode}_{width}.png"), full_page=True)
-                            print(f"{name} {mode} {width}", flush=True)
-                        page.close()
+                for width, name, projector, heading in shots(args.all):
+                    page = browser.new_page(viewport={"width": width, "height": args.height})
+                    path, ready = PAGES[name]
+                    joiner = "&" if "?" in path else "?"
+                    page.goto(f"http://127.0.0.1:{port}{path}" + (f"{joiner}projector=1" if projector else ""))
+                    page.wait_for_selector(ready, timeout=300_000)
+                    page.wait_for_function(IDLE, timeout=300_000)
+                    if heading:
+                        page.get_by_role("heading", name=heading).first.evaluate("h => h.scrollIntoView()")
+                    page.wait_for_timeout(800)  # let plotly finish its transitions
+                    mode = "projector" if projector else "normal"
+                    target = args.folder / f"{name}_{mode}_{width}.png"
+                    page.screenshot(path=str(target))
+                    page.close()
+                    print(target, flush=True)
                 browser.close()
         finally:
             server.terminate()

@@ -196,7 +196,12 @@ def test_gradlab_at_initialisation_and_per_step(capsys: pytest.CaptureFixture[st
     data = json.loads(out)
     assert status == 0 and data["config"]["skip"] is False and data["steps"] == []
     assert 4e-8 / 3 <= data["at_initialisation"]["first_to_last_signal_ratio"] <= 4.3e-8 * 3
-    assert [layer["name"] for layer in data["at_initialisation"]["layers"]][:2] == ["conv1", "layer1.0"]
+    layers = data["at_initialisation"]["layers"]
+    assert [layer["name"] for layer in layers][:2] == ["conv1", "layer1.0"]
+    relative = data["at_initialisation"]["first_to_last_relative_ratio"]
+    assert relative == pytest.approx(layers[1]["relative"] / layers[-1]["relative"])  # the page's right-hand figure
+    status, out, _ = run(["gradlab", "--depth", "20", "--plain", "--no-bn", "--init", "default"], capsys)
+    assert "‖∂L/∂W‖/‖W‖" in out and "first block ÷ last block: " in out and "(it vanishes)" in out
     status, out, _ = run(["gradlab", "--depth", "8", "--steps", "2", "--no-bn", "--activation", "tanh"], capsys)
     assert status == 0 and out.startswith("ResNet-8, tanh, he init, no BN on ") and "training, 2 steps" in out
 

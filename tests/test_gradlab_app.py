@@ -146,3 +146,14 @@ def test_extreme_settings_still_render() -> None:
     at.button(key="grad.start").click().run()
     assert not at.exception and not at.error
     assert any("Recorded run (finished at step 3 of 3)" in c.value for c in at.caption)
+
+
+def test_projector_mode_hides_the_training_settings_and_keeps_their_values() -> None:
+    at = open_page()
+    at.number_input(key="grad.lr").set_value(0.01).run()
+    at.toggle(key="widget.projector").set_value(True).run()
+    at.run()  # a second run: Streamlit drops the state of widgets it did not draw, unless the page keeps it
+    assert not at.exception
+    assert not [n for n in at.number_input if n.key == "grad.lr"] and at.query_params["g.lr"] == "0.01"
+    at.toggle(key="widget.projector").set_value(False).run()
+    assert at.number_input(key="grad.lr").value == 0.01

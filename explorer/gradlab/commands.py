@@ -51,18 +51,20 @@ def _gradlab(args: argparse.Namespace) -> str:
     net = "residual" if config.skip else "plain"
     records = list(gradlab.train(config, {net: model})) if args.steps else []
     ratio = gradlab.first_to_last_ratio(profile)
+    relative = gradlab.first_to_last_ratio(profile, "relative")
     if args.json:
+        ratios = {"first_to_last_signal_ratio": ratio, "first_to_last_relative_ratio": relative}
         return to_json(
             {
                 "config": asdict(config) | {"steps": args.steps},
                 "device": describe_device(device),
-                "at_initialisation": asdict(profile) | {"first_to_last_signal_ratio": ratio},
+                "at_initialisation": asdict(profile) | ratios,
                 "steps": [asdict(r[0]) for r in records],
             }
         )
     label = gradlab.net_label(config.skip, config.depth)
     rows = [
-        {"layer": g.name, "‖∂L/∂activation‖": f"{g.signal:.3g}", "RMS ∂L/∂weight": f"{g.weight_rms:.3g}",
+        {"layer": g.name, "‖∂L/∂a‖": f"{g.signal:.3g}", "‖∂L/∂W‖/‖W‖": f"{g.relative:.3g}",
          "activation std": f"{g.activation_std:.3g}"}
         for g in profile.layers
     ]  # fmt: skip
@@ -70,7 +72,11 @@ def _gradlab(args: argparse.Namespace) -> str:
         f"{label}, {args.activation}, {args.init} init, {'BN' if config.batch_norm else 'no BN'}"
         f"{', pre-activation' if config.preact else ''} on {describe_device(device)}: at initialisation"
     ]
-    lines += [render_text(rows), f"backward signal, first block ÷ last block: {ratio:.3g}"]
+    lines += [
+        render_text(rows),
+        f"backward signal ‖∂L/∂a‖, first block ÷ last block: {ratio:.3g} (it {gradlab.trend(ratio)})",
+        f"what moves a layer ‖∂L/∂W‖/‖W‖, first block ÷ last block: {relative:.3g}",
+    ]
     if records:
         steps = [
             {"step": r.step, "loss": f"{r.loss:.4f}", "batch accuracy": f"{r.accuracy:.1%}",

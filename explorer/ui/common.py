@@ -42,8 +42,9 @@ _DEFAULTS: dict[str, Any] = {
 PROJECTOR_CSS = """<style>
 .stApp, .stApp p, .stApp li, .stApp label, [data-testid="stMarkdownContainer"] { font-size: 1.3rem !important; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.1rem !important; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.6rem !important; }
-[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] p { font-size: 1.1rem !important; }
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] p { font-size: 2.6rem !important; }
+.stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] p { font-size: 1.1rem !important; }
+.stApp [data-baseweb="select"] div, .stApp input { font-size: 1.2rem !important; }
 h1 { font-size: 3.2rem !important; } h2, h3 { font-size: 2.1rem !important; }
 </style>"""
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")

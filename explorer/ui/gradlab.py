@@ -23,6 +23,7 @@ FIELDS = (
     "depth", "batch_norm", "preact", "activation", "init", "optimiser", "lr", "batch_size", "steps", "data",
     "image_size", "seed",
 )  # fmt: skip
+TRAINING_FIELDS = ("optimiser", "lr", "batch_size", "steps", "data", "image_size", "seed")
 SIDE_HELP = "Digits are 8×8; larger sides repeat pixels."
 
 
@@ -68,7 +69,10 @@ def controls() -> gradlab.GradLabConfig | None:
         "Initialisation", list(INIT_SCHEMES), horizontal=True, key="grad.init",
         help="he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5).",
     )  # fmt: skip
-    if not projector():
+    if projector():  # fewer controls: the training settings are hidden, and keep their values
+        for field in TRAINING_FIELDS:
+            st.session_state[f"grad.{field}"] = st.session_state[f"grad.{field}"]
+    else:
         with st.expander("Training settings", key="grad.training_settings"):
             row = st.columns([2, 2, 3, 2, 3, 3, 2])
             row[0].radio("Optimiser", list(gradlab.OPTIMISERS), horizontal=True, key="grad.optimiser")
