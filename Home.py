@@ -38,11 +38,17 @@ st.page_link(
     label="Gradient lab: the backward signal with and without skip connections, live (the classroom demo)",
     icon=":material/monitoring:",
 )
+st.page_link(
+    "pages/5_Lesions_and_paths.py",
+    label="Lesions and paths: delete or reorder blocks of trained nets, and where the gradient flows (Veit et al.)",
+    icon=":material/content_cut:",
+)
 st.markdown(
     f"""
 The sidebar's model picker acts on the **Architecture** page and the **Image lab**: **{spec.label}** at
 {size}×{size} right now. Switch *Skip connections* off to get its plain counterpart — the same layers with the
-shortcuts removed — and compare. The Shapes dataset and the Gradient lab bring their own models. *Projector mode*
+shortcuts removed — and compare. The Shapes dataset, the Gradient lab and Lesions and paths bring their own
+models. *Projector mode*
 enlarges type and lines on every page; every page's settings stay in its address, so a prepared page can be
 bookmarked.
 

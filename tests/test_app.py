@@ -144,7 +144,8 @@ def test_pre_activation_changes_the_block_order_text(architecture: AppTest) -> N
 def test_every_page_shows_the_device() -> None:
     at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300).run()
     expected = f"Device: {describe_device(pick_device())}"
-    for page in ["pages/1_Architecture.py", "pages/3_Shapes_dataset.py", "pages/4_Gradient_lab.py"]:
+    for page in ["pages/1_Architecture.py", "pages/3_Shapes_dataset.py", "pages/4_Gradient_lab.py",
+                 "pages/5_Lesions_and_paths.py"]:  # fmt: skip
         at.switch_page(page).run()
         assert not at.exception and any(expected in c.value for c in at.sidebar.caption), page
 

@@ -304,3 +304,36 @@ def test_shapes_scores_show_progress_and_legend(server: str, page: object) -> No
     wait_until_idle(page)
     assert page.locator(".js-plotly-plot .legendtext", has_text="pointing game").count() == 2
     assert page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').count() == 0  # no picker here
+
+
+def test_lesions_page_deletes_a_block_stops_a_curve_and_shows_the_paths(server: str, page: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/Lesions_and_paths?lesion_nets=shapes-20")
+    wait_for_metric(page, "0.2%")  # ResNet-20 intact
+    before = metric_value(page, "plain-20 test error")
+    page.locator('[data-testid="stMultiSelect"]', has_text="Blocks to delete").click()
+    page.locator('[role="option"]', has_text="conv3_2").first.click()
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricDelta]')].length == 2", timeout=WAIT_MS
+    )
+    wait_until_idle(page)
+    assert metric_value(page, "ResNet-20 test error") != "0.2%" and metric_value(page, "plain-20 test error") != before
+    assert page.locator('[data-testid="stImage"]').count() == 8
+    page.get_by_role("button", name="Compute the curve").click()
+    page.locator('[data-testid="stProgress"]', has_text="Evaluating lesioned nets:").wait_for(timeout=WAIT_MS)
+    page.locator('[data-testid="stMainBlockContainer"]').get_by_role("button", name="Stop").click()
+    clicked = time.monotonic()
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('[data-testid=stProgress]')].some(e => e.innerText.includes('lesioned'))",
+        timeout=WAIT_MS,
+        polling=50,
+    )
+    assert time.monotonic() - clicked < 1.0 + 0.5  # one evaluation of 1,000 images, and the page's rerun
+    page.get_by_role("button", name="Measure 16 random paths of every length").click()
+    page.get_by_text("Paths of length ≤").first.wait_for(timeout=WAIT_MS)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
+    titles = page.eval_on_selector_all(".modebar-btn", "buttons => buttons.map(b => b.getAttribute('data-title'))")
+    assert titles.count("Download plot as a PNG") == 2, titles  # each figure can be saved as PNG
+    page.screenshot(path=str(SHOTS / "lesions_and_paths.png"), full_page=True)

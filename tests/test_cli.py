@@ -95,6 +95,12 @@ def test_models_lists_names(capsys: pytest.CaptureFixture[str]) -> None:
         (["score", "--images", "0"], "images must be from 1 to 10000"),
         (["train", "--steps", "0"], "steps must be from 1"),
         (["explain", "x.png", "--out", "o", "--device", "tpu"], "invalid choice"),
+        (["lesion", "--delete", "conv9_1"], "no block conv9_1: this net has conv2_1 … conv4_3"),
+        (["lesion", "--nets", "digits-56", "--draws", "0"], "draws must be from 1 to 50"),
+        (["lesion", "--nets", "digits-56", "--train-steps", "0"], "steps must be at least 1"),
+        (["lesion", "--nets", "vgg"], "invalid choice"),
+        (["paths", "--samples", "0"], "samples must be from 1 to 200"),
+        (["paths", "--images", "0"], "images must be from 1 to 400"),
     ],
 )
 def test_errors_are_one_line_with_status_2(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -277,3 +283,24 @@ def test_weights_download_from_a_mirror_with_progress(
     assert "3.0 / 3.0 MB" in err
     status, out, _ = run(["weights", "download", "resnet18"], capsys)
     assert status == 0 and out.strip() == f"resnet18: already cached at {cached}"
+
+
+def test_lesion_deletes_named_blocks_and_draws_the_curve(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["lesion", "--delete", "conv3_2, conv2_1", "--json"], capsys)
+    result = json.loads(out)
+    assert status == 0 and result["deleted"] == ["conv2_1", "conv3_2"]
+    assert [row["net"] for row in result["errors"]] == ["ResNet-20", "plain-20"]
+    assert all(row["error with the blocks deleted"] > row["intact error"] for row in result["errors"])
+    status, out, _ = run(["lesion", "--swap", "--draws", "1", "--json"], capsys)
+    curves = json.loads(out)["curves"]
+    assert status == 0 and curves["ResNet-20"][0]["k"] == 0 and curves["ResNet-20"][-1]["k"] == 8
+    status, out, _ = run(["lesion", "--draws", "1"], capsys)
+    assert status == 0 and "blocks deleted  ResNet-20 error  plain-20 error" in out and "chance 83%" in out
+
+
+def test_paths_reports_the_gradient_by_path_length(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["paths", "--samples", "2", "--images", "4", "--json"], capsys)
+    result = json.loads(out)
+    assert status == 0 and result["blocks"] == 9 and [r["length"] for r in result["lengths"]] == list(range(10))
+    assert abs(sum(r["share of the gradient"] for r in result["lengths"]) - 1) < 1e-9
+    assert result["lengths"][4]["share of paths"] == 126 / 512

@@ -96,11 +96,26 @@ def projector() -> bool:
     return bool(st.session_state.get("choice.projector", False))
 
 
-def chart(figure: go.Figure, **options: Any) -> Any:
-    """Show a plotly figure, restyled for the projector in projector mode."""
-    return st.plotly_chart(
-        for_projector(figure) if projector() else figure, config={"displayModeBar": False}, **options
-    )
+def chart(figure: go.Figure, png_name: str | None = None, **options: Any) -> Any:
+    """Show a plotly figure, restyled for the projector in projector mode; with ``png_name``, its toolbar
+    offers one button, downloading the figure as ``png_name``.png (drawn by the browser, nothing fetched)."""
+    config: dict[str, Any] = {"displayModeBar": False}
+    if png_name is not None:
+        keep = {"toImage"}
+        config = {
+            "displayModeBar": True, "displaylogo": False,
+            "modeBarButtonsToRemove": [b for b in _MODEBAR_BUTTONS if b not in keep],
+            "toImageButtonOptions": {"format": "png", "filename": png_name, "scale": 2},
+        }  # fmt: skip
+    return st.plotly_chart(for_projector(figure) if projector() else figure, config=config, **options)
+
+
+_MODEBAR_BUTTONS = (
+    "zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d",
+    "hoverClosestCartesian", "hoverCompareCartesian", "toggleSpikelines", "zoom3d", "pan3d", "orbitRotation",
+    "tableRotation", "resetCameraDefault3d", "resetCameraLastSave3d", "hoverClosest3d", "hoverClosestGl2d",
+    "toImage",
+)  # fmt: skip
 
 
 @st.cache_resource

@@ -1,0 +1,93 @@
+"""The lesion page's computations: trained pairs shared by every session, curves and path gradients computed
+on request with progress and a stop button, and kept for every session once computed."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer.lesions import nets, paths, study
+from explorer.lesions.nets import TrainedPair
+from explorer.lesions.paths import PathGradients
+from explorer.lesions.study import CurvePoint
+from explorer.ui.server import device, models, results, shared_model, with_progress
+
+PAIR_LABELS = {
+    "shapes-20": "Shapes: ResNet-20 vs plain-20 (shipped)",
+    "digits-20": "digits: ResNet-20 vs plain-20",
+    "digits-56": "digits: ResNet-56 vs plain-56",
+    "digits-110": "digits: ResNet-110 vs plain-110",
+}
+
+FIRST_CHOICES = ("digits-56", "shapes-20")  # the paper's picture when the digits nets are kept, else at once
+
+
+def first_pair() -> str:
+    """The pair the page opens on: ResNet-56 vs plain-56 on the digits when they are on disk, else Shapes."""
+    return next(name for name in FIRST_CHOICES if nets.ready(name))
+
+
+def trained_pair(name: str) -> TrainedPair | None:
+    """The pair ``name`` for every session: loaded at once when shipped or kept on disk; else trained when
+    the page's button is pressed (with progress and a stop button); None until then."""
+    key = ("lesions.pair", name, str(device()))
+    if (found := models().get(key)) is not None:
+        return found
+    if nets.ready(name):
+        return shared_model(key, lambda: nets.pair(name, device=device()))
+    depth = name.split("-")[1]
+    if not st.button(
+        f"Train ResNet-{depth} and plain-{depth} on the digits ({nets.DIGITS_STEPS} steps each, once)",
+        type="primary", key="lesions.train",
+        help="Kept on disk afterwards: the next class loads them at once.",
+    ):  # fmt: skip
+        st.caption(
+            f"These two nets are trained here the first time they are asked for: about 1 minute at depth 20 and "
+            f"2–3 at depth 56 on 2 CPU cores ({depth}-layer nets, digits at 8×8, SGD as in the degradation demo)."
+        )
+        return None
+    steps = nets.pair_steps(name, device=device())
+    *_, (_, _, trained) = with_progress(steps, 2 * nets.DIGITS_STEPS + 1, "Training both nets", "lesions.train_stop")
+    models().put(key, trained)
+    return trained
+
+
+def curve(pair: TrainedPair, kind: str, draws: int) -> dict[str, list[CurvePoint]] | None:
+    """Both nets' curves of error against k (``kind`` delete or swap): kept for every session once computed,
+    computed when the page's button is pressed; None until then."""
+    key = ("shared", ("lesions.curve", pair.name, kind, draws))
+    if (done := results().get(key)) is not None:
+        return done
+    noun = "deletions" if kind == "delete" else "swaps"
+    if not st.button(f"Compute the curve ({draws} random draws of k {noun} per k)", key=f"lesions.curve.{kind}"):
+        return None
+    plan = {label: study.random_lesions(model, kind, study.curve_ks(model, kind), draws, 0)
+            for label, model in pair.nets().items()}  # fmt: skip
+    curves: dict[str, list[CurvePoint]] = {}
+
+    def each():
+        for label, model in pair.nets().items():
+            for so_far in study.curve_steps(model, pair.test.images, pair.test.labels, plan[label]):
+                curves[label] = so_far
+                yield None
+
+    total = sum(len(lesions) for lesions in plan.values())
+    for _ in with_progress(each(), total, "Evaluating lesioned nets", f"lesions.curve_stop.{kind}"):
+        pass
+    results().put(key, curves)
+    return curves
+
+
+def path_gradients(pair: TrainedPair, samples: int) -> PathGradients | None:
+    """The residual net's gradient by path length: kept for every session once computed, computed when the
+    page's button is pressed (one length per step, with progress and a stop button); None until then."""
+    key = ("shared", ("lesions.paths", pair.name, samples))
+    if (done := results().get(key)) is not None:
+        return done
+    if not st.button(f"Measure {samples} random paths of every length", key="lesions.paths"):
+        return None
+    images, labels = pair.test.images[: paths.DEFAULT_IMAGES], pair.test.labels[: paths.DEFAULT_IMAGES]
+    steps = paths.path_gradient_steps(pair.residual, images, labels, samples)
+    blocks = len(pair.residual.blocks())
+    *_, measured = with_progress(steps, blocks + 1, "Measuring paths", "lesions.paths_stop")
+    results().put(key, measured)
+    return measured

@@ -1,0 +1,86 @@
+"""The Lesions and paths page, driven by AppTest: deletions change both nets' errors at once, the curve and the
+paths are computed on request and every sentence follows the numbers shown."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.lesions import nets
+from explorer.lesions.walk import Lesion, error
+from tests.conftest import ROOT, decode_plotly
+
+PAGE = "pages/5_Lesions_and_paths.py"
+
+
+@pytest.fixture(autouse=True)
+def recordings_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path / "recordings"))
+    return tmp_path / "recordings"
+
+
+@pytest.fixture(scope="module")
+def shapes() -> nets.TrainedPair:
+    return nets.pair("shapes-20")
+
+
+def open_page(**address: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
+    at.run()
+    at.query_params.update(address)
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [decode_plotly(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+
+
+def test_deleting_a_block_changes_both_nets_errors_at_once(shapes: nets.TrainedPair) -> None:
+    at = open_page()
+    assert at.radio(key="widget.lesion_nets").value == "shapes-20"  # nothing trained yet: the shipped pair
+    test = shapes.test
+    intact = {label: error(model, test.images, test.labels) for label, model in shapes.nets().items()}
+    assert metrics(at) == {f"{label} test error": f"{e:.1%}" for label, e in intact.items()}
+    at.multiselect(key="lesions.deleted.shapes-20").set_value(["conv3_1 ↓", "conv2_2"]).run()
+    assert not at.exception
+    lesion = Lesion.delete([1, 3])
+    for label, model in shapes.nets().items():
+        assert metrics(at)[f"{label} test error"] == f"{error(model, test.images, test.labels, lesion):.1%}"
+    captions = [caption for image in at.get("image") for caption in image.captions]
+    assert len(captions) == 8 and all(c.startswith("true ") and "ResNet-20: " in c for c in captions)
+    assert "leaves its shortcut" in " ".join(c.value for c in at.caption)
+
+
+def test_the_curve_and_the_paths_are_computed_on_request_and_read_from_their_numbers() -> None:
+    at = open_page()
+    assert len(figures(at)) == 1  # only the binomial bars before anything is computed
+    at.select_slider(key="lesions.draws").set_value(1).run()
+    at.button(key="lesions.curve.delete").click().run()
+    assert not at.exception
+    curve = figures(at)[0]
+    assert [t["name"] for t in curve["data"]] == ["ResNet-20", "plain-20"]
+    residual = curve["data"][0]
+    assert residual["x"][0] == 0 and residual["x"][-1] == 9
+    text = " ".join(m.value for m in at.markdown)
+    assert f"**ResNet-20**: {residual['y'][0]:.1%} error intact, {residual['y'][1]:.1%} on average with 1 block" in text
+    assert at.get("download_button")
+    at.select_slider(key="lesions.samples").set_value(4).run()
+    at.button(key="lesions.paths").click().run()
+    assert not at.exception
+    shown = figures(at)
+    assert len(shown) == 3 and [t["name"] for t in shown[1]["data"]] == ["share of all paths", "share of the gradient"]
+    assert "The 9 blocks make 2^9 = 512 paths" in " ".join(m.value for m in at.markdown)
+
+
+def test_digits_nets_not_trained_yet_are_offered_with_their_cost() -> None:
+    at = open_page(lesion_nets="digits-56")
+    assert not at.metric  # nothing to show before the nets exist
+    assert at.button(key="lesions.train").label.startswith("Train ResNet-56 and plain-56 on the digits (800 steps")
+    assert "trained here the first time" in " ".join(c.value for c in at.caption)
