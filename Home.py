@@ -43,12 +43,17 @@ st.page_link(
     label="Lesions and paths: delete or reorder blocks of trained nets, and where the gradient flows (Veit et al.)",
     icon=":material/content_cut:",
 )
+st.page_link(
+    "pages/6_Loss_landscape.py",
+    label="Loss landscape: the training loss around trained weights, residual vs plain (Li et al.)",
+    icon=":material/landscape:",
+)
 st.markdown(
     f"""
 The sidebar's model picker acts on the **Architecture** page and the **Image lab**: **{spec.label}** at
 {size}×{size} right now. Switch *Skip connections* off to get its plain counterpart — the same layers with the
-shortcuts removed — and compare. The Shapes dataset, the Gradient lab and Lesions and paths bring their own
-models. *Projector mode*
+shortcuts removed — and compare. The Shapes dataset, the Gradient lab, Lesions and paths and the Loss landscape
+bring their own models. *Projector mode*
 enlarges type and lines on every page; every page's settings stay in its address, so a prepared page can be
 bookmarked.
 

@@ -20,13 +20,7 @@ many shallower nets voting together rather than one deep chain. Try it on a trai
 counterpart: the same layers, trained the same way, without the shortcuts.
 """
 )
-name = common.choice(
-    st.radio, "Trained nets", "lesion_nets", lesions_ui.first_pair(), options=list(lesions_ui.PAIR_LABELS),
-    format_func=lesions_ui.PAIR_LABELS.get, horizontal=True,
-)  # fmt: skip
-pair = lesions_ui.trained_pair(name)
-if pair is None:
-    st.stop()
+pair = lesions_ui.pick_pair("lesion_nets")
 nets = pair.nets()
 test = pair.test
 st.caption(
@@ -126,7 +120,9 @@ st.caption(
     f"Measured on {pair.residual_label} at its trained weights, on {paths.DEFAULT_IMAGES} test images, {samples} "
     "random paths per length; the gradient is the norm of ∂L/∂x at the first block's input. A length's share of the "
     "gradient is the mean norm of one of its paths times how many such paths there are, normalised (Veit et al.'s "
-    "estimate: it adds norms, not the gradient vectors themselves). What it does not show: that the short paths "
+    "estimate: it adds norms, not the gradient vectors themselves). Single paths' gradients vary over orders of "
+    "magnitude, so with few paths per length the line is jagged: measure more for a smoother one. What it does not "
+    "show: that the short paths "
     "alone would train the net — only that, at these weights, the gradient the net receives comes mostly from them. "
     "A plain net has a single path, through every block."
 )

@@ -2,7 +2,7 @@
 
 Starts the app as run_app.sh does, with an empty torchvision cache (as on a fresh machine), and drives
 Debian's headless Chromium. By default it writes the README's shots (1400 px wide) to docs/screenshots/.
-Usage: .venv/bin/python scripts/screenshots.py [--all] [--folder F] [--height H]
+Usage: .venv/bin/python scripts/screenshots.py [--all] [--folder F] [--height H] [--only PAGE ...] [--recordings DIR]
   --all      every page, normal and projector mode, at 1400 and 1920 px
   --height   viewport height (default 1200); a tall one (4000) shows whole pages
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -37,12 +38,22 @@ PAGES = {  # name: (path with its settings in the address, what to wait for)
         "g.preset=the+paper%3A+plain+vs+ResNet+with+BN",
         ".js-plotly-plot",
     ),
+    "lesions": ("/Lesions_and_paths?lesion_nets=digits-56", '[data-testid="stMetric"]'),
+    "landscape": ("/Loss_landscape?landscape_nets=digits-56", ".js-plotly-plot"),
 }
+PRESS = {  # name: (button's name begins, text that shows when it is done), pressed in turn where present
+    "lesions": (("Train ResNet-56", "Test set:"), ("Compute the curve", "on average with"),
+                ("Measure 16 random paths", "carry half of the gradient")),
+    "landscape": (("Train ResNet-56", "One loss of one net"), ("Compute the line", "at the ends"),
+                  ("Compute the plane", "over the plane.")),
+}  # fmt: skip
 README_SHOTS = (  # (page, projector mode, heading scrolled to the top or None) as README.md shows them
     ("architecture", False, None), ("architecture", True, None), ("architecture_plain", False, "Block diagram"),
     ("architecture_preact", True, None), ("image_lab", False, None),
     ("image_lab_shapes", True, "3 · Grad-CAM of every residual block"), ("shapes_dataset", False, None),
     ("gradient_lab", True, "At initialisation"), ("gradient_lab_paper", False, None),
+    ("lesions", False, "Error against the number of blocks deleted"), ("lesions", False, "Paths: a residual net"),
+    ("landscape", False, "Over a plane of two directions"),
 )  # fmt: skip
 IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 
@@ -54,12 +65,13 @@ def shots(every: bool) -> list[tuple[int, str, bool, str | None]]:
     return [(w, name, projector, None) for w in (1400, 1920) for projector in (False, True) for name in PAGES]
 
 
-def serve(home: str) -> tuple[subprocess.Popen, int]:
-    """The app on a free local port, with an empty torchvision cache and recordings folder in ``home``."""
+def serve(home: str, kept: str | None) -> tuple[subprocess.Popen, int]:
+    """The app on a free local port, with an empty torchvision cache in ``home`` and the recordings (and trained
+    digits nets) of ``kept``, or an empty folder in ``home``."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "TORCH_HOME": home, "EXPLORER_RECORDINGS": os.path.join(home, "recordings")}
+    env = {**os.environ, "TORCH_HOME": home, "EXPLORER_RECORDINGS": kept or os.path.join(home, "recordings")}
     command = [sys.executable, "-m", "explorer", "serve", "--server.port", str(port), "--server.address",
                "127.0.0.1", "--server.headless", "true"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -78,27 +90,42 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="every page, both modes, 1400 and 1920 px")
     parser.add_argument("--folder", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--height", type=int, default=1200, help="viewport height in pixels")
+    parser.add_argument("--only", nargs="*", choices=list(PAGES), help="only these pages")
+    parser.add_argument("--recordings", help="a recordings folder to use (its trained nets save minutes)")
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as home:
-        server, port = serve(home)
+        server, port = serve(home, args.recordings)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 for width, name, projector, heading in shots(args.all):
+                    if args.only and name not in args.only:
+                        continue
                     page = browser.new_page(viewport={"width": width, "height": args.height})
                     path, ready = PAGES[name]
                     joiner = "&" if "?" in path else "?"
                     page.goto(f"http://127.0.0.1:{port}{path}" + (f"{joiner}projector=1" if projector else ""))
+                    page.wait_for_selector("h1", timeout=300_000)  # the script has started
+                    page.wait_for_function(IDLE, timeout=300_000)
+                    for button, done in PRESS.get(name, ()):
+                        found = page.get_by_role("button", name=re.compile("^" + re.escape(button)))
+                        finished = page.get_by_text(done)
+                        found.or_(finished).first.wait_for(timeout=300_000)  # the page has got this far
+                        if not finished.count():
+                            found.first.click()
+                            finished.first.wait_for(timeout=900_000)
+                        page.wait_for_function(IDLE, timeout=300_000)
                     page.wait_for_selector(ready, timeout=300_000)
                     page.wait_for_function(IDLE, timeout=300_000)
                     if heading:
                         page.get_by_role("heading", name=heading).first.evaluate("h => h.scrollIntoView()")
                     page.wait_for_timeout(800)  # let plotly finish its transitions
                     mode = "projector" if projector else "normal"
-                    target = args.folder / f"{name}_{mode}_{width}.png"
+                    part = f"_{heading.split()[0].lower().strip(':')}" if heading and name in PRESS else ""
+                    target = args.folder / f"{name}{part}_{mode}_{width}.png"
                     page.screenshot(path=str(target))
                     page.close()
                     print(target, flush=True)

@@ -26,6 +26,24 @@ def torch_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "torch-home"
 
 
+@pytest.fixture
+def recordings_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty recordings folder (``EXPLORER_RECORDINGS``): a test never sees or writes the real one."""
+    monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path / "recordings"))
+    return tmp_path / "recordings"
+
+
+@pytest.fixture(scope="session")
+def digits56(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """ResNet-56 and plain-56 trained on the digits for 400 steps (the gap is clear by then), once per test run,
+    kept in a temporary folder."""
+    from explorer.lesions import nets
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXPLORER_RECORDINGS", str(tmp_path_factory.mktemp("recordings")))
+        return nets.pair("digits-56", steps=400)
+
+
 def devices() -> list[str]:
     """Every kind of device present here (the CPU always): tests that move models run on each."""
     from explorer.device import available_devices

@@ -47,12 +47,14 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     empty_cache = tmp_path_factory.mktemp("torch-home")  # ImageNet weights are absent, as on a fresh machine
+    recordings = tmp_path_factory.mktemp("recordings")  # nothing recorded yet, and the real folder left alone
     process = subprocess.Popen(
         [sys.executable, "-m", "explorer", "serve", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "TORCH_HOME": str(empty_cache)},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TORCH_HOME": str(empty_cache),
+             "EXPLORER_RECORDINGS": str(recordings)},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
@@ -107,6 +109,20 @@ def wait_for_metric(page: object, value: str) -> None:
         f"() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '{value}')",
         timeout=WAIT_MS,
     )
+
+
+def seconds_to_stop(page: object, progress_text: str) -> float:
+    """Wait for the progress bar showing ``progress_text``, press Stop, and return how long until the bar is gone."""
+    page.locator('[data-testid="stProgress"]', has_text=progress_text).wait_for(timeout=WAIT_MS)
+    page.locator('[data-testid="stMainBlockContainer"]').get_by_role("button", name="Stop").click()
+    clicked = time.monotonic()
+    page.wait_for_function(
+        "text => ![...document.querySelectorAll('[data-testid=stProgress]')].some(e => e.innerText.includes(text))",
+        arg=progress_text,
+        timeout=WAIT_MS,
+        polling=50,
+    )
+    return time.monotonic() - clicked
 
 
 def legend_count(text: str) -> str:
@@ -265,17 +281,7 @@ def test_a_long_computation_stops_within_a_second(server: str, page: object) -> 
     option.wait_for(timeout=WAIT_MS)
     option.click()
     page.get_by_role("button", name="Compute Occlusion").click(timeout=WAIT_MS)
-    progress = page.locator('[data-testid="stProgress"]', has_text="Occlusion:")
-    progress.wait_for(timeout=WAIT_MS)
-    page.locator('[data-testid="stMainBlockContainer"]').get_by_role("button", name="Stop").click()
-    clicked = time.monotonic()
-    page.wait_for_function(
-        "() => ![...document.querySelectorAll('[data-testid=stProgress]')]"
-        ".some(e => e.innerText.includes('Occlusion:'))",
-        timeout=WAIT_MS,
-        polling=50,
-    )
-    assert time.monotonic() - clicked < 1.0 + 0.5  # one step of 4 forward passes, and the page's rerun
+    assert seconds_to_stop(page, "Occlusion:") < 1.0 + 0.5  # one step of 4 forward passes, and the page's rerun
     assert page.locator('[data-testid="stImage"]', has_text="Occlusion for").count() == 0
 
 
@@ -321,15 +327,7 @@ def test_lesions_page_deletes_a_block_stops_a_curve_and_shows_the_paths(server: 
     assert metric_value(page, "ResNet-20 test error") != "0.2%" and metric_value(page, "plain-20 test error") != before
     assert page.locator('[data-testid="stImage"]').count() == 8
     page.get_by_role("button", name="Compute the curve").click()
-    page.locator('[data-testid="stProgress"]', has_text="Evaluating lesioned nets:").wait_for(timeout=WAIT_MS)
-    page.locator('[data-testid="stMainBlockContainer"]').get_by_role("button", name="Stop").click()
-    clicked = time.monotonic()
-    page.wait_for_function(
-        "() => ![...document.querySelectorAll('[data-testid=stProgress]')].some(e => e.innerText.includes('lesioned'))",
-        timeout=WAIT_MS,
-        polling=50,
-    )
-    assert time.monotonic() - clicked < 1.0 + 0.5  # one evaluation of 1,000 images, and the page's rerun
+    assert seconds_to_stop(page, "Evaluating lesioned nets:") < 1.0 + 0.5  # one evaluation of 1,000 images, a rerun
     page.get_by_role("button", name="Measure 16 random paths of every length").click()
     page.get_by_text("Paths of length ≤").first.wait_for(timeout=WAIT_MS)
     wait_until_idle(page)
@@ -337,3 +335,15 @@ def test_lesions_page_deletes_a_block_stops_a_curve_and_shows_the_paths(server: 
     titles = page.eval_on_selector_all(".modebar-btn", "buttons => buttons.map(b => b.getAttribute('data-title'))")
     assert titles.count("Download plot as a PNG") == 2, titles  # each figure can be saved as PNG
     page.screenshot(path=str(SHOTS / "lesions_and_paths.png"), full_page=True)
+
+
+def test_loss_landscape_announces_its_cost_draws_the_line_and_stops_the_plane(server: str, page: object) -> None:
+    page.goto(f"{server}/Loss_landscape?landscape_nets=shapes-20")
+    page.get_by_text("One loss of one net takes").first.wait_for(timeout=WAIT_MS)
+    page.get_by_role("button", name="Compute the line").click()
+    page.get_by_text("at the trained weights").first.wait_for(timeout=WAIT_MS)
+    page.locator(".js-plotly-plot .legendtext", has_text="plain-20").wait_for(timeout=WAIT_MS)  # drawn, both nets
+    wait_until_idle(page)
+    page.get_by_role("button", name="Compute the plane").click()
+    assert seconds_to_stop(page, "Computing the plane:") < 1.0 + 0.5  # one loss of 512 Shapes images, a rerun
+    assert page.get_by_role("button", name="Compute the plane").count() == 1  # stopped: nothing kept, offered again

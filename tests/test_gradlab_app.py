@@ -13,10 +13,7 @@ from tests.conftest import ROOT, decode_plotly, shown_tables
 PAGE = "pages/4_Gradient_lab.py"
 
 
-@pytest.fixture(autouse=True)
-def recordings_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path / "recordings"))
-    return tmp_path / "recordings"
+pytestmark = pytest.mark.usefixtures("recordings_folder")  # never the real recordings
 
 
 def open_page(**address: str) -> AppTest:

@@ -17,11 +17,7 @@ from models import ResNet, cifar_resnet
 from models.resnet import ZeroPadShortcut, resnet18
 from tests.conftest import devices
 
-
-@pytest.fixture(autouse=True)
-def recordings_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path / "recordings"))
-    return tmp_path / "recordings"
+pytestmark = pytest.mark.usefixtures("recordings_folder")  # never the real recordings
 
 
 def _variants() -> list[tuple[str, ResNet, torch.Tensor]]:
@@ -134,14 +130,6 @@ def test_curve_ks_reach_every_block() -> None:
     ks = study.curve_ks(model, "delete")
     assert ks[0] == 0 and ks[-1] == 27 and len(ks) <= 12
     assert study.curve_ks(model, "swap")[-1] == 2 * len(swappable(model))
-
-
-@pytest.fixture(scope="module")
-def digits56(tmp_path_factory: pytest.TempPathFactory) -> nets.TrainedPair:
-    """ResNet-56 and plain-56 trained on the digits for 400 steps (the gap is clear by then), in a temporary folder."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EXPLORER_RECORDINGS", str(tmp_path_factory.mktemp("recordings")))
-        return nets.pair("digits-56", steps=400)
 
 
 def test_on_the_trained_resnet56_error_rises_smoothly_while_one_deletion_breaks_the_plain_net(

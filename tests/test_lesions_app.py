@@ -2,7 +2,6 @@
 paths are computed on request and every sentence follows the numbers shown."""
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,10 +13,7 @@ from tests.conftest import ROOT, decode_plotly
 PAGE = "pages/5_Lesions_and_paths.py"
 
 
-@pytest.fixture(autouse=True)
-def recordings_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path / "recordings"))
-    return tmp_path / "recordings"
+pytestmark = pytest.mark.usefixtures("recordings_folder")  # never the real recordings
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,10 @@ def resident_after_uploads(sessions: int, uploads: int) -> list[float]:
 def test_one_session_uploading_many_large_images_stays_flat() -> None:
     readings = resident_after_uploads(sessions=1, uploads=8)
     assert max(readings) - readings[0] < DECODE_HIGH_WATER_MB + int(BUDGETS["EXPLORER_SESSION_MB"]), readings
-    assert readings[-1] - readings[2] < 40, readings  # no growth per image once the first large one is in
+    # No growth per image once the first large one is in: six more uploads add less than one decoded image (a leak
+    # of one per upload would add six; the allocator's own noise here is 9-46 MB over the six).
+    one_image_mb = 5000 * 5000 * 3 / 2**20
+    assert readings[-1] - readings[2] < one_image_mb, readings
 
 
 @pytest.mark.timeout(600)

@@ -2,8 +2,8 @@
 
 They run from a temporary folder that holds the repository's ``explorer`` and ``models`` (so the
 relative paths work and the outputs land there), with a temporary torchvision cache that holds a
-seeded stand-in for the ResNet-50 ImageNet file (nothing is downloaded). ``train`` and ``score``
-are shortened, and say so below.
+seeded stand-in for the ResNet-50 ImageNet file (nothing is downloaded). ``train``, ``score``, ``lesion``,
+``paths`` and ``landscape`` are shortened, and say so below; digits nets they train go to a temporary folder.
 """
 
 import doctest
@@ -28,6 +28,9 @@ NOT_RUN_HERE = {  # run until stopped (the browser and replica tests run them), 
 SHORTER = {  # the README's long runs, cut to seconds (later flags override earlier ones)
     "train": ["--steps", "2", "--train-images", "64", "--test-images", "20"],
     "score": ["--images", "5"],
+    "lesion": ["--draws", "1", "--train-steps", "2"],
+    "paths": ["--samples", "2", "--images", "4", "--train-steps", "2"],
+    "landscape": ["--images", "4", "--resolution", "11"],
 }
 
 
@@ -46,14 +49,15 @@ def readme_folder(tmp_path: Path, torch_home: Path, monkeypatch: pytest.MonkeyPa
     path.parent.mkdir(parents=True)
     torch.manual_seed(0)
     torch.save(torchvision.models.resnet50().state_dict(), path)
+    monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path / "recordings"))  # digits nets trained here stay here
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
 def test_the_readme_has_examples() -> None:
     commands = {line.removeprefix(PREFIX).split()[0] for line in command_lines()}
-    assert commands == {"stages", "compare", "models", "explain", "train", "score", "gradlab", "weights",
-                        "nginx-config", "serve", "replicas"}  # fmt: skip
+    assert commands == {"stages", "compare", "models", "explain", "train", "score", "gradlab", "lesion",
+                        "paths", "landscape", "weights", "nginx-config", "serve", "replicas"}  # fmt: skip
 
 
 def run_here(line: str) -> bool:

@@ -40,7 +40,7 @@ NETS_FOLDER = "nets"
 
 
 @dataclass(frozen=True)
-class TestSet:
+class LabelledSet:
     """Held-out images (normalised, on the CPU) and their labels, with how many classes there are."""
 
     images: Tensor
@@ -69,7 +69,7 @@ class TrainedPair:
     depth: int
     residual: ResNet
     plain: ResNet
-    test: TestSet
+    test: LabelledSet
     description: str
 
     @property
@@ -110,7 +110,7 @@ def shapes_pair(device: torch.device | str = "cpu") -> TrainedPair:
     residual, plain = shipped["shapes_resnet20"], shipped["shapes_plain20"]
     count = residual.metadata["test_images"]
     images, labels = shapes_dataset.arrays(residual.test_config, 0, count)
-    test = TestSet(normalise(images), torch.from_numpy(labels), tuple(shapes_dataset.CLASSES),
+    test = LabelledSet(normalise(images), torch.from_numpy(labels), tuple(shapes_dataset.CLASSES),
                    f"{count:,} held-out Shapes images")  # fmt: skip
     return TrainedPair(
         "shapes-20",
@@ -149,10 +149,10 @@ def _keep(recipe: DigitsRecipe, skip: bool, model: ResNet) -> None:
         pass  # a folder that cannot be written: the nets are simply trained again next time
 
 
-def digits_test() -> TestSet:
+def digits_test() -> LabelledSet:
     """The 400 held-out digits."""
     _, (images, labels) = digits_split()
-    return TestSet(images, labels, tuple(map(str, range(10))), f"{DIGITS_TEST} held-out digits (8×8)")
+    return LabelledSet(images, labels, tuple(map(str, range(10))), f"{DIGITS_TEST} held-out digits (8×8)")
 
 
 def digits_pair_steps(
@@ -229,3 +229,17 @@ def pair(name: str, steps: int = DIGITS_STEPS, device: torch.device | str = "cpu
     *_, (_, _, found) = pair_steps(name, steps, device)
     assert found is not None
     return found
+
+
+def training_sample(name: str, count: int = 512) -> LabelledSet:
+    """The first ``count`` training images of the pair ``name`` (what its loss landscape is measured on)."""
+    if name == "shapes-20":
+        shipped = shipped_models()["shapes_resnet20"]
+        config = shapes_dataset.ShapesConfig(**shipped.metadata["dataset"])
+        images, labels = shapes_dataset.arrays(config, 0, count)
+        return LabelledSet(normalise(images), torch.from_numpy(labels), tuple(shapes_dataset.CLASSES),
+                           f"{count} Shapes training images")  # fmt: skip
+    if name not in PAIRS:
+        raise SpecError(f"nets must be one of {', '.join(PAIRS)}; got {name!r}")
+    (images, labels), _ = digits_split()
+    return LabelledSet(images[:count], labels[:count], tuple(map(str, range(10))), f"{count} training digits (8×8)")

@@ -61,10 +61,11 @@ def random_lesions(model: ResNet, kind: str, ks: Sequence[int], draws: int, seed
 
 
 def curve_ks(model: ResNet, kind: str, points: int = 10) -> list[int]:
-    """About ``points`` values of k from 0 up to every block (deletions) or twice the swappable pairs (swaps)."""
+    """About ``points`` values of k from 0 up to every block (deletions) or twice the swappable pairs (swaps),
+    always with k = 1 and 2, where the residual and the plain net differ most."""
     top = len(deletable(model)) if kind == "delete" else 2 * len(swappable(model))
     step = max(1, math.ceil(top / points))
-    return sorted({*range(0, top + 1, step), top})
+    return sorted({*range(0, top + 1, step), *(k for k in (1, 2) if k <= top), top})
 
 
 def curve_steps(

@@ -9,6 +9,7 @@ from explorer.lesions import nets, paths, study
 from explorer.lesions.nets import TrainedPair
 from explorer.lesions.paths import PathGradients
 from explorer.lesions.study import CurvePoint
+from explorer.ui.common import choice
 from explorer.ui.server import device, models, results, shared_model, with_progress
 
 PAIR_LABELS = {
@@ -24,6 +25,19 @@ FIRST_CHOICES = ("digits-56", "shapes-20")  # the paper's picture when the digit
 def first_pair() -> str:
     """The pair the page opens on: ResNet-56 vs plain-56 on the digits when they are on disk, else Shapes."""
     return next(name for name in FIRST_CHOICES if nets.ready(name))
+
+
+def pick_pair(choice_name: str) -> TrainedPair:
+    """The page's picker of trained pairs (a choice kept across pages and in the address as ``choice_name``) and
+    the pair picked; the page stops here until that pair exists."""
+    name = choice(
+        st.radio, "Trained nets", choice_name, first_pair(), options=list(PAIR_LABELS), format_func=PAIR_LABELS.get,
+        horizontal=True,
+    )  # fmt: skip
+    pair = trained_pair(name)
+    if pair is None:
+        st.stop()
+    return pair
 
 
 def trained_pair(name: str) -> TrainedPair | None:

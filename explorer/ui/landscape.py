@@ -1,0 +1,42 @@
+"""The loss-landscape page's computations: the cost of a setting measured before it runs, and slices computed
+with progress and a stop button, kept on disk by their settings (recordings) for the next class."""
+
+from __future__ import annotations
+
+import time
+
+from explorer import recordings
+from explorer.landscape import runs
+from explorer.landscape.slices import loss_at
+from explorer.lesions.nets import LabelledSet, TrainedPair
+from explorer.ui.server import device_label, shared_result, with_progress
+
+KIND = "landscape"
+
+
+def seconds_per_loss(pair: TrainedPair, train: LabelledSet, images: int) -> float:
+    """How long one loss of one net takes here (measured once per pair, the faster of two tries)."""
+
+    def measure() -> float:
+        tries = []
+        for _ in range(2):
+            began = time.perf_counter()
+            loss_at(pair.residual, train.images[:images], train.labels[:images])
+            tries.append(time.perf_counter() - began)
+        return min(tries)
+
+    return shared_result(("landscape.cost", pair.name, images), measure, "Timing one loss")
+
+
+def recorded(settings: runs.LandscapeSettings) -> recordings.Recording | None:
+    """The recording of ``settings``, if one was made."""
+    return recordings.load(KIND, settings.recording())
+
+
+def compute(pair: TrainedPair, train: LabelledSet, settings: runs.LandscapeSettings) -> recordings.Recording:
+    """Compute both nets' slices now (one point or row per queue job, with progress and a stop button) and
+    keep them on disk."""
+    steps = runs.landscape_steps(pair, train, settings)
+    total = runs.step_count(pair, settings)
+    *_, slices = with_progress(steps, total, f"Computing the {settings.kind}", f"landscape.stop.{settings.kind}")
+    return recordings.save(KIND, settings.recording(), runs.to_results(slices), device_label())
