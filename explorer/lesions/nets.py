@@ -27,7 +27,6 @@ from explorer.gradlab.data import batches, digits
 from explorer.gradlab.degradation import degradation_config
 from explorer.gradlab.training import make_optimiser
 from explorer.images import normalise
-from explorer.lesions.walk import error
 from explorer.shapes import dataset as shapes_dataset
 from explorer.shapes.shipped import load_shipped, shipped_models
 from explorer.spec import SpecError
@@ -193,11 +192,6 @@ def digits_pair_steps(
         f"ResNet-{recipe.depth} vs plain-{recipe.depth} trained here on the digits ({recipe.steps} SGD steps each)",
     )
     yield total, total, pair
-
-
-def test_errors(pair: TrainedPair) -> dict[str, float]:
-    """The intact test error of both nets, by label."""
-    return {label: error(model, pair.test.images, pair.test.labels) for label, model in pair.nets().items()}
 
 
 PAIRS: tuple[str, ...] = ("shapes-20", *(f"digits-{depth}" for depth in DIGITS_DEPTHS))

@@ -15,7 +15,7 @@ go on at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -132,9 +132,3 @@ def block_labels(model: ResNet) -> list[str]:
     return [
         f"{name} ↓" if changes_shape(block) else name for name, (_, block) in zip(names, model.blocks(), strict=True)
     ]
-
-
-def describe(model: ResNet, blocks: Sequence[int]) -> str:
-    """The paper names of ``blocks``, for a caption."""
-    names = model.paper_block_names()
-    return ", ".join(names[b] for b in sorted(blocks)) or "none"
