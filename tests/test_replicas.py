@@ -142,8 +142,8 @@ class Student:
     def check_image(self) -> None:
         picture = self.page.locator('[data-testid="stImage"]', has_text="what the network sees").locator("img")
         self.page.wait_for_function(
-            f"""([img, want]) => {{ const mean = ({MEAN_COLOUR})(img);
-                return img.complete && mean.every((v, i) => Math.abs(v - want[i]) < 8); }}""",
+            f"""([img, want]) => {{ if (!img.complete || img.naturalWidth === 0) return false;  // not decoded yet
+                return ({MEAN_COLOUR})(img).every((v, i) => Math.abs(v - want[i]) < 8); }}""",
             arg=[picture.element_handle(timeout=WAIT_MS), list(self.colour)],
             timeout=WAIT_MS,
         )
