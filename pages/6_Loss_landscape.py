@@ -46,9 +46,7 @@ st.caption(
 )
 
 st.subheader("Along one direction")
-line = landscape_ui.recorded(line_settings)
-if line is None and st.button("Compute the line", type="primary", key="landscape.line"):
-    line = landscape_ui.compute(pair, train, line_settings)
+line = landscape_ui.recorded_or_computed(pair, train, line_settings)
 if line is not None:
     lines = runs.from_results(line.results)
     common.chart(line_figure(lines), png_name=f"landscape_line_{pair.name}", key="landscape.line_figure")
@@ -56,9 +54,7 @@ if line is not None:
     st.caption(f"A recording made {line.made} on {line.device}, kept on disk by its settings.")
 
 st.subheader("Over a plane of two directions")
-plane = landscape_ui.recorded(plane_settings)
-if plane is None and st.button("Compute the plane", type="primary", key="landscape.plane"):
-    plane = landscape_ui.compute(pair, train, plane_settings)
+plane = landscape_ui.recorded_or_computed(pair, train, plane_settings)
 if plane is not None:
     planes = runs.from_results(plane.results)
     colour_range = plane_range(planes)

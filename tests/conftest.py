@@ -44,6 +44,18 @@ def digits56(tmp_path_factory: pytest.TempPathFactory) -> object:
         return nets.pair("digits-56", steps=400)
 
 
+def open_page(page: str, **address: str) -> object:
+    """An AppTest of the app opened on ``page`` with ``address`` as its query parameters, run once, no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
+    at.run()
+    at.query_params.update(address)
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def devices() -> list[str]:
     """Every kind of device present here (the CPU always): tests that move models run on each."""
     from explorer.device import available_devices

@@ -8,21 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import gradlab
-from tests.conftest import ROOT, decode_plotly, shown_tables
+from tests.conftest import decode_plotly, open_page, shown_tables
 
 PAGE = "pages/4_Gradient_lab.py"
 
 
 pytestmark = pytest.mark.usefixtures("recordings_folder")  # never the real recordings
-
-
-def open_page(**address: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
-    at.run()
-    at.query_params.update(address)
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def figures(at: AppTest) -> dict[str, dict]:
@@ -41,7 +32,7 @@ def words(at: AppTest) -> str:
 
 
 def test_the_page_opens_on_the_vanishing_picture() -> None:
-    at = open_page()
+    at = open_page(PAGE)
     assert at.selectbox(key="grad.preset").value == gradlab.FIRST_PRESET
     assert at.select_slider(key="grad.depth").value == 56 and at.radio(key="grad.activation").value == "sigmoid"
     assert metric(at, "signal", "plain") < 1e-9  # underflows
@@ -61,7 +52,7 @@ def test_the_page_opens_on_the_vanishing_picture() -> None:
 
 
 def test_with_batch_norm_the_text_explains_growth_not_vanishing() -> None:
-    at = open_page()
+    at = open_page(PAGE)
     at.selectbox(key="grad.preset").set_value("the paper: plain vs ResNet with BN").run()
     ratio = metric(at, "signal", "plain")
     assert ratio > 100  # grows towards the input at initialisation
@@ -74,25 +65,25 @@ def test_with_batch_norm_the_text_explains_growth_not_vanishing() -> None:
 
 
 def test_exploding_preset_says_shortcuts_alone_do_not_keep_gradients_in_check() -> None:
-    at = open_page()
+    at = open_page(PAGE)
     at.selectbox(key="grad.preset").set_value("exploding: residual, no BN").run()
     assert metric(at, "signal", "residual") > 100
     assert "shortcuts alone do not keep gradients in check" in words(at)
 
 
 def test_the_settings_live_in_the_page_address() -> None:
-    at = open_page(**{"g.depth": "20", "g.batch_norm": "1", "g.activation": "relu", "g.init": "he",
+    at = open_page(PAGE, **{"g.depth": "20", "g.batch_norm": "1", "g.activation": "relu", "g.init": "he",
                       "g.preact": "0", "g.preset": ""})  # fmt: skip
     assert at.select_slider(key="grad.depth").value == 20 and at.toggle(key="grad.batch_norm").value is True
     assert at.selectbox(key="grad.preset").value is None
     at.select_slider(key="grad.depth").set_value(32).run()
     assert at.query_params["g.depth"] in ("32", ["32"])
-    broken = open_page(**{"g.depth": "21"})  # not 6n+2: the page starts from its defaults
+    broken = open_page(PAGE, **{"g.depth": "21"})  # not 6n+2: the page starts from its defaults
     assert broken.select_slider(key="grad.depth").value == 56 and not broken.exception
 
 
 def test_a_short_live_run_is_recorded_and_can_be_replayed(recordings_folder: Path) -> None:
-    at = open_page(**{"g.depth": "8", "g.preset": ""})
+    at = open_page(PAGE, **{"g.depth": "8", "g.preset": ""})
     at.number_input(key="grad.steps").set_value(6).run()
     at.button(key="grad.start").click().run()
     assert not at.exception
@@ -101,7 +92,7 @@ def test_a_short_live_run_is_recorded_and_can_be_replayed(recordings_folder: Pat
     assert len(heat["data"]) == 2 and heat["data"][0]["x"] == [1, 2, 3, 4, 5, 6]
     assert len(heat["data"][0]["y"]) == 1 + 3  # the stem and the 3 blocks of a depth-8 net
     assert len(list(recordings_folder.glob("live-run-*.json"))) == 1
-    again = open_page(**{"g.depth": "8", "g.preset": ""})
+    again = open_page(PAGE, **{"g.depth": "8", "g.preset": ""})
     again.number_input(key="grad.steps").set_value(6).run()
     again.button(key="grad.replay").click().run()
     assert any("A recording made" in c.value for c in again.caption)
@@ -111,7 +102,7 @@ def test_a_short_live_run_is_recorded_and_can_be_replayed(recordings_folder: Pat
 
 
 def test_the_first_training_steps() -> None:
-    at = open_page(**{"g.depth": "8", "g.batch_norm": "1", "g.activation": "relu", "g.init": "he",
+    at = open_page(PAGE, **{"g.depth": "8", "g.batch_norm": "1", "g.activation": "relu", "g.init": "he",
                       "g.preact": "0", "g.preset": ""})  # fmt: skip
     at.button(key="grad.early").click().run()
     assert not at.exception
@@ -122,7 +113,7 @@ def test_the_first_training_steps() -> None:
 
 
 def test_the_degradation_demo_is_recorded_and_shown_at_once_next_time(recordings_folder: Path) -> None:
-    at = open_page()
+    at = open_page(PAGE)
     at.select_slider(key="widget.demo_steps").set_value(100).run()
     at.button(key="grad.demo").click().run()
     assert not at.exception
@@ -130,13 +121,13 @@ def test_the_degradation_demo_is_recorded_and_shown_at_once_next_time(recordings
     assert list(table["net"]) == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
     assert any("Training error over the last 50 steps: plain-20" in c.value for c in at.caption)
     assert len(list(recordings_folder.glob("degradation-*.json"))) == 1
-    next_class = open_page(**{"demo_steps": "100"})  # no button: the recording is shown at once
+    next_class = open_page(PAGE, **{"demo_steps": "100"})  # no button: the recording is shown at once
     assert list(shown_tables(next_class)[0]["net"]) == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
     assert any("A recording made" in c.value for c in next_class.caption)
 
 
 def test_extreme_settings_still_render() -> None:
-    at = open_page(**{"g.depth": "8", "g.preset": ""})
+    at = open_page(PAGE, **{"g.depth": "8", "g.preset": ""})
     at.number_input(key="grad.lr").set_value(10.0).run()
     at.radio(key="grad.optimiser").set_value("adam").run()
     at.number_input(key="grad.steps").set_value(3).run()
@@ -146,7 +137,7 @@ def test_extreme_settings_still_render() -> None:
 
 
 def test_projector_mode_hides_the_training_settings_and_keeps_their_values() -> None:
-    at = open_page()
+    at = open_page(PAGE)
     at.number_input(key="grad.lr").set_value(0.01).run()
     at.toggle(key="widget.projector").set_value(True).run()
     at.run()  # a second run: Streamlit drops the state of widgets it did not draw, unless the page keeps it

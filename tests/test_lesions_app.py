@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.lesions import nets
 from explorer.lesions.walk import Lesion, error
-from tests.conftest import ROOT, decode_plotly
+from tests.conftest import decode_plotly, open_page
 
 PAGE = "pages/5_Lesions_and_paths.py"
 
@@ -21,15 +21,6 @@ def shapes() -> nets.TrainedPair:
     return nets.pair("shapes-20")
 
 
-def open_page(**address: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
-    at.run()
-    at.query_params.update(address)
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -39,7 +30,7 @@ def figures(at: AppTest) -> list[dict]:
 
 
 def test_deleting_a_block_changes_both_nets_errors_at_once(shapes: nets.TrainedPair) -> None:
-    at = open_page()
+    at = open_page(PAGE)
     assert at.radio(key="widget.lesion_nets").value == "shapes-20"  # nothing trained yet: the shipped pair
     test = shapes.test
     intact = {label: error(model, test.images, test.labels) for label, model in shapes.nets().items()}
@@ -55,7 +46,7 @@ def test_deleting_a_block_changes_both_nets_errors_at_once(shapes: nets.TrainedP
 
 
 def test_the_curve_and_the_paths_are_computed_on_request_and_read_from_their_numbers() -> None:
-    at = open_page()
+    at = open_page(PAGE)
     assert len(figures(at)) == 1  # only the binomial bars before anything is computed
     at.select_slider(key="lesions.draws").set_value(1).run()
     at.button(key="lesions.curve.delete").click().run()
@@ -76,7 +67,7 @@ def test_the_curve_and_the_paths_are_computed_on_request_and_read_from_their_num
 
 
 def test_digits_nets_not_trained_yet_are_offered_with_their_cost() -> None:
-    at = open_page(lesion_nets="digits-56")
+    at = open_page(PAGE, lesion_nets="digits-56")
     assert not at.metric  # nothing to show before the nets exist
     assert at.button(key="lesions.train").label.startswith("Train ResNet-56 and plain-56 on the digits (800 steps")
     assert "trained here the first time" in " ".join(c.value for c in at.caption)

@@ -48,15 +48,7 @@ def path_share_figure(blocks: int, measured: PathGradients | None = None) -> go.
                 line={"color": label_colour("ResNet")},
             )
         )  # fmt: skip
-    fig.update_layout(
-        height=400,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"title": "path length (residual branches taken)"},
-        yaxis={"title": "share", "tickformat": ".0%"},
-        legend=LEGEND_ON_TOP,
-        bargap=0.1,
-    )
-    return fig
+    return _by_path_length(fig, yaxis={"title": "share", "tickformat": ".0%"}, legend=LEGEND_ON_TOP, bargap=0.1)
 
 
 def path_gradient_figure(measured: PathGradients) -> go.Figure:
@@ -68,11 +60,13 @@ def path_gradient_figure(measured: PathGradients) -> go.Figure:
             line={"color": label_colour("ResNet")},
         )
     )  # fmt: skip
+    return _by_path_length(fig, yaxis=log_axis(per_path) | {"title": "‖∂L/∂x‖ along one path"}, showlegend=False)
+
+
+def _by_path_length(fig: go.Figure, **layout: object) -> go.Figure:
+    """The layout of the paths' figures: path length along x, then ``layout``."""
     fig.update_layout(
-        height=400,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"title": "path length (residual branches taken)"},
-        yaxis=log_axis(per_path) | {"title": "‖∂L/∂x‖ along one path"},
-        showlegend=False,
-    )
+        height=400, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis={"title": "path length (residual branches taken)"}, **layout,
+    )  # fmt: skip
     return fig

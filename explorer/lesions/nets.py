@@ -14,6 +14,7 @@ import json
 import pickle
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -225,8 +226,10 @@ def pair(name: str, steps: int = DIGITS_STEPS, device: torch.device | str = "cpu
     return found
 
 
+@lru_cache(maxsize=len(PAIRS))
 def training_sample(name: str, count: int = 512) -> LabelledSet:
-    """The first ``count`` training images of the pair ``name`` (what its loss landscape is measured on)."""
+    """The first ``count`` training images of the pair ``name`` (what its loss landscape is measured on); drawn
+    once and shared (treat the tensors as read-only), not on every rerun of the page."""
     if name == "shapes-20":
         shipped = shipped_models()["shapes_resnet20"]
         config = shapes_dataset.ShapesConfig(**shipped.metadata["dataset"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import streamlit as st
+
 from explorer import recordings
 from explorer.landscape import runs
 from explorer.landscape.slices import loss_at
@@ -33,8 +35,20 @@ def recorded(settings: runs.LandscapeSettings) -> recordings.Recording | None:
     return recordings.load(KIND, settings.recording())
 
 
+def recorded_or_computed(
+    pair: TrainedPair, train: LabelledSet, settings: runs.LandscapeSettings
+) -> recordings.Recording | None:
+    """The recording of ``settings``; else, once the page's button for it is pressed, both nets' slices computed
+    now and kept on disk; None until then."""
+    if (found := recorded(settings)) is not None:
+        return found
+    if st.button(f"Compute the {settings.kind}", type="primary", key=f"landscape.{settings.kind}"):
+        return compute(pair, train, settings)
+    return None
+
+
 def compute(pair: TrainedPair, train: LabelledSet, settings: runs.LandscapeSettings) -> recordings.Recording:
-    """Compute both nets' slices now (one point or row per queue job, with progress and a stop button) and
+    """Compute both nets' slices now (one point per queue job, with progress and a stop button) and
     keep them on disk."""
     steps = runs.landscape_steps(pair, train, settings)
     total = runs.step_count(pair, settings)
