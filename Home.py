@@ -48,9 +48,15 @@ st.page_link(
     label="Loss landscape: the training loss around trained weights, residual vs plain (Li et al.)",
     icon=":material/landscape:",
 )
+st.page_link(
+    "pages/7_Receptive_fields.py",
+    label="Receptive fields: what each block can see, and what it actually looks at (Luo et al.)",
+    icon=":material/center_focus_strong:",
+)
 st.markdown(
     f"""
-The sidebar's model picker acts on the **Architecture** page and the **Image lab**: **{spec.label}** at
+The sidebar's model picker acts on the **Architecture** page, the **Image lab** and the theoretical **Receptive
+fields**: **{spec.label}** at
 {size}×{size} right now. Switch *Skip connections* off to get its plain counterpart — the same layers with the
 shortcuts removed — and compare. The Shapes dataset, the Gradient lab, Lesions and paths and the Loss landscape
 bring their own models. *Projector mode*

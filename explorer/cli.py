@@ -1,5 +1,5 @@
 """Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``,
-``gradlab``, ``lesion``, ``paths``, ``landscape``, ``weights``, ``serve``, ``replicas``.
+``gradlab``, ``lesion``, ``paths``, ``landscape``, ``receptive``, ``weights``, ``serve``, ``replicas``.
 
 Every error is one line on stderr and exit status 2; results go to stdout as text or JSON. Each
 command lives with its feature (``explorer/<feature>/commands.py``).
@@ -17,6 +17,7 @@ from explorer.gradlab import commands as gradlab_commands
 from explorer.imagelab import commands as imagelab_commands
 from explorer.landscape import commands as landscape_commands
 from explorer.lesions import commands as lesion_commands
+from explorer.receptive_fields import commands as receptive_commands
 from explorer.shapes import commands as shapes_commands
 from explorer.weights import commands as weights_commands
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         gradlab_commands,
         lesion_commands,
         landscape_commands,
+        receptive_commands,
         weights_commands,
         serve,
         deploy,

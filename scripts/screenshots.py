@@ -40,12 +40,14 @@ PAGES = {  # name: (path with its settings in the address, what to wait for)
     ),
     "lesions": ("/Lesions_and_paths?lesion_nets=digits-56", '[data-testid="stMetric"]'),
     "landscape": ("/Loss_landscape?landscape_nets=digits-56", ".js-plotly-plot"),
+    "receptive_fields": ("/Receptive_fields?receptive_nets=shapes-20", ".js-plotly-plot"),
 }
 PRESS = {  # name: (button's name begins, text that shows when it is done), pressed in turn where present
     "lesions": (("Train ResNet-56", "Test set:"), ("Compute the curve", "on average with"),
                 ("Measure 16 random paths", "carry half of the gradient")),
     "landscape": (("Train ResNet-56", "One loss of one net"), ("Compute the line", "at the ends"),
                   ("Compute the plane", "over the plane.")),
+    "receptive_fields": (("Measure the effective fields", "though their theoretical"),),
 }  # fmt: skip
 README_SHOTS = (  # (page, projector mode, heading scrolled to the top or None) as README.md shows them
     ("architecture", False, None), ("architecture", True, None), ("architecture_plain", False, "Block diagram"),
@@ -53,7 +55,7 @@ README_SHOTS = (  # (page, projector mode, heading scrolled to the top or None) 
     ("image_lab_shapes", True, "3 · Grad-CAM of every residual block"), ("shapes_dataset", False, None),
     ("gradient_lab", True, "At initialisation"), ("gradient_lab_paper", False, None),
     ("lesions", False, "Error against the number of blocks deleted"), ("lesions", False, "Paths: a residual net"),
-    ("landscape", False, "Over a plane of two directions"),
+    ("landscape", False, "Over a plane of two directions"), ("receptive_fields", False, "Effective receptive field"),
 )  # fmt: skip
 IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 

@@ -347,3 +347,19 @@ def test_loss_landscape_announces_its_cost_draws_the_line_and_stops_the_plane(se
     page.get_by_role("button", name="Compute the plane").click()
     assert seconds_to_stop(page, "Computing the plane:") < 1.0 + 0.5  # one loss of 512 Shapes images, a rerun
     assert page.get_by_role("button", name="Compute the plane").count() == 1  # stopped: nothing kept, offered again
+
+
+def test_receptive_fields_draws_the_theory_stops_a_measurement_and_draws_the_fields(server: str, page: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/Receptive_fields?receptive_nets=untrained-110")
+    page.get_by_text("theoretical field of 427×427 pixels").first.wait_for(timeout=WAIT_MS)  # ResNet-50, at once
+    page.get_by_role("button", name="Measure the effective fields").click()
+    assert seconds_to_stop(page, "Measuring block by block:") < 1.0 + 0.5  # one block's backward pass, a rerun
+    page.goto(f"{server}/Receptive_fields?receptive_nets=shapes-20")
+    page.get_by_role("button", name="Measure the effective fields").click()
+    page.get_by_text("The effective field of ResNet-20 is smaller").first.wait_for(timeout=WAIT_MS)
+    page.locator(".js-plotly-plot .legendtext", has_text="plain-20").first.wait_for(timeout=WAIT_MS)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stImage"]').count() == 6  # the last block of 3 stages, both nets
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
+    page.screenshot(path=str(SHOTS / "receptive_fields.png"), full_page=True)

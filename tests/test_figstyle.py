@@ -37,3 +37,21 @@ def test_projector_mode_enlarges_type_lines_and_markers() -> None:
     assert fig.layout.font.size >= 20 and fig.data[0].line.width >= 4 and fig.data[0].marker.size >= 11
     assert fig.layout.xaxis.nticks == 10  # the larger labels would collide
     assert fig.layout.height == 500
+
+
+def test_labels_on_log_axes_sit_where_their_lines_are() -> None:
+    # plotly.js reads an annotation's y on a log axis as log10 of the value: the branch-ratio label of the line at 1
+    # must be at y = 0, and the receptive-field figure draws the image's side as a trace (an annotation at 224 would
+    # stretch the axis to 10^224).
+    from explorer.imagelab.explain import BlockStats
+    from explorer.imagelab.figures import branch_ratio_figure
+    from explorer.receptive_fields.figures import field_size_figure
+    from explorer.receptive_fields.theory import stem_and_block_fields
+    from explorer.spec import ModelSpec
+
+    stats = [BlockStats("layer1.0", "conv2_1", "64×56×56", r, 1.0, r, 1.0, 1.0, 1.0, 1.0, 0, 0) for r in (0.2, 2.0)]
+    figure = branch_ratio_figure(stats)
+    assert figure.layout.yaxis.type == "log"
+    assert [(a.text, a.y) for a in figure.layout.annotations] == [("F(x) as large as its shortcut", 0)]
+    fields = field_size_figure(stem_and_block_fields(ModelSpec("resnet18").build("meta"), 224), 224)
+    assert not fields.layout.annotations and fields.data[-1].name == "the image: 224 px"

@@ -24,7 +24,11 @@ def branch_ratio_figure(stats: list[BlockStats] | tuple[BlockStats, ...]) -> go.
         stems_y = [v for value in values for v in (1.0, value, None)]
         fig.add_trace(go.Scatter(x=stems_x, y=stems_y, mode="lines", line={"color": colour, "width": 3},
                                  hoverinfo="skip", showlegend=False))  # fmt: skip
-        fig.add_hline(y=1, line_dash="dot", line_color="#555555", annotation_text="F(x) as large as its shortcut")
+        fig.add_hline(y=1, line_dash="dot", line_color="#555555")
+        fig.add_annotation(  # on a log axis an annotation's y is log10 of the value: add_hline's own would float off
+            text="F(x) as large as its shortcut", x=1, xref="paper", xanchor="right", y=0, yref="y",
+            yanchor="bottom", showarrow=False,
+        )  # fmt: skip
     fig.add_trace(
         go.Scatter(x=names, y=values, mode="markers", marker={"color": colour, "size": 10}, showlegend=False,
                    hovertemplate="%{x}: %{y:.3g}<extra></extra>")
