@@ -53,13 +53,18 @@ st.page_link(
     label="Receptive fields: what each block can see, and what it actually looks at (Luo et al.)",
     icon=":material/center_focus_strong:",
 )
+st.page_link(
+    "pages/8_Variants_side_by_side.py",
+    label="Variants side by side: two to four ResNets on one image, stage by stage, with their cost and time",
+    icon=":material/view_column:",
+)
 st.markdown(
     f"""
 The sidebar's model picker acts on the **Architecture** page, the **Image lab** and the theoretical **Receptive
 fields**: **{spec.label}** at
 {size}×{size} right now. Switch *Skip connections* off to get its plain counterpart — the same layers with the
-shortcuts removed — and compare. The Shapes dataset, the Gradient lab, Lesions and paths and the Loss landscape
-bring their own models. *Projector mode*
+shortcuts removed — and compare. The Shapes dataset, the Gradient lab, Lesions and paths, the Loss landscape, the
+effective receptive fields and Variants side by side bring their own models. *Projector mode*
 enlarges type and lines on every page; every page's settings stay in its address, so a prepared page can be
 bookmarked.
 

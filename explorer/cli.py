@@ -1,5 +1,5 @@
 """Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``,
-``gradlab``, ``lesion``, ``paths``, ``landscape``, ``receptive``, ``weights``, ``serve``, ``replicas``.
+``gradlab``, ``lesion``, ``paths``, ``landscape``, ``receptive``, ``variants``, ``weights``, ``serve``, ``replicas``.
 
 Every error is one line on stderr and exit status 2; results go to stdout as text or JSON. Each
 command lives with its feature (``explorer/<feature>/commands.py``).
@@ -19,6 +19,7 @@ from explorer.landscape import commands as landscape_commands
 from explorer.lesions import commands as lesion_commands
 from explorer.receptive_fields import commands as receptive_commands
 from explorer.shapes import commands as shapes_commands
+from explorer.variants import commands as variants_commands
 from explorer.weights import commands as weights_commands
 
 
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         lesion_commands,
         landscape_commands,
         receptive_commands,
+        variants_commands,
         weights_commands,
         serve,
         deploy,

@@ -363,3 +363,20 @@ def test_receptive_fields_draws_the_theory_stops_a_measurement_and_draws_the_fie
     assert page.locator('[data-testid="stImage"]').count() == 6  # the last block of 3 stages, both nets
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
     page.screenshot(path=str(SHOTS / "receptive_fields.png"), full_page=True)
+
+
+def test_variants_side_by_side_aligns_the_stages_of_two_families(server: str, page: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/Variants_side_by_side")
+    page.get_by_text("Latency: the median of 5 forward passes").wait_for(timeout=WAIT_MS)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stImage"]').count() == 2 * 3  # the Shapes pair: 3 stages each
+    page.locator('[data-testid="stMultiSelect"]', has_text="Variants (2 to 4)").click()
+    page.locator('[role="option"]', has_text="ResNet-18 · ImageNet").first.click()
+    page.keyboard.press("Escape")
+    page.get_by_text("No ImageNet weights in the local cache for ResNet-18").wait_for(timeout=WAIT_MS)
+    page.get_by_text("conv5_x", exact=True).wait_for(timeout=WAIT_MS)
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stImage"]').count() == 2 * 3 + 4  # and ResNet-18's four stages
+    assert page.locator('[data-testid="stTable"] tr').count() == 1 + 3
+    page.screenshot(path=str(SHOTS / "variants_side_by_side.png"), full_page=True)

@@ -1,0 +1,1 @@
+"""Variants side by side: two to four ResNet variants on the same image, stage by stage."""
