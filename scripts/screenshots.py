@@ -41,6 +41,7 @@ PAGES = {  # name: (path with its settings in the address, what to wait for)
     "lesions": ("/Lesions_and_paths?lesion_nets=digits-56", '[data-testid="stMetric"]'),
     "landscape": ("/Loss_landscape?landscape_nets=digits-56", ".js-plotly-plot"),
     "receptive_fields": ("/Receptive_fields?receptive_nets=shapes-20", ".js-plotly-plot"),
+    "variants": ("/Variants_side_by_side", ".js-plotly-plot"),
 }
 PRESS = {  # name: (button's name begins, text that shows when it is done), pressed in turn where present
     "lesions": (("Train ResNet-56", "Test set:"), ("Compute the curve", "on average with"),
@@ -56,6 +57,7 @@ README_SHOTS = (  # (page, projector mode, heading scrolled to the top or None) 
     ("gradient_lab", True, "At initialisation"), ("gradient_lab_paper", False, None),
     ("lesions", False, "Error against the number of blocks deleted"), ("lesions", False, "Paths: a residual net"),
     ("landscape", False, "Over a plane of two directions"), ("receptive_fields", False, "Effective receptive field"),
+    ("variants", False, None),
 )  # fmt: skip
 IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 

@@ -57,7 +57,8 @@ def readme_folder(tmp_path: Path, torch_home: Path, monkeypatch: pytest.MonkeyPa
 def test_the_readme_has_examples() -> None:
     commands = {line.removeprefix(PREFIX).split()[0] for line in command_lines()}
     assert commands == {"stages", "compare", "models", "explain", "train", "score", "gradlab", "lesion",
-                        "paths", "landscape", "weights", "nginx-config", "serve", "replicas"}  # fmt: skip
+                        "paths", "landscape", "receptive", "variants", "weights", "nginx-config", "serve",
+                        "replicas"}  # fmt: skip
 
 
 def run_here(line: str) -> bool:
