@@ -58,13 +58,18 @@ st.page_link(
     label="Variants side by side: two to four ResNets on one image, stage by stage, with their cost and time",
     icon=":material/view_column:",
 )
+st.page_link(
+    "pages/9_Transfer_learning.py",
+    label="Transfer learning: fine-tune trained weights with stages frozen, against training from scratch",
+    icon=":material/swap_horiz:",
+)
 st.markdown(
     f"""
 The sidebar's model picker acts on the **Architecture** page, the **Image lab** and the theoretical **Receptive
 fields**: **{spec.label}** at
 {size}×{size} right now. Switch *Skip connections* off to get its plain counterpart — the same layers with the
 shortcuts removed — and compare. The Shapes dataset, the Gradient lab, Lesions and paths, the Loss landscape, the
-effective receptive fields and Variants side by side bring their own models. *Projector mode*
+effective receptive fields, Variants side by side and Transfer learning bring their own models. *Projector mode*
 enlarges type and lines on every page; every page's settings stay in its address, so a prepared page can be
 bookmarked.
 

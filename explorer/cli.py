@@ -1,5 +1,6 @@
 """Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``,
-``gradlab``, ``lesion``, ``paths``, ``landscape``, ``receptive``, ``variants``, ``weights``, ``serve``, ``replicas``.
+``gradlab``, ``lesion``, ``paths``, ``landscape``, ``receptive``, ``variants``, ``transfer``, ``weights``, ``serve``,
+``replicas``.
 
 Every error is one line on stderr and exit status 2; results go to stdout as text or JSON. Each
 command lives with its feature (``explorer/<feature>/commands.py``).
@@ -19,6 +20,7 @@ from explorer.landscape import commands as landscape_commands
 from explorer.lesions import commands as lesion_commands
 from explorer.receptive_fields import commands as receptive_commands
 from explorer.shapes import commands as shapes_commands
+from explorer.transfer import commands as transfer_commands
 from explorer.variants import commands as variants_commands
 from explorer.weights import commands as weights_commands
 
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         landscape_commands,
         receptive_commands,
         variants_commands,
+        transfer_commands,
         weights_commands,
         serve,
         deploy,

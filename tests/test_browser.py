@@ -380,3 +380,21 @@ def test_variants_side_by_side_aligns_the_stages_of_two_families(server: str, pa
     assert page.locator('[data-testid="stImage"]').count() == 2 * 3 + 4  # and ResNet-18's four stages
     assert page.locator('[data-testid="stTable"] tr').count() == 1 + 3
     page.screenshot(path=str(SHOTS / "variants_side_by_side.png"), full_page=True)
+
+
+def test_transfer_learning_draws_live_curves_stops_and_shows_every_run(server: str, page: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/Transfer_learning")
+    page.get_by_text("normalised channel by channel with the ImageNet mean").wait_for(timeout=WAIT_MS)
+    page.get_by_role("button", name="Fine-tune 6 runs").click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)  # the live curves, after the first epoch
+    assert seconds_to_stop(page, "Fine-tuning:") < 1.0 + 0.5  # one batch, a rerun
+    assert page.get_by_role("button", name="Fine-tune 6 runs").count() == 1  # stopped: offered again
+    page.get_by_role("button", name="Fine-tune 6 runs").click()
+    page.get_by_text("Best on the held-out images").wait_for(timeout=4 * WAIT_MS)
+    page.get_by_text("Fine-tuned weights of").wait_for(timeout=WAIT_MS)  # the last part of the page
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stTable"] tr').count() == 1 + 6
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
+    assert page.locator('[data-testid="stImage"]').count() == 8 + 6 * 8  # the samples; before/after of 4, per run
+    page.screenshot(path=str(SHOTS / "transfer_learning.png"), full_page=True)

@@ -1,0 +1,73 @@
+"""What the transfer-learning page says about its runs, written from the numbers they produced."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from explorer.transfer.finetune import RunResult
+
+
+def runs_reading(results: Sequence[RunResult], chance: float) -> str:
+    """The best run, the feature extractor against from scratch, and what leaving out the normalisation did."""
+    final = {r.run: r.curve[-1].test_accuracy for r in results}
+    best = max(results, key=lambda r: final[r.run])
+    sentences = [f"Best on the held-out images: **{best.run.label}**, {final[best.run]:.1%} after "
+                 f"{len(best.curve) - 1} epochs (chance {chance:.0%})."]  # fmt: skip
+    by_choice = {(r.run.choice, r.run.normalised): r for r in results}
+    head, scratch = by_choice.get(("head", True)), by_choice.get(("scratch", True))
+    if head and scratch:
+        sentences.append(
+            f"Training only the head ({head.trainable:,} parameters) reached {final[head.run]:.1%}; training all "
+            f"{scratch.trainable:,} from scratch reached {final[scratch.run]:.1%}."
+        )
+    raw = by_choice.get(("head", False))
+    if head and raw:
+        why = (": the frozen layers see inputs on another scale than they were trained on"
+               if final[raw.run] < final[head.run] else " — no worse here")  # fmt: skip
+        sentences.append(
+            f"Without the normalisation the source weights were trained with, the same head-only run reached "
+            f"{final[raw.run]:.1%} instead of {final[head.run]:.1%}{why}."
+        )
+    return " ".join(sentences)
+
+
+def moved_reading(results: Sequence[RunResult]) -> str:
+    """For each run that trained more than its head: which of its trained parts moved most and least."""
+    sentences = []
+    for r in results:
+        trained = {part: value for part, value in r.moved.items() if part != "fc" and value > 0}
+        if len(trained) < 2:
+            continue
+        most, least = max(trained, key=trained.get), min(trained, key=trained.get)
+        sentences.append(f"*{r.run.label}*: {most} moved most ({trained[most]:.3f}), {least} least "
+                         f"({trained[least]:.3f}).")  # fmt: skip
+    return " ".join(sentences)
+
+
+def results_rows(results: Sequence[RunResult]) -> list[dict[str, object]]:
+    """One table row per run: trainable parameters, accuracies at the end and time per epoch."""
+    rows = []
+    for r in results:
+        trained = r.curve[1:]
+        seconds = sum(p.seconds for p in trained) / max(len(trained), 1)
+        rows.append({
+            "run": r.run.label, "trainable parameters": f"{r.trainable:,}",
+            "held-out accuracy": f"{r.curve[-1].test_accuracy:.1%}",
+            "training accuracy": f"{r.curve[-1].train_accuracy:.1%}", "time per epoch": f"{seconds:.2f} s",
+        })  # fmt: skip
+    return rows
+
+
+def curves_csv(results: Sequence[RunResult]) -> str:
+    """Every run's curve as CSV: run, epoch, training and held-out accuracy, seconds of training in that epoch."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["run", "choice", "normalised", "trainable", "epoch", "train_accuracy", "test_accuracy",
+                     "seconds"])  # fmt: skip
+    for r in results:
+        for p in r.curve:
+            writer.writerow([r.run.label, r.run.choice, r.run.normalised, r.trainable, p.epoch,
+                             f"{p.train_accuracy:.4f}", f"{p.test_accuracy:.4f}", f"{p.seconds:.4f}"])  # fmt: skip
+    return buffer.getvalue()

@@ -1,0 +1,75 @@
+"""The transfer-learning page's computations: the source model shared by every session, the target set (built in
+or uploaded), and the runs fine-tuned on request with live curves, progress and a stop button, kept by settings."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import streamlit as st
+
+from explorer.transfer import targets
+from explorer.transfer.figures import curve_figure
+from explorer.transfer.finetune import Recipe, Run, RunResult, run_steps, steps_per_run
+from explorer.transfer.sources import Source
+from explorer.ui.server import device, keep, kept, results, shared_model, with_progress
+from models import ResNet
+
+
+def source_model(chosen: Source) -> ResNet:
+    """The source's model, loaded once for every session (never trained itself: each run trains its own)."""
+    return shared_model(("transfer.source", chosen.key, str(device())), lambda: chosen.load(device()))
+
+
+def own_target(side: int) -> tuple[str, targets.TargetSet] | None:
+    """The upload widget for the user's zip of class folders and the set it holds (key, set); None until one is
+    uploaded. Raises TargetError (one line) for an unusable archive."""
+    limit = targets.MAX_ARCHIVE_BYTES // 2**20
+    upload = st.file_uploader(
+        f"A .zip with one folder of images per class (at most {targets.MAX_FILES:,} files, {limit} MB)",
+        type=["zip"], key="transfer.upload", max_upload_size=limit,
+    )  # fmt: skip
+    if upload is None:
+        return None
+    key = f"own-{hashlib.sha256(upload.getvalue()).hexdigest()[:16]}-{side}"
+    found = kept("transfer.own")
+    if not (isinstance(found, tuple) and found[0] == key):  # unpacked and decoded once per upload and side
+        found = (key, targets.own_images(targets.read_archive(upload.getvalue(), upload.name), side, upload.name))
+        keep("transfer.own", found)
+    return found
+
+
+def fine_tuned(
+    chosen: Source, target_key: str, target: targets.TargetSet, runs: Sequence[Run], recipe: Recipe
+) -> list[RunResult] | None:
+    """Every run's result: kept for every session once computed; computed when the page's button is pressed, one
+    batch per queue job, with the curves drawn live after every epoch; None until then (or when stopped)."""
+    key = ("shared", ("transfer", chosen.key, target_key, tuple(runs), recipe, str(device())))
+    if (done := results().get(key)) is not None:
+        return done
+    steps = steps_per_run(target, recipe)
+    if not st.button(f"Fine-tune {len(runs)} runs ({len(runs) * steps:,} training steps)", type="primary",
+                     key="transfer.start"):  # fmt: skip
+        return None
+    model = source_model(chosen)
+    finished: list[RunResult] = []
+    live = st.empty()
+
+    def each():
+        for run in runs:
+            for so_far in run_steps(chosen.spec, model, target, run, recipe, device()):
+                yield so_far
+            finished.append(so_far)
+
+    drawn = 0
+    for current in with_progress(each(), len(runs) * steps, "Fine-tuning", "transfer.stop"):
+        points = sum(len(r.curve) for r in finished) + (0 if current in finished else len(current.curve))
+        if points != drawn:  # a new epoch somewhere: redraw the curves
+            drawn = points
+            shown = finished + ([] if current in finished else [current])
+            live.plotly_chart(curve_figure(shown, target.chance), key=f"transfer.live.{points}")
+    live.empty()
+    if len(finished) < len(runs):
+        return None
+    results().put(key, finished)
+    return finished
