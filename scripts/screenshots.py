@@ -42,6 +42,7 @@ PAGES = {  # name: (path with its settings in the address, what to wait for)
     "landscape": ("/Loss_landscape?landscape_nets=digits-56", ".js-plotly-plot"),
     "receptive_fields": ("/Receptive_fields?receptive_nets=shapes-20", ".js-plotly-plot"),
     "variants": ("/Variants_side_by_side", ".js-plotly-plot"),
+    "transfer": ("/Transfer_learning", '[data-testid="stImage"]'),
 }
 PRESS = {  # name: (button's name begins, text that shows when it is done), pressed in turn where present
     "lesions": (("Train ResNet-56", "Test set:"), ("Compute the curve", "on average with"),
@@ -49,6 +50,7 @@ PRESS = {  # name: (button's name begins, text that shows when it is done), pres
     "landscape": (("Train ResNet-56", "One loss of one net"), ("Compute the line", "at the ends"),
                   ("Compute the plane", "over the plane.")),
     "receptive_fields": (("Measure the effective fields", "though their theoretical"),),
+    "transfer": (("Fine-tune 6 runs", "Fine-tuned weights of"),),
 }  # fmt: skip
 README_SHOTS = (  # (page, projector mode, heading scrolled to the top or None) as README.md shows them
     ("architecture", False, None), ("architecture", True, None), ("architecture_plain", False, "Block diagram"),
@@ -57,7 +59,7 @@ README_SHOTS = (  # (page, projector mode, heading scrolled to the top or None) 
     ("gradient_lab", True, "At initialisation"), ("gradient_lab_paper", False, None),
     ("lesions", False, "Error against the number of blocks deleted"), ("lesions", False, "Paths: a residual net"),
     ("landscape", False, "Over a plane of two directions"), ("receptive_fields", False, "Effective receptive field"),
-    ("variants", False, None),
+    ("variants", False, None), ("transfer", False, "Fine-tuning"),
 )  # fmt: skip
 IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 

@@ -3,7 +3,8 @@
 They run from a temporary folder that holds the repository's ``explorer`` and ``models`` (so the
 relative paths work and the outputs land there), with a temporary torchvision cache that holds a
 seeded stand-in for the ResNet-50 ImageNet file (nothing is downloaded). ``train``, ``score``, ``lesion``,
-``paths`` and ``landscape`` are shortened, and say so below; digits nets they train go to a temporary folder.
+``paths``, ``landscape``, ``receptive`` and ``transfer`` are shortened, and say so below; digits nets they train go
+to a temporary folder.
 """
 
 import doctest
@@ -31,6 +32,8 @@ SHORTER = {  # the README's long runs, cut to seconds (later flags override earl
     "lesion": ["--draws", "1", "--train-steps", "2"],
     "paths": ["--samples", "2", "--images", "4", "--train-steps", "2"],
     "landscape": ["--images", "4", "--resolution", "11"],
+    "transfer": ["--epochs", "1", "--train-images", "64"],
+    "receptive": ["--images", "2"],
 }
 
 
@@ -57,7 +60,7 @@ def readme_folder(tmp_path: Path, torch_home: Path, monkeypatch: pytest.MonkeyPa
 def test_the_readme_has_examples() -> None:
     commands = {line.removeprefix(PREFIX).split()[0] for line in command_lines()}
     assert commands == {"stages", "compare", "models", "explain", "train", "score", "gradlab", "lesion",
-                        "paths", "landscape", "receptive", "variants", "weights", "nginx-config", "serve",
+                        "paths", "landscape", "receptive", "variants", "transfer", "weights", "nginx-config", "serve",
                         "replicas"}  # fmt: skip
 
 
