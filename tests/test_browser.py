@@ -125,6 +125,14 @@ def seconds_to_stop(page: object, progress_text: str) -> float:
     return time.monotonic() - clicked
 
 
+def wait_for_count(page: object, selector: str, count: int) -> None:
+    """Wait until exactly ``count`` elements match ``selector`` (a rerun may redraw them a moment later)."""
+    page.wait_for_function(
+        "([selector, count]) => document.querySelectorAll(selector).length === count", arg=[selector, count],
+        timeout=WAIT_MS,
+    )  # fmt: skip
+
+
 def legend_count(text: str) -> str:
     """A JavaScript expression: how many legend entries of the diagram contain ``text``."""
     entries = "[...document.querySelectorAll('.js-plotly-plot .legendtext')]"
@@ -360,7 +368,7 @@ def test_receptive_fields_draws_the_theory_stops_a_measurement_and_draws_the_fie
     page.get_by_text("The effective field of ResNet-20 is smaller").first.wait_for(timeout=WAIT_MS)
     page.locator(".js-plotly-plot .legendtext", has_text="plain-20").first.wait_for(timeout=WAIT_MS)
     wait_until_idle(page)
-    assert page.locator('[data-testid="stImage"]').count() == 6  # the last block of 3 stages, both nets
+    wait_for_count(page, '[data-testid="stImage"]', 6)  # the last block of 3 stages, both nets
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
     page.screenshot(path=str(SHOTS / "receptive_fields.png"), full_page=True)
 
@@ -369,15 +377,14 @@ def test_variants_side_by_side_aligns_the_stages_of_two_families(server: str, pa
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{server}/Variants_side_by_side")
     page.get_by_text("Latency: the median of 5 forward passes").wait_for(timeout=WAIT_MS)
-    wait_until_idle(page)
-    assert page.locator('[data-testid="stImage"]').count() == 2 * 3  # the Shapes pair: 3 stages each
+    wait_for_count(page, '[data-testid="stImage"]', 2 * 3)  # the Shapes pair: 3 stages each
     page.locator('[data-testid="stMultiSelect"]', has_text="Variants (2 to 4)").click()
     page.locator('[role="option"]', has_text="ResNet-18 · ImageNet").first.click()
     page.keyboard.press("Escape")
     page.get_by_text("No ImageNet weights in the local cache for ResNet-18").wait_for(timeout=WAIT_MS)
     page.get_by_text("conv5_x", exact=True).wait_for(timeout=WAIT_MS)
     wait_until_idle(page)
-    assert page.locator('[data-testid="stImage"]').count() == 2 * 3 + 4  # and ResNet-18's four stages
+    wait_for_count(page, '[data-testid="stImage"]', 2 * 3 + 4)  # and ResNet-18's four stages
     assert page.locator('[data-testid="stTable"] tr').count() == 1 + 3
     page.screenshot(path=str(SHOTS / "variants_side_by_side.png"), full_page=True)
 
@@ -396,5 +403,5 @@ def test_transfer_learning_draws_live_curves_stops_and_shows_every_run(server: s
     wait_until_idle(page)
     assert page.locator('[data-testid="stTable"] tr').count() == 1 + 6
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
-    assert page.locator('[data-testid="stImage"]').count() == 8 + 6 * 8  # the samples; before/after of 4, per run
+    wait_for_count(page, '[data-testid="stImage"]', 8 + 6 * 8)  # the samples; before/after of 4, per run
     page.screenshot(path=str(SHOTS / "transfer_learning.png"), full_page=True)

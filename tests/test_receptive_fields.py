@@ -161,7 +161,7 @@ def test_the_page_shows_the_theory_at_once_and_measures_on_request() -> None:
     assert "The effective field of ResNet-20 is smaller than that of plain-20" in text
     figure = decode_plotly(json.loads(at.get("plotly_chart")[1].proto.spec))
     assert [t["name"] for t in figure["data"]] == ["theoretical field", "ResNet-20: 90% of gradient",
-                                                  "plain-20: 90% of gradient"]  # fmt: skip
+                                                  "plain-20: 90% of gradient", "the image: 64 px"]  # fmt: skip
     captions = [caption for image in at.get("image") for caption in image.captions]
     assert len(captions) == 2 * 3 and captions[2].startswith("conv4_3: 90% in 25 of 81 px")  # stage ends, both nets
     at.run()
