@@ -36,6 +36,9 @@ intact = server.shared_result(
 
 st.subheader("Delete blocks")
 labels = block_labels(pair.residual)
+st.caption(f"Click a block of {pair.residual_label} to delete it from both nets (a red cross), click it again to "
+           "bring it back — or choose blocks in the list below.")  # fmt: skip
+lesions_ui.deletion_diagram(pair, labels)
 chosen = st.multiselect(
     "Blocks to delete", labels, key=f"lesions.deleted.{pair.name}", placeholder="none: both nets intact",
     help="Paper names; ↓ marks a block that changes the shape (the first of a stage).",

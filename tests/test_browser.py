@@ -405,3 +405,33 @@ def test_transfer_learning_draws_live_curves_stops_and_shows_every_run(server: s
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
     wait_for_count(page, '[data-testid="stImage"]', 8 + 6 * 8)  # the samples; before/after of 4, per run
     page.screenshot(path=str(SHOTS / "transfer_learning.png"), full_page=True)
+
+
+def test_clicking_a_block_in_the_lesion_diagram_deletes_it_and_a_second_click_brings_it_back(
+    server: str, page: object
+) -> None:
+    page.goto(f"{server}/Lesions_and_paths?lesion_nets=shapes-20")
+    wait_for_metric(page, "0.2%")  # ResNet-20 intact
+    diagram = page.locator(".js-plotly-plot").first
+    diagram.wait_for(timeout=WAIT_MS)
+    wait_until_idle(page)
+
+    def click_block(index: int) -> None:  # the transparent square markers that carry each block's index (9 of them)
+        traces = page.locator(".js-plotly-plot").first.locator(".scatterlayer .trace")
+        blocks = next(t for t in reversed(traces.all()) if t.locator(".point").count() == 9)
+        box = blocks.locator(".point").nth(index).bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    click_block(4)  # conv3_2
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricDelta]')].length == 2", timeout=WAIT_MS
+    )
+    wait_until_idle(page)
+    assert page.locator('[data-testid="stMultiSelect"]', has_text="conv3_2").count() == 1  # the list follows
+    assert metric_value(page, "ResNet-20 test error") != "0.2%"
+    page.screenshot(path=str(SHOTS / "lesions_diagram_click.png"), full_page=False)
+    click_block(4)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricDelta]')].length == 0", timeout=WAIT_MS
+    )
+    wait_for_metric(page, "0.2%")

@@ -43,15 +43,17 @@ def test_deleting_a_block_changes_both_nets_errors_at_once(shapes: nets.TrainedP
     captions = [caption for image in at.get("image") for caption in image.captions]
     assert len(captions) == 8 and all(c.startswith("true ") and "ResNet-20: " in c for c in captions)
     assert "leaves its shortcut" in " ".join(c.value for c in at.caption)
+    diagram = figures(at)[0]
+    assert [len(t["x"]) for t in diagram["data"] if t.get("name") == "deleted"] == [2]  # struck through, both
 
 
 def test_the_curve_and_the_paths_are_computed_on_request_and_read_from_their_numbers() -> None:
     at = open_page(PAGE)
-    assert len(figures(at)) == 1  # only the binomial bars before anything is computed
+    assert len(figures(at)) == 2  # only the block diagram and the binomial bars before anything is computed
     at.select_slider(key="lesions.draws").set_value(1).run()
     at.button(key="lesions.curve.delete").click().run()
     assert not at.exception
-    curve = figures(at)[0]
+    curve = figures(at)[1]
     assert [t["name"] for t in curve["data"]] == ["ResNet-20", "plain-20"]
     residual = curve["data"][0]
     assert residual["x"][0] == 0 and residual["x"][-1] == 9
@@ -62,7 +64,7 @@ def test_the_curve_and_the_paths_are_computed_on_request_and_read_from_their_num
     at.button(key="lesions.paths").click().run()
     assert not at.exception
     shown = figures(at)
-    assert len(shown) == 3 and [t["name"] for t in shown[1]["data"]] == ["share of all paths", "share of the gradient"]
+    assert len(shown) == 4 and [t["name"] for t in shown[2]["data"]] == ["share of all paths", "share of the gradient"]
     assert "The 9 blocks make 2^9 = 512 paths" in " ".join(m.value for m in at.markdown)
 
 
@@ -71,3 +73,16 @@ def test_digits_nets_not_trained_yet_are_offered_with_their_cost() -> None:
     assert not at.metric  # nothing to show before the nets exist
     assert at.button(key="lesions.train").label.startswith("Train ResNet-56 and plain-56 on the digits (800 steps")
     assert "trained here the first time" in " ".join(c.value for c in at.caption)
+
+
+def test_the_deletion_diagram_strikes_through_the_deleted_blocks() -> None:
+    from explorer.architecture.diagram import architecture_figure
+    from explorer.architecture.stages import stage_table
+    from explorer.spec import ModelSpec
+
+    table = stage_table(ModelSpec("cifar_resnet20", num_classes=6), 32)
+    figure = architecture_figure(table, crossed=[4, 99])  # an index past the last block is ignored
+    blocks = next(t for t in figure.data if t.name == "blocks")
+    deleted = next(t for t in figure.data if t.name == "deleted")
+    assert (deleted.x, deleted.y) == ((blocks.x[4],), (blocks.y[4],))
+    assert not any(t.name == "deleted" for t in architecture_figure(table).data)

@@ -7,6 +7,8 @@ box, solid for an identity shortcut and dashed where the shortcut projects or ze
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -81,8 +83,9 @@ def block_hover(block: BlockInfo) -> str:
     )
 
 
-def architecture_figure(table: StageTable) -> go.Figure:
-    """The block diagram of ``table``'s model; each block's marker carries its index as customdata."""
+def architecture_figure(table: StageTable, crossed: Collection[int] = ()) -> go.Figure:
+    """The block diagram of ``table``'s model; each block's marker carries its index as customdata. Blocks whose
+    indices are in ``crossed`` (deleted in a lesion) are struck through with a red cross."""
     fig = go.Figure()
     lanes = {row.name: -i * LANE_GAP for i, row in enumerate(table.rows)}
     widest = max([row.blocks for row in table.rows] + [MIN_LANE_BLOCKS])
@@ -181,6 +184,12 @@ def architecture_figure(table: StageTable) -> go.Figure:
             showlegend=False,
         )
     )
+    if crossed:
+        struck = [i for i in sorted(crossed) if 0 <= i < len(centres[0])]
+        fig.add_trace(go.Scatter(
+            x=[centres[0][i] for i in struck], y=[centres[1][i] for i in struck], mode="markers", name="deleted",
+            marker={"symbol": "x-thin", "size": 26, "line": {"width": 4, "color": "#d62728"}}, hoverinfo="skip",
+        ))  # fmt: skip
     fig.update_layout(
         height=int(140 + 95 * len(table.rows)),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},

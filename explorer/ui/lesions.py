@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.architecture.diagram import architecture_figure
+from explorer.architecture.stages import stage_table
 from explorer.lesions import nets, paths, study
 from explorer.lesions.nets import TrainedPair
 from explorer.lesions.paths import PathGradients
 from explorer.lesions.study import CurvePoint
-from explorer.ui.common import choice
-from explorer.ui.server import device, models, results, shared_model, with_progress
+from explorer.spec import ModelSpec
+from explorer.ui.common import chart, choice
+from explorer.ui.server import device, models, results, shared_model, shared_result, with_progress
 
 PAIR_LABELS = {
     "shapes-20": "Shapes: ResNet-20 vs plain-20 (shipped)",
@@ -105,3 +108,23 @@ def path_gradients(pair: TrainedPair, samples: int) -> PathGradients | None:
     *_, measured = with_progress(steps, blocks + 1, "Measuring paths", "lesions.paths_stop")
     results().put(key, measured)
     return measured
+
+
+def deletion_diagram(pair: TrainedPair, labels: list[str]) -> None:
+    """The residual net's block diagram with the deleted blocks struck through. Clicking a block deletes it, or
+    brings it back; the multiselect of blocks to delete (drawn after this) follows."""
+    spec = ModelSpec(f"cifar_resnet{pair.depth}", num_classes=len(pair.test.class_names))
+    table = shared_result(("lesions.table", pair.name), lambda: stage_table(spec, pair.test.images.shape[-1]),
+                          "Laying out the blocks")  # fmt: skip
+    chosen_key, clicked_key = f"lesions.deleted.{pair.name}", f"lesions.clicked.{pair.name}"
+    crossed = [labels.index(label) for label in st.session_state.get(chosen_key, [])]
+    event = chart(architecture_figure(table, crossed), key=f"lesions.diagram.{pair.name}", on_select="rerun",
+                  selection_mode="points")  # fmt: skip
+    clicked = tuple(p["customdata"] for p in event.selection.points if "customdata" in p) if event else ()
+    if clicked and clicked != st.session_state.get(clicked_key):  # a new click (each is handled once)
+        toggled = set(clicked) - set(st.session_state.get(clicked_key, ()))
+        st.session_state[chosen_key] = [label for i, label in enumerate(labels) if (i in crossed) != (i in toggled)]
+        st.session_state[clicked_key] = clicked
+        st.rerun()
+    if not clicked:
+        st.session_state[clicked_key] = ()
