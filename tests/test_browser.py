@@ -339,7 +339,9 @@ def test_lesions_page_deletes_a_block_stops_a_curve_and_shows_the_paths(server: 
     page.get_by_role("button", name="Measure 16 random paths of every length").click()
     page.get_by_text("Paths of length ≤").first.wait_for(timeout=WAIT_MS)
     wait_until_idle(page)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
+    assert (
+        page.locator('[data-testid="stPlotlyChart"]').count() == 3
+    )  # the block diagram, the path shares, the path gradients
     titles = page.eval_on_selector_all(".modebar-btn", "buttons => buttons.map(b => b.getAttribute('data-title'))")
     assert titles.count("Download plot as a PNG") == 2, titles  # each figure can be saved as PNG
     page.screenshot(path=str(SHOTS / "lesions_and_paths.png"), full_page=True)
