@@ -23,8 +23,7 @@ A plain net has the same layers, so the same theoretical field; a residual block
 branch, so the block's field is its branch's.
 """
 )
-model = spec.build("meta")
-fields = theory.stem_and_block_fields(model, size)
+fields = receptive_ui.theoretical(spec, size)
 st.markdown(reading.theory_reading(fields, size))
 left, right = st.columns([3, 2])
 with left:
@@ -53,7 +52,6 @@ count = row[2].select_slider("Images", [1, 2, 4, 8, 16], 4 if subjects.is_imagen
                              key="receptive.count")  # fmt: skip
 try:
     chosen = receptive_ui.nets(subject)
-    _, pictures = subjects.subject_images(subject, count, side)
 except UserError as error:
     common.show_error(error)
     st.stop()
@@ -63,8 +61,10 @@ st.caption(" · ".join(f"**{net.label}**: {net.weights}" for net in chosen) + ".
 found = receptive_ui.measured(subject, side, count)
 if found is not None:
     st.markdown(reading.effective_reading(found, side))
-    common.chart(field_size_figure(theory.block_fields(chosen[0].model, side), side, found),
-                 png_name=f"effective_field_{subject}", key="receptive.effective")  # fmt: skip
+    first = next(iter(found.values()))  # both nets have the same theoretical fields
+    common.chart(field_size_figure([f.field for f in first], side, found), png_name=f"effective_field_{subject}",
+                 key="receptive.effective")  # fmt: skip
+    _, pictures = receptive_ui.images(subject, count, side)
     st.caption(
         f"Effective field: the side of the smallest square around the unit's centre that holds {HOLDING:.0%} of the "
         "gradient (it cannot grow past the image). Drawn below at the last block of every stage, over the first "

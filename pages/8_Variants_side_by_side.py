@@ -43,8 +43,6 @@ if missing:
         "Run `python -m explorer weights download` on a machine that is online, or use the Image lab's download."
     )
 views = variants_ui.compared(chosen, *picked)
-if views is None:
-    st.stop()
 
 st.markdown(reading.comparison_reading(views))
 stages = sorted({stage for view in views for stage in view.stage_cams}, key=lambda s: int(s[4:-2]))

@@ -6,14 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.architecture.diagram import architecture_figure
-from explorer.architecture.stages import stage_table
 from explorer.lesions import nets, paths, study
 from explorer.lesions.nets import TrainedPair
 from explorer.lesions.paths import PathGradients
 from explorer.lesions.study import CurvePoint
 from explorer.spec import ModelSpec
+from explorer.ui.architecture import cached_stage_table
 from explorer.ui.common import chart, choice
-from explorer.ui.server import device, models, results, shared_model, shared_result, with_progress
+from explorer.ui.server import device, models, shared_model, shared_on_request, with_progress
 
 PAIR_LABELS = {
     "shapes-20": "Shapes: ResNet-20 vs plain-20 (shipped)",
@@ -71,51 +71,49 @@ def trained_pair(name: str) -> TrainedPair | None:
 def curve(pair: TrainedPair, kind: str, draws: int) -> dict[str, list[CurvePoint]] | None:
     """Both nets' curves of error against k (``kind`` delete or swap): kept for every session once computed,
     computed when the page's button is pressed; None until then."""
-    key = ("shared", ("lesions.curve", pair.name, kind, draws))
-    if (done := results().get(key)) is not None:
-        return done
     noun = "deletions" if kind == "delete" else "swaps"
-    if not st.button(f"Compute the curve ({draws} random draws of k {noun} per k)", key=f"lesions.curve.{kind}"):
-        return None
-    plan = {label: study.random_lesions(model, kind, study.curve_ks(model, kind), draws, 0)
-            for label, model in pair.nets().items()}  # fmt: skip
-    curves: dict[str, list[CurvePoint]] = {}
 
-    def each():
-        for label, model in pair.nets().items():
-            for so_far in study.curve_steps(model, pair.test.images, pair.test.labels, plan[label]):
-                curves[label] = so_far
-                yield None
+    def compute() -> dict[str, list[CurvePoint]]:
+        plan = {label: study.random_lesions(model, kind, study.curve_ks(model, kind), draws, 0)
+                for label, model in pair.nets().items()}  # fmt: skip
+        curves: dict[str, list[CurvePoint]] = {}
 
-    total = sum(len(lesions) for lesions in plan.values())
-    for _ in with_progress(each(), total, "Evaluating lesioned nets", f"lesions.curve_stop.{kind}"):
-        pass
-    results().put(key, curves)
-    return curves
+        def each():
+            for label, model in pair.nets().items():
+                for so_far in study.curve_steps(model, pair.test.images, pair.test.labels, plan[label]):
+                    curves[label] = so_far
+                    yield None
+
+        total = sum(len(lesions) for lesions in plan.values())
+        for _ in with_progress(each(), total, "Evaluating lesioned nets", f"lesions.curve_stop.{kind}"):
+            pass
+        return curves
+
+    label = f"Compute the curve ({draws} random draws of k {noun} per k)"
+    return shared_on_request(("lesions.curve", pair.name, kind, draws), compute,
+                             lambda: st.button(label, key=f"lesions.curve.{kind}"))  # fmt: skip
 
 
 def path_gradients(pair: TrainedPair, samples: int) -> PathGradients | None:
     """The residual net's gradient by path length: kept for every session once computed, computed when the
     page's button is pressed (one length per step, with progress and a stop button); None until then."""
-    key = ("shared", ("lesions.paths", pair.name, samples))
-    if (done := results().get(key)) is not None:
-        return done
-    if not st.button(f"Measure {samples} random paths of every length", key="lesions.paths"):
-        return None
-    images, labels = pair.test.images[: paths.DEFAULT_IMAGES], pair.test.labels[: paths.DEFAULT_IMAGES]
-    steps = paths.path_gradient_steps(pair.residual, images, labels, samples)
-    blocks = len(pair.residual.blocks())
-    *_, measured = with_progress(steps, blocks + 1, "Measuring paths", "lesions.paths_stop")
-    results().put(key, measured)
-    return measured
+
+    def compute() -> PathGradients:
+        images, labels = pair.test.images[: paths.DEFAULT_IMAGES], pair.test.labels[: paths.DEFAULT_IMAGES]
+        steps = paths.path_gradient_steps(pair.residual, images, labels, samples)
+        *_, measured = with_progress(steps, len(pair.residual.blocks()) + 1, "Measuring paths", "lesions.paths_stop")
+        return measured
+
+    label = f"Measure {samples} random paths of every length"
+    return shared_on_request(("lesions.paths", pair.name, samples), compute,
+                             lambda: st.button(label, key="lesions.paths"))  # fmt: skip
 
 
 def deletion_diagram(pair: TrainedPair, labels: list[str]) -> None:
     """The residual net's block diagram with the deleted blocks struck through. Clicking a block deletes it, or
     brings it back; the multiselect of blocks to delete (drawn after this) follows."""
     spec = ModelSpec(f"cifar_resnet{pair.depth}", num_classes=len(pair.test.class_names))
-    table = shared_result(("lesions.table", pair.name), lambda: stage_table(spec, pair.test.images.shape[-1]),
-                          "Laying out the blocks")  # fmt: skip
+    table = cached_stage_table(spec, pair.test.images.shape[-1])
     chosen_key, clicked_key = f"lesions.deleted.{pair.name}", f"lesions.clicked.{pair.name}"
     crossed = [labels.index(label) for label in st.session_state.get(chosen_key, [])]
     event = chart(architecture_figure(table, crossed), key=f"lesions.diagram.{pair.name}", on_select="rerun",

@@ -4,10 +4,14 @@ fields measured on request (one block per step, with progress and a stop button)
 from __future__ import annotations
 
 import streamlit as st
+from PIL import Image
+from torch import Tensor
 
 from explorer.receptive_fields.effective import EffectiveField, effective_field_steps
 from explorer.receptive_fields.subjects import MeasuredNet, subject_images, subject_nets
-from explorer.ui.server import device, results, shared_model, with_progress
+from explorer.receptive_fields.theory import Field, stem_and_block_fields
+from explorer.spec import ModelSpec
+from explorer.ui.server import device, shared_model, shared_on_request, shared_result, with_progress
 
 
 def nets(subject: str) -> list[MeasuredNet]:
@@ -15,27 +19,39 @@ def nets(subject: str) -> list[MeasuredNet]:
     return shared_model(("receptive.nets", subject, str(device())), lambda: subject_nets(subject, device()))
 
 
+def images(subject: str, count: int, side: int) -> tuple[Tensor, list[Image.Image]]:
+    """The subject's images (inputs and pictures), drawn once for every session rather than on every rerun (treat
+    the tensors as read-only)."""
+    return shared_result(("receptive.images", subject, count, side), lambda: subject_images(subject, count, side),
+                         "Drawing the images")  # fmt: skip
+
+
+def theoretical(spec: ModelSpec, size: int) -> list[Field]:
+    """The stem's and every block's theoretical field of ``spec`` at ``size``, computed once for every session."""
+    return shared_result(("receptive.theory", spec, size), lambda: stem_and_block_fields(spec.build("meta"), size),
+                         "Laying out the fields")  # fmt: skip
+
+
 def measured(subject: str, side: int, count: int) -> dict[str, list[EffectiveField]] | None:
     """Both nets' effective fields on ``count`` images at ``side``: kept for every session once measured, measured
     when the page's button is pressed; None until then."""
-    key = ("shared", ("receptive.effective", subject, side, count, str(device())))
-    if (done := results().get(key)) is not None:
-        return done
-    if not st.button(f"Measure the effective fields ({count} images at {side}×{side})", type="primary",
-                     key="receptive.measure"):  # fmt: skip
-        return None
-    images, _ = subject_images(subject, count, side)
-    chosen = nets(subject)
-    found: dict[str, list[EffectiveField]] = {}
 
-    def each():
-        for net in chosen:
-            for _, _, so_far in effective_field_steps(net.model, images):
-                found[net.label] = so_far
-                yield None
+    def compute() -> dict[str, list[EffectiveField]]:
+        inputs, _ = images(subject, count, side)
+        found: dict[str, list[EffectiveField]] = {}
 
-    total = sum(len(net.model.blocks()) for net in chosen)
-    for _ in with_progress(each(), total, "Measuring block by block", "receptive.stop"):
-        pass
-    results().put(key, found)
-    return found
+        def each():
+            for net in chosen:
+                for _, _, so_far in effective_field_steps(net.model, inputs):
+                    found[net.label] = so_far
+                    yield None
+
+        chosen = nets(subject)
+        total = sum(len(net.model.blocks()) for net in chosen)
+        for _ in with_progress(each(), total, "Measuring block by block", "receptive.stop"):
+            pass
+        return found
+
+    label = f"Measure the effective fields ({count} images at {side}×{side})"
+    return shared_on_request(("receptive.effective", subject, side, count, str(device())), compute,
+                             lambda: st.button(label, type="primary", key="receptive.measure"))  # fmt: skip

@@ -152,6 +152,31 @@ def shared_result(key: Hashable, make: Callable[[], T], what: str) -> T:
     return results().get_or_create(("shared", key), lambda: run(make, what))
 
 
+def shared_on_request(key: Hashable, compute: Callable[[], T], asked: Callable[[], bool] = lambda: True) -> T | None:
+    """The result every session shares under ``key``; else, once ``asked()`` (the page's button) says so,
+    ``compute()`` — which may show progress and a stop button: a stop reruns the page before anything is kept —
+    kept for every session. None until asked."""
+    shared = ("shared", key)
+    if (done := results().get(shared)) is not None:
+        return done
+    if not asked():
+        return None
+    result = compute()
+    results().put(shared, result)
+    return result
+
+
+def kept_while(name: str, key: Hashable, make: Callable[[], T]) -> T:
+    """What this session kept under ``name`` while ``key`` (what it depends on) stays the same; made anew, and
+    kept, when ``key`` changes (an upload decoded once, not on every rerun)."""
+    found = kept(name)
+    if isinstance(found, tuple) and len(found) == 2 and found[0] == key:
+        return found[1]
+    value = make()
+    keep(name, (key, value))
+    return value
+
+
 def settle() -> None:
     """After the heavy imports: move every object alive now out of the garbage collector's sight.
 

@@ -12,7 +12,7 @@ from explorer.transfer import targets
 from explorer.transfer.figures import curve_figure
 from explorer.transfer.finetune import Recipe, Run, RunResult, run_steps, steps_per_run
 from explorer.transfer.sources import Source
-from explorer.ui.server import device, keep, kept, results, shared_model, with_progress
+from explorer.ui.server import device, kept_while, shared_model, shared_on_request, with_progress
 from models import ResNet
 
 
@@ -32,44 +32,41 @@ def own_target(side: int) -> tuple[str, targets.TargetSet] | None:
     if upload is None:
         return None
     key = f"own-{hashlib.sha256(upload.getvalue()).hexdigest()[:16]}-{side}"
-    found = kept("transfer.own")
-    if not (isinstance(found, tuple) and found[0] == key):  # unpacked and decoded once per upload and side
-        found = (key, targets.own_images(targets.read_archive(upload.getvalue(), upload.name), side, upload.name))
-        keep("transfer.own", found)
-    return found
+
+    def unpack() -> targets.TargetSet:
+        return targets.own_images(targets.read_archive(upload.getvalue(), upload.name), side, upload.name)
+
+    return key, kept_while("transfer.own", key, unpack)  # unpacked and decoded once per upload and side
 
 
 def fine_tuned(
     chosen: Source, target_key: str, target: targets.TargetSet, runs: Sequence[Run], recipe: Recipe
 ) -> list[RunResult] | None:
     """Every run's result: kept for every session once computed; computed when the page's button is pressed, one
-    batch per queue job, with the curves drawn live after every epoch; None until then (or when stopped)."""
-    key = ("shared", ("transfer", chosen.key, target_key, tuple(runs), recipe, str(device())))
-    if (done := results().get(key)) is not None:
-        return done
+    batch per queue job, with the curves drawn live after every epoch; None until then."""
     steps = steps_per_run(target, recipe)
-    if not st.button(f"Fine-tune {len(runs)} runs ({len(runs) * steps:,} training steps)", type="primary",
-                     key="transfer.start"):  # fmt: skip
-        return None
-    model = source_model(chosen)
-    finished: list[RunResult] = []
-    live = st.empty()
 
-    def each():
-        for run in runs:
-            for so_far in run_steps(chosen.spec, model, target, run, recipe, device()):
-                yield so_far
-            finished.append(so_far)
+    def compute() -> list[RunResult]:
+        model = source_model(chosen)
+        finished: list[RunResult] = []
+        live = st.empty()
 
-    drawn = 0
-    for current in with_progress(each(), len(runs) * steps, "Fine-tuning", "transfer.stop"):
-        points = sum(len(r.curve) for r in finished) + (0 if current in finished else len(current.curve))
-        if points != drawn:  # a new epoch somewhere: redraw the curves
-            drawn = points
-            shown = finished + ([] if current in finished else [current])
-            live.plotly_chart(curve_figure(shown, target.chance), key=f"transfer.live.{points}")
-    live.empty()
-    if len(finished) < len(runs):
-        return None
-    results().put(key, finished)
-    return finished
+        def each():
+            for run in runs:
+                for so_far in run_steps(chosen.spec, model, target, run, recipe, device()):
+                    yield so_far
+                finished.append(so_far)  # before the next run's first step reaches the page
+
+        drawn = 0
+        for current in with_progress(each(), len(runs) * steps, "Fine-tuning", "transfer.stop"):
+            shown = [*finished, current]
+            points = sum(len(r.curve) for r in shown)
+            if points != drawn:  # a new epoch somewhere: redraw the curves
+                drawn = points
+                live.plotly_chart(curve_figure(shown, target.chance), key=f"transfer.live.{points}")
+        live.empty()
+        return finished
+
+    label = f"Fine-tune {len(runs)} runs ({len(runs) * steps:,} training steps)"
+    return shared_on_request(("transfer", chosen.key, target_key, tuple(runs), recipe, str(device())), compute,
+                             lambda: st.button(label, type="primary", key="transfer.start"))  # fmt: skip

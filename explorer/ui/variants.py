@@ -8,7 +8,7 @@ from PIL import Image
 
 from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample
 from explorer.ui.imagelab import IMAGE_TYPES
-from explorer.ui.server import device, keep, kept, results, shared_model, with_progress
+from explorer.ui.server import device, kept_while, shared_model, shared_on_request, with_progress
 from explorer.variants.catalogue import VARIANTS, Variant, default_keys, load_variant
 from explorer.variants.compare import SHAPES_SIDE, VariantView, compare_variant, shapes_test_image
 from explorer.weights import LoadedModel
@@ -34,11 +34,11 @@ def picked_image(source: str) -> tuple[str, Image.Image] | None:
         if upload is None:
             return None
         key = f"upload-{upload.file_id}"
-        found = kept("variants.image")
-        if not (isinstance(found, tuple) and found[0] == key):  # decoded once per upload, not on every rerun
-            found = (key, load_image(upload.getvalue(), upload.name, target_side=SHAPES_SIDE))
-            keep("variants.image", found)
-        return found
+
+        def decode() -> Image.Image:
+            return load_image(upload.getvalue(), upload.name, target_side=SHAPES_SIDE)
+
+        return key, kept_while("variants.image", key, decode)  # decoded once per upload, not on every rerun
     sample = st.selectbox("Sample photo", list(SAMPLES), key="variants.sample", help="See explorer/samples/CREDITS.md")
     return f"sample-{sample}", load_sample(sample)
 
@@ -49,21 +49,19 @@ def loaded(variant: Variant) -> LoadedModel:
     return shared_model((variant.spec, weights, "variants", str(device())), lambda: load_variant(variant, device()))
 
 
-def compared(variants: list[Variant], image_key: str, image: Image.Image) -> list[VariantView] | None:
+def compared(variants: list[Variant], image_key: str, image: Image.Image) -> list[VariantView]:
     """Every variant on the image, one per queue job under a progress bar with a stop button; kept for every
-    session by variants and image. None when stopped."""
-    key = ("shared", ("variants", tuple(v.key for v in variants), image_key, str(device())))
-    if (done := results().get(key)) is not None:
-        return done
+    session by variants and image."""
 
-    models = [loaded(variant) for variant in variants]  # loaded here, each through the queue, not inside a job
+    def compute() -> list[VariantView]:
+        models = [loaded(variant) for variant in variants]  # loaded here, each through the queue, not inside a job
 
-    def each():
-        for variant, model in zip(variants, models, strict=True):
-            yield compare_variant(variant.name, model, image, variant.input_size)
+        def each():
+            for variant, model in zip(variants, models, strict=True):
+                yield compare_variant(variant.name, model, image, variant.input_size)
 
-    views = list(with_progress(each(), len(variants), "Comparing the variants", "variants.stop"))
-    if len(views) < len(variants):
-        return None
-    results().put(key, views)
-    return views
+        return list(with_progress(each(), len(variants), "Comparing the variants", "variants.stop"))
+
+    found = shared_on_request(("variants", tuple(v.key for v in variants), image_key, str(device())), compute)
+    assert found is not None  # always asked
+    return found
