@@ -1,8 +1,19 @@
-"""The one kind of error the explorer shows to people: a single line that says what to do."""
+"""The one kind of error the explorer shows to people, and the one range check that raises it.
+
+A :class:`UserError` is a bad input or setting: its message is a single line that says why and what to do.
+The command line prints it and exits with status 2; a page shows it in place of what it could not compute.
+Anything else that goes wrong is a bug, and is reported as one (a traceback, exit status 1).
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Collection
+from typing import TypeVar
+
 DETAIL_CHARS = 120
+N = TypeVar("N", int, float)
+C = TypeVar("C")
 
 
 class UserError(ValueError):
@@ -10,6 +21,33 @@ class UserError(ValueError):
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(message.split()))
+
+
+def check_range(name: str, value: N, low: N, high: N, *, whole: bool = True, above_low: bool = False) -> N:
+    """``value`` if it is a number from ``low`` to ``high`` (above ``low`` with ``above_low``; a whole number
+    unless ``whole`` is False); otherwise a UserError naming ``name``, the range and the value given."""
+    number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if whole and not isinstance(value, int):
+        number = False
+    inside = number and (low < value if above_low else low <= value) and value <= high
+    if not inside:
+        kind = "a whole number" if whole else "a number"
+        low_text, high_text = _number(low), _number(high)
+        bounds = f"above {low_text} and at most {high_text}" if above_low else f"from {low_text} to {high_text}"
+        raise UserError(f"{name} must be {kind} {bounds}; got {value!r}")
+    return value
+
+
+def check_choice(name: str, value: C, allowed: Collection[C]) -> C:
+    """``value`` if it is one of ``allowed``; otherwise a UserError naming ``name`` and the choices."""
+    flags = any(isinstance(a, bool) for a in allowed)
+    if value not in allowed or (isinstance(value, bool) and not flags):
+        raise UserError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
+    return value
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def short_detail(error: BaseException) -> str:

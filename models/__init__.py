@@ -1,6 +1,6 @@
 """ResNet builders: the ImageNet family, the CIFAR-10 family, and their plain counterparts."""
 
-from models.init import INIT_SCHEMES, InitScheme, initialize
+from models.init import INIT_SCHEMES, InitScheme, initialize, seeded
 from models.resnet import (
     ACTIVATIONS,
     IMAGENET_BUILDERS,
@@ -30,4 +30,5 @@ __all__ = [
     "ZeroPadShortcut",
     "cifar_resnet",
     "initialize",
+    "seeded",
 ]

@@ -18,7 +18,7 @@ from torch import Tensor
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES, NUM_CLASSES, DataKind, batches, dataset
 from explorer.spec import ModelSpec, SpecError
 from models import ACTIVATIONS, ResNet
-from models.init import INIT_SCHEMES, InitScheme, initialize
+from models.init import INIT_SCHEMES, InitScheme, initialize, seeded
 from models.resnet import Activation
 
 Optimiser = Literal["sgd", "adam"]
@@ -128,7 +128,7 @@ def build(config: GradLabConfig, device: torch.device | str = "cpu") -> ResNet:
     are drawn on the CPU and then moved, so they are the same on every device. The global random
     state is left as it was.
     """
-    with torch.random.fork_rng(devices=[]):  # the layers' own initialisation, replaced below
+    with seeded(config.seed):  # the layers' own initialisation, replaced below, without the global generator
         model = config.spec.build("cpu")
     initialize(model, config.init, seed=config.seed)
     return model.to(device).train()

@@ -22,7 +22,7 @@ from explorer.images import normalise
 from explorer.shapes import dataset
 from explorer.shapes.dataset import CLASSES, ShapesConfig
 from explorer.spec import ModelSpec, SpecError
-from models import ResNet
+from models import ResNet, seeded
 
 TEST_SEED_OFFSET = 1_000  # the test set is drawn with seed + this: images the model never saw
 
@@ -95,10 +95,11 @@ def train(
 
     ``progress(step, steps, loss)`` is called after every step.
     """
-    torch.manual_seed(recipe.seed)
     started = time.perf_counter()
     inputs, targets = _training_set(data, recipe.train_images)
-    model = spec.build("cpu").to(device).train()
+    with seeded(recipe.seed):  # the initialisation torch.manual_seed(seed) gives, without the global generator
+        model = spec.build("cpu")
+    model = model.to(device).train()
     optimiser = torch.optim.SGD(
         model.parameters(), lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay, nesterov=True
     )

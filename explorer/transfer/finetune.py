@@ -25,7 +25,7 @@ from explorer.spec import ModelSpec
 from explorer.trace import block_cams, trace, upsample
 from explorer.transfer.targets import TargetSet, to_input
 from explorer.weights import random_model
-from models import ResNet
+from models import ResNet, seeded
 
 CHOICES: dict[str, str] = {
     "head": "head only (feature extractor)",
@@ -134,8 +134,7 @@ def start_model(spec: ModelSpec, source: ResNet, run: Run, classes: int, seed: i
     if run.choice != "scratch":
         state = {k: v for k, v in source.state_dict().items() if not k.startswith("fc.")}
         model.load_state_dict(state, strict=False)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         model.fc.reset_parameters()
     model.to(device).eval()
     training = set(trainable_parts(model, run.choice))

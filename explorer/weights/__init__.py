@@ -24,7 +24,7 @@ from explorer.shapes import shipped
 from explorer.spec import ModelSpec, SpecError
 from explorer.weights import imagenet
 from explorer.weights.checkpoint import MAX_CHECKPOINT_BYTES, WeightsError, load_checkpoint, read_checkpoint
-from models import ResNet
+from models import ResNet, seeded
 
 WEIGHT_KINDS: dict[str, str] = {
     "imagenet": "ImageNet (torchvision)",
@@ -69,8 +69,7 @@ class WeightSource(Protocol):
 
 def random_model(spec: ModelSpec, seed: int = 0) -> ResNet:
     """The spec's model on the CPU with the same random initialisation for the same ``seed``, in eval mode."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         model = spec.build("cpu")
     return model.eval()
 
