@@ -1,6 +1,6 @@
 """One forward and one backward pass that record every residual block.
 
-The model is walked through ``ResNet.sections()`` and each block is called through its
+The forward pass is the explorer's one walk (:func:`explorer.walk.walk`), each block called through its
 ``branches``/``merge`` methods, so the trace needs no hooks: it keeps no state on the model and
 any number of sessions can trace one shared, cached model at the same time.
 
@@ -12,35 +12,24 @@ per-block statistics are computed from those tensors.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from models import ResidualBlock, ResNet
-
-
-@dataclass(frozen=True)
-class BlockRecord:
-    """What one residual block computed for a batch (all tensors detached)."""
-
-    name: str  # state-dict prefix, e.g. "layer2.0"
-    paper_name: str  # e.g. "conv3_1"
-    input: Tensor
-    residual: Tensor  # F(x)
-    shortcut: Tensor | None  # None in a plain block
-    output: Tensor
-    grad: Tensor  # d(target score) / d(output)
+from explorer.walk import BlockPass, walk
+from models import ResNet
 
 
 @dataclass(frozen=True)
 class Trace:
-    """The result of :func:`trace`: logits, the targets explained, and one record per block."""
+    """The result of :func:`trace`: logits, the targets explained, and every block's pass (detached, with the
+    gradient of the explained score with respect to its output)."""
 
     logits: Tensor
     targets: Tensor
-    blocks: tuple[BlockRecord, ...]
+    blocks: tuple[BlockPass, ...]
 
     @property
     def probabilities(self) -> Tensor:
@@ -77,41 +66,6 @@ def _targets(logits: Tensor, target: Target) -> Tensor:
     return targets
 
 
-@dataclass(frozen=True)
-class BlockPass:
-    """One residual block's tensors in a forward pass, still attached to the autograd graph."""
-
-    name: str
-    paper_name: str
-    input: Tensor
-    residual: Tensor
-    shortcut: Tensor | None
-    output: Tensor
-
-
-def forward_blocks(model: ResNet, x: Tensor) -> tuple[Tensor, Tensor, list[BlockPass]]:
-    """Run ``model`` on ``x`` row by row, calling each block through ``branches``/``merge``.
-
-    Returns the logits, the output of the first row (the stem) and every block's pass. No hooks
-    are registered and nothing is stored on the model, so concurrent callers cannot interfere.
-    """
-    names = zip(model.blocks(), model.paper_block_names(), strict=True)
-    label = {id(block): (name, paper) for (name, block), paper in names}
-    first, *rest = model.sections()
-    h = stem = first(x)
-    passes: list[BlockPass] = []
-    for section in rest:
-        for module in section.modules:
-            if isinstance(module, ResidualBlock):
-                residual, shortcut = module.branches(h)
-                out = module.merge(residual, shortcut)
-                passes.append(BlockPass(*label[id(module)], h, residual, shortcut, out))
-                h = out
-            else:
-                h = module(h)
-    return h, stem, passes
-
-
 def trace(model: ResNet, x: Tensor, target: Target = None) -> Trace:
     """Run ``model`` on ``x`` once forward and once backward, recording every residual block.
 
@@ -123,23 +77,21 @@ def trace(model: ResNet, x: Tensor, target: Target = None) -> Trace:
     if model.training:
         raise ValueError("trace needs the model in eval mode")
     with torch.enable_grad():
-        logits, _, passes = forward_blocks(model, x.detach().requires_grad_(True))
+        walked = walk(model, x.detach().requires_grad_(True))
+        logits = walked.logits
         targets = _targets(logits.detach(), target)
         score = logits.gather(1, targets[:, None]).sum()
-        grads = torch.autograd.grad(score, [p.output for p in passes]) if passes else ()
+        grads = torch.autograd.grad(score, [p.output for p in walked.blocks]) if walked.blocks else ()
     blocks = tuple(
-        BlockRecord(
-            name=p.name,
-            paper_name=p.paper_name,
-            input=p.input.detach(),
-            residual=p.residual.detach(),
-            shortcut=None if p.shortcut is None else p.shortcut.detach(),
-            output=p.output.detach(),
-            grad=grad.detach(),
-        )
-        for p, grad in zip(passes, grads, strict=True)
-    )
+        replace(p, input=p.input.detach(), residual=_detached(p.residual), shortcut=_detached(p.shortcut),
+                output=p.output.detach(), grad=grad.detach())
+        for p, grad in zip(walked.blocks, grads, strict=True)
+    )  # fmt: skip
     return Trace(logits.detach(), targets, blocks)
+
+
+def _detached(t: Tensor | None) -> Tensor | None:
+    return None if t is None else t.detach()
 
 
 def grad_cam(activation: Tensor, grad: Tensor) -> Tensor:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer.lesions import paths, reading, study
 from explorer.lesions.figures import lesion_figure, path_gradient_figure, path_share_figure
-from explorer.lesions.walk import Lesion, block_labels, error, predict
+from explorer.lesions.lesion import Lesion, block_labels, error, predict
 from explorer.ui import common, server
 from explorer.ui import lesions as lesions_ui
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from explorer.lesions import nets, paths, reading, study
-from explorer.lesions.walk import Lesion, bypass, changes_shape, error, forward, swappable
+from explorer.lesions.lesion import Lesion, bypass, changes_shape, error, forward, swappable
 from explorer.spec import ModelSpec
 from models import ResNet, cifar_resnet
 from models.resnet import ZeroPadShortcut, resnet18

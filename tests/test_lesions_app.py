@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.lesions import nets
-from explorer.lesions.walk import Lesion, error
+from explorer.lesions.lesion import Lesion, error
 from tests.conftest import decode_plotly, open_page
 
 PAGE = "pages/5_Lesions_and_paths.py"

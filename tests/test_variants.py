@@ -10,11 +10,12 @@ from explorer.architecture.stages import stage_table
 from explorer.cli import main
 from explorer.images import prepare
 from explorer.spec import SpecError
-from explorer.trace import block_cams, forward_blocks, trace, upsample
+from explorer.trace import block_cams, trace, upsample
 from explorer.variants import reading
 from explorer.variants.catalogue import VARIANTS, check_keys, default_keys, load_variant
 from explorer.variants.compare import compare_variant, shapes_test_image
 from explorer.variants.figures import ratio_figure
+from explorer.walk import walk
 from tests.conftest import decode_plotly, devices, open_page
 
 
@@ -40,7 +41,7 @@ def test_a_variant_shows_its_own_trace(device: str) -> None:
     assert list(view.stage_cams) == ["conv2_x", "conv3_x", "conv4_x"]
     torch.testing.assert_close(torch.from_numpy(view.stage_cams["conv4_x"]), last / last.max())
     with torch.no_grad():
-        _, _, passes = forward_blocks(loaded.model, x)
+        passes = walk(loaded.model, x).blocks
     first = passes[0]
     assert view.ratios[0] == ("conv2_1", pytest.approx(float(first.residual.norm() / first.input.norm()), rel=1e-5))
     assert len(view.ratios) == 9

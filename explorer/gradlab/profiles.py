@@ -4,8 +4,7 @@ For one batch, :func:`layer_gradients` measures at the stem and at every block t
 gradient of the loss with respect to the layer's *output* (the backward signal), the norm of the
 gradient with respect to the layer's *parameters*, and the standard deviation of the output.
 
-Models are walked through ``sections()`` and each block's ``branches``/``merge``, as in
-:mod:`explorer.trace`, with no module hooks.
+Models are walked by the explorer's one walk (:func:`explorer.walk.walk`), with no module hooks.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from explorer.gradlab.config import NETS, STEM, GradLabConfig, build, probe_batch
-from explorer.trace import forward_blocks
+from explorer.walk import walk
 from models import ResNet
 
 
@@ -90,12 +89,6 @@ class GradientProfile:
         return tuple(layer.activation_std for layer in self.layers)
 
 
-def walk(model: ResNet, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-    """The logits, and the outputs of the stem and of every block in order (no hooks)."""
-    logits, stem, passes = forward_blocks(model, x)
-    return logits, [stem, *(p.output for p in passes)]
-
-
 def layer_groups(model: ResNet) -> list[tuple[str, list[nn.Parameter]]]:
     """The stem and every block with its parameters, in forward order."""
     stem = model.sections()[0]
@@ -127,7 +120,8 @@ def layer_gradients(model: ResNet, x: Tensor, y: Tensor) -> GradientProfile:
     groups = layer_groups(model)
     params = [p for _, group in groups for p in group]
     with torch.enable_grad():
-        logits, outputs = walk(model, x)
+        walked = walk(model, x)
+        logits, outputs = walked.logits, walked.outputs
         loss = F.cross_entropy(logits, y)
         grads = torch.autograd.grad(loss, [*outputs, *params])
     signal = torch.stack(torch._foreach_norm(list(grads[: len(outputs)])))

@@ -12,8 +12,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from explorer.gradlab.config import PROFILE_IMAGE_SIZE, GradLabConfig, build_pair, probe_batch, training_data
-from explorer.gradlab.profiles import GradientProfile, group_index, group_norms, layer_gradients, layer_groups, walk
+from explorer.gradlab.profiles import GradientProfile, group_index, group_norms, layer_gradients, layer_groups
 from explorer.provenance import csv_with_header
+from explorer.walk import walk
 from models import ResNet
 
 
@@ -48,7 +49,8 @@ class _Learner:
         """One SGD/Adam step on ``(x, y)``; the norms are read from the gradients of this step."""
         self.optimiser.zero_grad(set_to_none=True)
         if record:
-            logits, outputs = walk(self.model, x)
+            walked = walk(self.model, x)
+            logits, outputs = walked.logits, walked.outputs
             for output in outputs:
                 output.retain_grad()
         else:

@@ -19,7 +19,8 @@ from torch import Tensor
 
 from explorer.provenance import csv_with_header
 from explorer.render import enlarged, overlay, tensor_map, to_unit
-from explorer.trace import BlockRecord, block_cams, trace, upsample
+from explorer.trace import block_cams, trace, upsample
+from explorer.walk import BlockPass
 from models import ResNet
 
 VIEW_CHANNELS = 32  # the most active channels of a block kept for the page
@@ -144,7 +145,7 @@ def _norm(t: Tensor) -> float:
     return float(t.float().norm())
 
 
-def _stats(record: BlockRecord, cam: Tensor, cam_full: np.ndarray, image: int) -> BlockStats:
+def _stats(record: BlockPass, cam: Tensor, cam_full: np.ndarray, image: int) -> BlockStats:
     peak_y, peak_x = np.unravel_index(int(cam_full.argmax()), cam_full.shape)
     shortcut = None if record.shortcut is None else _norm(record.shortcut[image])
     residual = _norm(record.residual[image])
@@ -164,7 +165,7 @@ def _stats(record: BlockRecord, cam: Tensor, cam_full: np.ndarray, image: int) -
     )
 
 
-def _view(record: BlockRecord, image: int) -> BlockView:
+def _view(record: BlockPass, image: int) -> BlockView:
     output = record.output[image].float()
     channels = output.mean(dim=(1, 2)).topk(min(VIEW_CHANNELS, output.shape[0])).indices
     shortcut = None if record.shortcut is None else record.shortcut[image].float()

@@ -7,7 +7,7 @@ import argparse
 from explorer.commandline import add_device_option, render_text, to_json
 from explorer.device import describe_device, pick_device
 from explorer.lesions import nets, paths, study
-from explorer.lesions.walk import Lesion, error
+from explorer.lesions.lesion import Lesion, error
 from explorer.spec import SpecError
 from models import ResNet
 

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from explorer.walk import Branches, walk
 from models import ResidualBlock, ResNet
 
 DEFAULT_SAMPLES = 16
@@ -91,28 +92,23 @@ def path_gradient_vectors(model: ResNet, x: Tensor, y: Tensor, paths: Sequence[S
     if model.training:
         raise ValueError("path gradients need the model in eval mode")
     blocks = _residual_blocks(model)
-    position = {id(block): i for i, block in enumerate(blocks)}
     copies, batch = len(paths), len(x)
     takes = torch.zeros(len(blocks), copies, device=x.device)
     for copy, path in enumerate(paths):
         takes[list(path), copy] = 1.0
-    first, *rest = model.sections()
+
+    def gated(position: int, block: ResidualBlock, h: Tensor) -> Branches:
+        residual, shortcut = block.branches(h)
+        gate = takes[position].repeat_interleave(batch)[:, None, None, None]
+        residual = residual * gate + residual.detach() * (1 - gate)
+        shortcut = shortcut * (1 - gate) + shortcut.detach() * gate
+        return residual, shortcut, block.merge(residual, shortcut)
+
     with torch.enable_grad():
-        start = first(x).detach().repeat(copies, 1, 1, 1).requires_grad_(True)
-        h = start
-        for section in rest:
-            for module in section.modules:
-                if isinstance(module, ResidualBlock):
-                    residual, shortcut = module.branches(h)
-                    gate = takes[position[id(module)]].repeat_interleave(batch)[:, None, None, None]
-                    residual = residual * gate + residual.detach() * (1 - gate)
-                    shortcut = shortcut * (1 - gate) + shortcut.detach() * gate
-                    h = module.merge(residual, shortcut)
-                else:
-                    h = module(h)
-        loss = F.cross_entropy(h, y.repeat(copies), reduction="sum") / batch
-        (grad,) = torch.autograd.grad(loss, start)
-    return grad.reshape(copies, batch, *start.shape[1:])
+        walked = walk(model, x, gated, stem=lambda h: h.detach().repeat(copies, 1, 1, 1).requires_grad_(True))
+        loss = F.cross_entropy(walked.logits, y.repeat(copies), reduction="sum") / batch
+        (grad,) = torch.autograd.grad(loss, walked.stem)
+    return grad.reshape(copies, batch, *walked.stem.shape[1:])
 
 
 def path_gradient(model: ResNet, x: Tensor, y: Tensor, paths: Sequence[Sequence[int]]) -> list[float]:

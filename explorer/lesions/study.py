@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
-from explorer.lesions.walk import Lesion, deletable, error, swappable
+from explorer.lesions.lesion import Lesion, deletable, error, swappable
 from models import ResNet
 
 DEFAULT_DRAWS = 5

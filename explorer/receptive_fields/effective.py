@@ -3,7 +3,7 @@ unit of a block's output, measured as the gradient of that unit with respect to 
 
 For every block, one backward pass from the sum over channels of the block's output at its centre position gives
 ``∂y/∂x``; its absolute value, summed over the input's colour channels and averaged over the images, is the block's
-effective field. The forward pass is the explorer's one walk (:func:`explorer.trace.forward_blocks`): no hooks,
+effective field. The forward pass is the explorer's one walk (:func:`explorer.walk.walk`): no hooks,
 nothing stored on the model, so sessions can measure one shared model at once.
 """
 
@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from explorer.receptive_fields.theory import Field, block_fields
-from explorer.trace import forward_blocks
+from explorer.walk import walk
 from models import ResNet
 
 HOLDING = 0.9  # the share of the gradient the reported square holds
@@ -77,7 +77,7 @@ def effective_field_steps(model: ResNet, images: Tensor) -> Iterator[tuple[int, 
     x = images.to(device).detach().requires_grad_(True)
     measured: list[EffectiveField] = []
     with torch.enable_grad():
-        _, _, passes = forward_blocks(model, x)
+        passes = walk(model, x).blocks
         for i, (field, block) in enumerate(zip(fields, passes, strict=True)):
             h, w = block.output.shape[-2:]
             centre = block.output[:, :, h // 2, w // 2].sum()

@@ -1,7 +1,7 @@
 """A model with blocks deleted or reordered, as a walk over the shared model: no copy, no hooks.
 
-:func:`forward` runs a model row by row, like :func:`explorer.trace.forward_blocks`, but at each
-block position it may run another block (a reordering) or none (a deletion). Nothing is written to
+:func:`forward` is the explorer's one walk (:func:`explorer.walk.walk`) with a step that may run another
+block at a position (a reordering) or only what a deleted block leaves behind. Nothing is written to
 the model, so any number of sessions can lesion one shared, cached model at the same time, and a
 lesion of no blocks computes exactly what the intact model does.
 
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from explorer.errors import UserError, check_range
+from explorer.walk import Branches, through, walk
 from models import ResidualBlock, ResNet
 from models.resnet import ZeroPadShortcut
 
@@ -49,11 +51,11 @@ class Lesion:
         return Lesion(order=tuple(order))
 
     def check(self, count: int) -> None:
-        """Raise ValueError unless this lesion fits a model of ``count`` blocks."""
-        if any(not 0 <= b < count for b in self.deleted):
-            raise ValueError(f"deleted blocks must be from 0 to {count - 1}; got {sorted(self.deleted)}")
+        """Raise UserError unless this lesion fits a model of ``count`` blocks."""
+        for block in sorted(self.deleted):
+            check_range("a deleted block", block, 0, count - 1)
         if self.order is not None and sorted(self.order) != list(range(count)):
-            raise ValueError(f"the order must hold every block from 0 to {count - 1} once")
+            raise UserError(f"the order must hold every block from 0 to {count - 1} once")
 
 
 def changes_shape(block: ResidualBlock) -> bool:
@@ -96,16 +98,14 @@ def forward(model: ResNet, x: Tensor, lesion: Lesion = Lesion()) -> Tensor:
     blocks = [block for _, block in model.blocks()]
     lesion.check(len(blocks))
     order = lesion.order or tuple(range(len(blocks)))
-    position = {id(block): p for p, block in enumerate(blocks)}
-    for section in model.sections():
-        for module in section.modules:
-            if isinstance(module, ResidualBlock):
-                chosen = order[position[id(module)]]
-                block = blocks[chosen]
-                x = bypass(block, x) if chosen in lesion.deleted else block(x)
-            else:
-                x = module(x)
-    return x
+
+    def step(position: int, _block: ResidualBlock, h: Tensor) -> Branches:
+        chosen = order[position]
+        if chosen in lesion.deleted:
+            return None, None, bypass(blocks[chosen], h)
+        return through(position, blocks[chosen], h)
+
+    return walk(model, x, step).logits
 
 
 @torch.no_grad()
