@@ -24,7 +24,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from explorer import ModelSpec, describe_device, pick_device
-from explorer.imagelab.attribution import captum_grad_cam
 from explorer.trace import block_cams, trace
 
 
@@ -68,8 +67,11 @@ def main() -> None:
         block_cams(trace(model, x, target))
 
     def captum_loop() -> None:
-        for name in names:
-            captum_grad_cam(model, x, target, name)
+        from captum.attr import LayerGradCam
+
+        blocks = dict(model.blocks())
+        for name in names:  # a private model here: captum's hooks reach no one else's passes
+            LayerGradCam(model, blocks[name]).attribute(x, target=target, relu_attributions=True)
 
     times = {
         "forward": _timed(forward, device, args.repeats),

@@ -2,8 +2,9 @@
 ``gradlab``, ``lesion``, ``paths``, ``landscape``, ``receptive``, ``variants``, ``transfer``, ``weights``, ``serve``,
 ``replicas``.
 
-Every error is one line on stderr and exit status 2; results go to stdout as text or JSON. Each
-command lives with its feature (``explorer/<feature>/commands.py``).
+A bad input or setting (a :class:`~explorer.errors.UserError`) is one line on stderr and exit status 2; anything
+else is a bug and ends with its traceback and exit status 1. Results go to stdout as text or JSON. Each command
+lives with its feature (``explorer/<feature>/commands.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from explorer import deploy, serve
 from explorer.architecture import commands as architecture_commands
 from explorer.commandline import OneLineParser
+from explorer.errors import UserError
 from explorer.gradlab import commands as gradlab_commands
 from explorer.imagelab import commands as imagelab_commands
 from explorer.landscape import commands as landscape_commands
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     args.extra = extra
     try:
         out = args.run(args)
-    except ValueError as error:  # UserError, and parse_target's ValueError: one line each
+    except UserError as error:  # the one place user errors are caught: everything else is a bug, with its traceback
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     print(out)

@@ -27,7 +27,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from explorer.errors import UserError
+from explorer.errors import UserError, check_range
 from explorer.weights.checkpoint import MAX_CHECKPOINT_BYTES
 
 NGINX = "/usr/sbin/nginx"
@@ -134,8 +134,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _replicas(args: argparse.Namespace) -> str:
-    if not 1 <= args.count <= 64:
-        raise DeployError(f"replicas must be from 1 to 64; got {args.count}")
+    check_range("replicas", args.count, 1, 64)
     if shutil.which(args.nginx) is None:
         raise DeployError(f"no nginx at {args.nginx}: install Debian's nginx package (apt-get install nginx)")
     ports = [args.first_port + i for i in range(args.count)]

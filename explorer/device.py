@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from explorer.errors import UserError
+from explorer.errors import UserError, check_choice
 
 DEVICE_CHOICES: tuple[str, ...] = ("auto", "cuda", "mps", "cpu")
 
@@ -32,8 +32,7 @@ def pick_device(preference: str = "auto") -> torch.device:
     present = available_devices()
     if preference == "auto":
         return present[0]
-    if preference not in DEVICE_CHOICES:
-        raise DeviceError(f"device must be one of {', '.join(DEVICE_CHOICES)}; got {preference!r}")
+    check_choice("device", preference, DEVICE_CHOICES)
     chosen = torch.device(preference)
     if chosen not in present:
         names = ", ".join(d.type for d in present)

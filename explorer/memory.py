@@ -2,8 +2,10 @@
 
 :class:`ByteLRU` holds values with their sizes; past its budget it drops the least recently used.
 An entry may belong to an *owner* (a browser session) with a budget of its own, so one session
-keeps only what its current view needs and cannot crowd out the others. :func:`nbytes` measures
-the tensors, arrays, images and bytes a value holds.
+keeps only what its current view needs and cannot crowd out the others. :class:`SharedResults`
+holds what is computed once for every session, within a budget of its own, and makes a session that
+asks for a result another session is computing wait for that one. :func:`nbytes` measures the tensors,
+arrays, images and bytes a value holds.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import dataclasses
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -123,6 +126,11 @@ class ByteLRU(Generic[V]):
             for key in [k for k, (_, _, who) in self._entries.items() if who == owner]:
                 del self._entries[key]
 
+    def owners(self) -> set[Hashable]:
+        """Every owner that holds an entry."""
+        with self._lock:
+            return {who for _, _, who in self._entries.values() if who is not None}
+
     def get_or_create(
         self, key: Hashable, make: Callable[[], V], owner: Hashable | None = None, size_of: Callable[[V], int] = nbytes
     ) -> V:
@@ -139,3 +147,88 @@ class ByteLRU(Generic[V]):
         with self._lock:
             self._making.pop(key, None)
         return value
+
+
+@dataclass(eq=False)
+class Pending:
+    """A shared result being computed: what it is doing and how far it got (``done`` of ``total``), for the sessions
+    that wait, and, once ``finished`` is set, its ``value`` (None when the computation failed or was abandoned)."""
+
+    finished: threading.Event = field(default_factory=threading.Event)
+    what: str = ""
+    done: int = 0
+    total: int = 0
+    value: object | None = None
+
+
+class SharedResults:
+    """Results computed once for every session, within their own byte budget (least recently used dropped first).
+
+    :meth:`claim` makes exactly one of the sessions that ask for a missing result its computer; the others get
+    the same :class:`Pending` to wait on instead of computing it again. The computer ends with :meth:`finish`
+    (the value is kept if it fits the budget, and handed to the waiters either way) or :meth:`abandon` (a stop,
+    an error: the next session to ask computes it).
+    """
+
+    def __init__(self, budget: int) -> None:
+        self._kept: ByteLRU = ByteLRU(budget)
+        self._lock = threading.Lock()
+        self._pending: dict[Hashable, Pending] = {}
+
+    @property
+    def used(self) -> int:
+        """Bytes held by the kept results."""
+        return self._kept.used
+
+    def get(self, key: Hashable) -> object | None:
+        """The kept result under ``key``, or None."""
+        return self._kept.get(key)
+
+    def pending(self, key: Hashable) -> Pending | None:
+        """The computation of ``key`` under way, if one is."""
+        with self._lock:
+            return self._pending.get(key)
+
+    def claim(self, key: Hashable) -> tuple[Pending, bool]:
+        """The computation of ``key``, and whether the caller is to compute it (True) or wait for it (False)."""
+        with self._lock:
+            if (found := self._pending.get(key)) is not None:
+                return found, False
+            self._pending[key] = mine = Pending()
+            return mine, True
+
+    def finish(self, key: Hashable, pending: Pending, value: object) -> bool:
+        """End the computation of ``key`` with ``value``; whether it fits the budget and was kept."""
+        kept = self._kept.put(key, value)
+        self._end(key, pending, value)
+        return kept
+
+    def abandon(self, key: Hashable, pending: Pending) -> None:
+        """End the computation of ``key`` without a value: whoever asks next computes it."""
+        self._end(key, pending, None)
+
+    def _end(self, key: Hashable, pending: Pending, value: object | None) -> None:
+        with self._lock:
+            if self._pending.get(key) is pending:
+                del self._pending[key]
+        pending.value = value
+        pending.finished.set()
+
+
+def drop_ended(cache: ByteLRU, alive: Callable[[Hashable], bool], seen: dict[Hashable, float], now: float,
+               grace_s: float) -> Iterable[Hashable]:  # fmt: skip
+    """Drop the entries of every owner of ``cache`` that has not been ``alive`` for ``grace_s`` seconds.
+
+    ``seen`` maps owners to when they were last alive (updated here); returns the owners dropped.
+    """
+    owners = cache.owners()
+    dropped = []
+    for owner in owners:
+        if alive(owner):
+            seen[owner] = now
+        elif now - seen.setdefault(owner, now) >= grace_s:
+            cache.drop_owner(owner)
+            dropped.append(owner)
+    for owner in set(seen) - owners | set(dropped):
+        del seen[owner]
+    return dropped

@@ -6,11 +6,12 @@ holds the same in text chunks; a zip carries ``provenance.json``.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -23,10 +24,15 @@ def stamp(details: Mapping[str, object]) -> dict[str, str]:
     return {"made": time.strftime("%Y-%m-%d %H:%M:%S"), **{k: str(v) for k, v in details.items()}}
 
 
-def csv_with_header(body: str, details: Mapping[str, object]) -> str:
-    """``body`` (CSV text) after a ``#`` header block of ``details``."""
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, object]], details: Mapping[str, object]) -> str:
+    """The one way the explorer writes a CSV: a ``#`` header block of ``details`` (what made it, and when), then the
+    ``columns`` and one line per row (a row may leave columns out: they stay empty)."""
     lines = [f"# {TITLE}", *(f"# {key}: {' '.join(value.split())}" for key, value in stamp(details).items())]
-    return "\n".join(lines) + "\n" + body
+    body = io.StringIO()
+    writer = csv.DictWriter(body, fieldnames=list(columns), restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return "\n".join(lines) + "\n" + body.getvalue()
 
 
 def png_bytes(image: Image.Image, details: Mapping[str, object] | None = None) -> bytes:

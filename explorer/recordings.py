@@ -1,8 +1,10 @@
 """Demos computed once and kept on disk by their settings, so a class sees them at once and can replay them.
 
 A recording is one JSON file named after what it is (``degradation``, ``live-run``) and a digest of
-the settings that made it; it holds those settings, when it was made and on which device, and its
-results. The folder is ``EXPLORER_RECORDINGS`` (default ``~/.cache/resnet-explorer/recordings``).
+the settings that made it and of the code's version (:func:`explorer.storage.code_version`); it holds those
+settings, when it was made and on which device, and its results. The folder is ``EXPLORER_RECORDINGS`` (default
+``~/.cache/resnet-explorer/recordings``), shared by replicas; everything kept in it is written atomically
+(:func:`explorer.storage.keep`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from explorer import storage
+
 FOLDER_VARIABLE = "EXPLORER_RECORDINGS"
-VERSION = 1  # bump when what a recording holds changes
 
 
 @dataclass(frozen=True)
@@ -36,14 +38,20 @@ def folder() -> Path:
     return Path(chosen) if chosen else Path.home() / ".cache" / "resnet-explorer" / "recordings"
 
 
-def _path(kind: str, settings: dict) -> Path:
-    digest = hashlib.sha256(json.dumps([VERSION, settings], sort_keys=True).encode()).hexdigest()[:16]
-    return folder() / f"{kind}-{digest}.json"
+def kept_path(kind: str, settings: dict, suffix: str = ".json", subfolder: str = "") -> Path:
+    """Where a result of ``kind`` made with ``settings`` by this version of the code is kept."""
+    digest = hashlib.sha256(json.dumps([storage.code_version(), settings], sort_keys=True).encode()).hexdigest()[:16]
+    return folder() / subfolder / f"{kind}-{digest}{suffix}"
+
+
+def unwritable() -> str | None:
+    """Why the recordings folder cannot be written, or None (see :func:`explorer.storage.unwritable`)."""
+    return storage.unwritable(folder())
 
 
 def load(kind: str, settings: dict) -> Recording | None:
     """The recording of ``kind`` made with exactly ``settings``, or None (also when unreadable)."""
-    path = _path(kind, settings)
+    path = kept_path(kind, settings)
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -54,22 +62,13 @@ def load(kind: str, settings: dict) -> Recording | None:
 
 
 def save(kind: str, settings: dict, results: dict, device: str) -> Recording:
-    """Keep ``results`` of ``kind`` under ``settings`` (written to a temporary file, then renamed into place).
+    """Keep ``results`` of ``kind`` under ``settings`` (atomically); returns the recording.
 
-    A folder that cannot be written is not an error for the page: the recording is returned, unsaved.
+    A folder that cannot be written is not an error for the page: the recording is returned, unsaved, and
+    :func:`unwritable` says why.
     """
     recording = Recording(kind, json.loads(json.dumps(settings)), time.strftime("%Y-%m-%d %H:%M"), device, results)
-    path = _path(kind, settings)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-        with os.fdopen(descriptor, "w") as file:
-            json.dump(
-                {"kind": kind, "settings": recording.settings, "made": recording.made, "device": device,
-                 "results": results},
-                file,
-            )  # fmt: skip
-        os.replace(partial, path)
-    except OSError:
-        pass
+    content = {"kind": kind, "settings": recording.settings, "made": recording.made, "device": device,
+               "code": storage.code_version(), "results": results}  # fmt: skip
+    storage.keep(kept_path(kind, settings), lambda file: file.write(json.dumps(content).encode()))
     return recording

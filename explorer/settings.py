@@ -10,6 +10,7 @@
 | ``EXPLORER_MODELS_MB`` | models kept in memory for all sessions together | 2048 |
 | ``EXPLORER_RESULTS_MB`` | results (explanations, overlays) kept for all sessions together | 1024 |
 | ``EXPLORER_SESSION_MB`` | results one session may keep | 64 |
+| ``EXPLORER_SHARED_MB`` | results computed once and shown to every session (curves, fields, fine-tuned runs) | 512 |
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from explorer.device import DEVICE_CHOICES
-from explorer.errors import UserError
+from explorer.errors import UserError, check_choice, check_range
 
 PREFIX = "EXPLORER_"
 MB = 2**20
@@ -41,24 +42,20 @@ class Settings:
     models_mb: int = 2048
     results_mb: int = 1024
     session_mb: int = 64
+    shared_mb: int = 512
 
     def __post_init__(self) -> None:
-        if self.device not in DEVICE_CHOICES:
-            raise SettingsError(f"{PREFIX}DEVICE must be one of {', '.join(DEVICE_CHOICES)}; got {self.device!r}")
+        check_choice(f"{PREFIX}DEVICE", self.device, DEVICE_CHOICES)
         if len(self.replica) > 40 or not all(c.isalnum() or c in "-_." for c in self.replica):
             raise SettingsError(
                 f"{PREFIX}REPLICA must be up to 40 letters, digits, '-', '_' or '.'; got {self.replica!r}"
             )
         limits = {"jobs": (1, 64), "max_batch": (1, 256), "batch_wait_ms": (0, 1000), "models_mb": (64, 10**6),
-                  "results_mb": (16, 10**6), "session_mb": (4, 10**6)}  # fmt: skip
+                  "results_mb": (16, 10**6), "session_mb": (4, 10**6), "shared_mb": (16, 10**6)}  # fmt: skip
         for name, (low, high) in limits.items():
             value = getattr(self, name)
-            if name == "max_batch" and value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise SettingsError(
-                    f"{PREFIX}{name.upper()} must be a whole number from {low} to {high}; got {value!r}"
-                )
+            if not (name == "max_batch" and value is None):
+                check_range(f"{PREFIX}{name.upper()}", value, low, high)
         if self.session_mb > self.results_mb:
             raise SettingsError(f"{PREFIX}SESSION_MB ({self.session_mb}) cannot exceed {PREFIX}RESULTS_MB")
 

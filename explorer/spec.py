@@ -9,7 +9,7 @@ from typing import Literal
 
 import torch
 
-from explorer.errors import UserError
+from explorer.errors import UserError, check_choice, check_range
 from models import ACTIVATIONS, IMAGENET_BUILDERS, SHORTCUT_OPTIONS, BlockOptions, ResNet, cifar_resnet
 from models.resnet import Activation, ShortcutOption
 
@@ -79,12 +79,11 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         family_of(self.name)
-        if self.shortcut is not None and self.shortcut not in SHORTCUT_OPTIONS:
-            raise SpecError(f"shortcut option must be one of {', '.join(SHORTCUT_OPTIONS)}; got {self.shortcut!r}")
-        if self.activation not in ACTIVATIONS:
-            raise SpecError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {self.activation!r}")
-        if self.num_classes is not None and not 1 <= self.num_classes <= 100_000:
-            raise SpecError(f"number of classes must be from 1 to 100000; got {self.num_classes}")
+        if self.shortcut is not None:
+            check_choice("shortcut option", self.shortcut, SHORTCUT_OPTIONS)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        if self.num_classes is not None:
+            check_range("number of classes", self.num_classes, 1, 100_000)
 
     @property
     def family(self) -> Family:
@@ -162,8 +161,4 @@ class ModelSpec:
 def check_input_size(family: Family, size: int) -> int:
     """Return ``size`` if a model of ``family`` can take square inputs of that side, else raise."""
     low, high = INPUT_SIZE_LIMITS[family]
-    if isinstance(size, bool) or not isinstance(size, int) or not low <= size <= high:
-        raise SpecError(
-            f"input size must be a whole number of pixels from {low} to {high} for {family} models; got {size!r}"
-        )
-    return size
+    return check_range(f"input size for {family} models (pixels)", size, low, high)

@@ -41,7 +41,7 @@ def initialize(model: nn.Module, scheme: InitScheme, seed: int | None = None) ->
     numbers as after ``torch.manual_seed(seed)``) and the global random state is neither read nor changed
     (:func:`seeded`); with ``None`` the global generator is used (and advanced).
     """
-    if scheme not in INIT_SCHEMES:
+    if scheme not in INIT_SCHEMES:  # models/ knows nothing of the explorer's user errors: a caller checks first
         raise ValueError(f"initialisation must be one of {', '.join(INIT_SCHEMES)}; got {scheme!r}")
     with seeded(seed) if seed is not None else nullcontext():
         for module in model.modules():

@@ -1,14 +1,12 @@
 """Image lab: predictions, Grad-CAM of every residual block, feature maps and branch sizes for one image."""
 
-import time
-
 import numpy as np
 import streamlit as st
 
 from explorer.imagelab.attribution import METHODS, input_attribution_steps
 from explorer.imagelab.explain import VIEW_CHANNELS
 from explorer.imagelab.figures import branch_ratio_figure, map_grid_figure
-from explorer.images import FORMAT_NAMES, ImageError
+from explorer.images import FORMAT_NAMES
 from explorer.provenance import png_bytes, zip_pngs
 from explorer.render import enlarged, jpeg_bytes, overlay, tensor_map, to_unit
 from explorer.shapes.scoring import score_map
@@ -16,188 +14,186 @@ from explorer.ui import common, server
 from explorer.ui import imagelab as imagelab_ui
 from explorer.weights import WEIGHT_KINDS
 
-common.setup_page("Image lab", ":material/image_search:")
-spec, size = common.model_sidebar()
-if size > imagelab_ui.LAB_MAX_INPUT:
-    limit = imagelab_ui.LAB_MAX_INPUT
-    st.info(f"The image lab runs at most {limit}×{limit}; using that instead of {size}.")
-    size = imagelab_ui.LAB_MAX_INPUT
+with common.page("Image lab", ":material/image_search:"):
+    spec, size = common.model_sidebar()
+    if size > imagelab_ui.LAB_MAX_INPUT:
+        limit = imagelab_ui.LAB_MAX_INPUT
+        st.info(f"The image lab runs at most {limit}×{limit}; using that instead of {size}.")
+        size = imagelab_ui.LAB_MAX_INPUT
 
-st.subheader("1 · Image")
-source = common.choice(
-    st.segmented_control,
-    "Source",
-    "source",
-    imagelab_ui.IMAGE_SOURCES[0],
-    options=list(imagelab_ui.IMAGE_SOURCES),
-    help="Sample: bundled photos. Shapes: the explorer's own dataset, where the object's position is known.",
-)
-picked = imagelab_ui.image_input(source or imagelab_ui.IMAGE_SOURCES[0], size)
-if picked is None:
-    st.info(f"Upload an image ({FORMAT_NAMES}), take a photo, or pick a sample.")
-    st.stop()
-try:
-    image = imagelab_ui.prepared(picked, size)
-except ImageError as error:
-    common.show_error(error)
-    st.stop()
-
-st.subheader("2 · Weights")
-kind = common.choice(
-    st.radio,
-    "Weights",
-    "weights",
-    "imagenet",
-    options=list(WEIGHT_KINDS),
-    format_func=WEIGHT_KINDS.get,
-    horizontal=True,
-)
-loaded = imagelab_ui.weights_panel(spec, kind)
-if loaded is None:
-    st.stop()
-if loaded.trained:
-    st.success(f"**Weights:** {common.plain(loaded.label)}", icon=":material/verified:")
-else:
-    st.warning(f"**Weights:** {common.plain(loaded.label)}", icon=":material/casino:")
-
-names = loaded.class_names
-if st.session_state.get("lab.target_for") != (image.key, loaded.weights_id):  # a new image starts at its top class
-    st.session_state["lab.target_for"] = (image.key, loaded.weights_id)
-    st.session_state["lab.target"] = None
-left, right = st.columns([1, 2])
-with right:
-    target = st.selectbox(
-        "Explain class (type to search)",
-        range(len(names)),
-        index=None,
-        format_func=lambda i: f"{names[i]} ({i})",
-        placeholder="the top prediction",
-        key="lab.target",
+    st.subheader("1 · Image")
+    source = common.choice(
+        st.segmented_control,
+        "Source",
+        "source",
+        imagelab_ui.IMAGE_SOURCES[0],
+        options=list(imagelab_ui.IMAGE_SOURCES),
+        help="Sample: bundled photos. Shapes: the explorer's own dataset, where the object's position is known.",
     )
-view = imagelab_ui.explanation(loaded, image, target)
-result = view.result
-with left:
-    st.image(image.seen, caption=f"what the network sees: {size}×{size}", width="stretch")
-with right:
-    with st.container(key="predictions"):
-        for prediction in result.predictions():
-            mark = " ← explained" if prediction.index == result.target else ""
-            label = f"{common.plain(prediction.name)} ({prediction.index}): {prediction.probability:.1%}{mark}"
-            st.progress(min(max(prediction.probability, 0.0), 1.0), text=label)
-    st.caption(
-        f"Explaining **{common.plain(result.target_name)}** ({result.target}). One forward and one backward pass "
-        f"recorded all {len(result.stats)} blocks in {view.seconds * 1000:.0f} ms on {server.device_label()} "
-        "(queue included)."
+    picked = imagelab_ui.image_input(source or imagelab_ui.IMAGE_SOURCES[0], size)
+    if picked is None:
+        st.info(f"Upload an image ({FORMAT_NAMES}), take a photo, or pick a sample.")
+        st.stop()
+    image = imagelab_ui.prepared(picked, size)  # a file that is no usable image stops the page with one line
+
+    st.subheader("2 · Weights")
+    kind = common.choice(
+        st.radio,
+        "Weights",
+        "weights",
+        "imagenet",
+        options=list(WEIGHT_KINDS),
+        format_func=WEIGHT_KINDS.get,
+        horizontal=True,
     )
+    loaded = imagelab_ui.weights_panel(spec, kind)
+    if loaded is None:
+        st.stop()
+    if loaded.trained:
+        st.success(f"**Weights:** {common.plain(loaded.label)}", icon=":material/verified:")
+    else:
+        st.warning(f"**Weights:** {common.plain(loaded.label)}", icon=":material/casino:")
 
-st.subheader("3 · Grad-CAM of every residual block")
-st.caption(
-    "Where each block's output supports the explained class: the block's channels weighted by their average "
-    "gradient, summed, ReLU, upsampled bilinearly. Early blocks see edges and textures at high resolution; "
-    f"the last stage sees whole objects at {result.stats[-1].shape.split('×', 1)[1]}."
-)
-shared = common.choice(st.toggle, "One colour scale for all blocks", "shared_scale", False)
-legend, words = st.columns([1, 3])
-legend.image(imagelab_ui.colour_legend(), width="stretch")
-words.caption(
-    "Blue: no support for the class here; red: the strongest support "
-    + ("in any block (one scale for all blocks, so weak blocks look pale)." if shared else "in that block (each block "
-       "is scaled to its own strongest point, so compare where, not how much).")
-)  # fmt: skip
-with st.container(key="gradcam-strip"):
-    columns = st.columns(imagelab_ui.STRIP_COLUMNS)
-    for i, picture in enumerate(view.strip(shared)):
-        stats = result.stats[i]
-        columns[i % imagelab_ui.STRIP_COLUMNS].image(
-            picture, caption=f"{stats.paper_name} · {stats.shape}", width="stretch"
-        )
-if image.shapes is not None:
-    truth = image.shapes
-    scores = [score_map(cam, truth) for cam in result.cams]
-    st.markdown(
-        f"**Scored against the truth** — this Shapes image is a *{truth.class_name}* in box {truth.box}: "
-        "a ✓ when the map's peak falls inside the box (pointing game), and the share of the map on the object."
-    )
-    common.table(
-        [
-            {"block": s.paper_name, "peak in box": "✓" if m.hit else "✗", "energy on object": f"{m.energy_in_mask:.0%}"}
-            for s, m in zip(result.stats, scores, strict=True)
-        ],
-    )
-details = {
-    "page": "Image lab", "model": loaded.spec.label, "weights": loaded.label, "image": picked.name,
-    "input size": f"{size}×{size}", "explained class": f"{result.target_name} ({result.target})",
-    "colour scale": "one for all blocks" if shared else "each block its own", "device": server.device_label(),
-}  # fmt: skip
-downloads = st.columns(2)
-downloads[0].download_button(
-    "Download overlays (PNG, zip)",
-    lambda: zip_pngs(result.overlays(shared_scale=shared), details),  # encoded only when clicked
-    file_name="gradcam_overlays.zip",
-    mime="application/zip",
-    key="download-overlays",
-)
-downloads[1].download_button(
-    "Download per-block statistics (CSV)",
-    lambda: result.stats_csv(details),
-    file_name="block_stats.csv",
-    mime="text/csv",
-    key="download-csv",
-)
-
-st.subheader("4 · How much does each block change its input?")
-st.caption(
-    "‖F(x)‖ / ‖shortcut‖ per block for this image. Below 1 the block adds a small correction to what the "
-    "shortcut carries; above 1 it rewrites its input. Compare trained and untrained weights."
-    if spec.skip
-    else "A plain network has no shortcut: each block's output is all F(x). Shown: ‖F(x)‖ per block."
-)
-common.chart(branch_ratio_figure(result.stats), key="lab.branches")
-
-st.subheader("5 · Inside one block")
-block_names = [s.paper_name for s in result.stats]
-block = st.selectbox(
-    "Block", range(len(block_names)), index=len(block_names) - 1, format_func=block_names.__getitem__, key="lab.block"
-)
-block_view = result.views[block]
-count = st.slider("Most active channels", 4, VIEW_CHANNELS, 8, step=4, key="lab.channels")
-channels = block_view.channels[:count]
-common.chart(map_grid_figure(list(block_view.output[:count]), [f"channel {c}" for c in channels]), key="lab.maps")
-st.caption(
-    "Each map has its own colour scale: yellow is that channel's highest activation in this block, dark purple its "
-    "lowest. Channels are ordered by their mean activation, most active first."
-)
-st.dataframe(block_view.channel_stats(count), hide_index=True, width="stretch")
-chosen = st.selectbox(
-    "Branches of", [None, *channels], format_func=lambda c: "mean over channels" if c is None else f"channel {c}"
-)
-maps = block_view.maps(chosen)
-titles = ["F(x)", "shortcut" if spec.skip else "shortcut (none: plain)", "output"]
-common.chart(map_grid_figure(list(maps.values()), titles, 3), key="lab.branch_maps")
-
-with st.expander("More attribution methods (to the input pixels)", key="lab.more"):
-    method = st.radio("Method", list(METHODS), horizontal=True, key="lab.method")
-    st.caption(METHODS[method].description)
-    wanted = (view.key, method, result.stats[block].block)
-    if st.button(f"Compute {method}", key="lab.compute"):
-        x = image.x.to(server.device())
-        steps = input_attribution_steps(method, loaded.model, x, result.target, result.stats[block].block)
-        bar = st.progress(0.0, text=f"{method} on {server.device_label()}…")
-        st.button("Stop", key="lab.captum_stop", help="Stops within one step.")
-        began, attribution = time.perf_counter(), None
-        for done, total, last in server.queued(steps, method):
-            attribution = last
-            left = (time.perf_counter() - began) / done * (total - done)
-            bar.progress(done / total, text=f"{method}: {done} of {total} steps · about {left:.0f} s left")
-        bar.empty()
-        unit = to_unit([np.clip(tensor_map(attribution[0]), 0, None)], shared=False)[0]
-        picture = enlarged(overlay(image.seen, unit))
-        method_details = details | {"method": method, "block": result.stats[block].paper_name}
-        server.keep("lab.captum", (wanted, jpeg_bytes(picture), png_bytes(picture, method_details)))
-    computed = server.kept("lab.captum")
-    if computed is not None and computed[0] == wanted:
-        st.image(computed[1], caption=f"{method} for {result.target_name}", width=360)
-        st.download_button(
-            f"Download {method} (PNG)", computed[2], file_name=f"{method.lower().replace(' ', '_')}.png",
-            mime="image/png", key="download-captum",
+    names = loaded.class_names
+    shown_for = (image.key, loaded.weights_id)
+    if st.session_state.setdefault("lab.target_for", shown_for) != shown_for:  # a new image starts at its top class
+        st.session_state["lab.target_for"] = shown_for
+        st.session_state["choice.target"] = None
+    left, right = st.columns([1, 2])
+    with right:
+        target = common.choice(
+            st.selectbox, "Explain class (type to search)", "target", None, options=list(range(len(names))),
+            format_func=lambda i: f"{names[i]} ({i})", placeholder="the top prediction",
         )  # fmt: skip
+    view = imagelab_ui.explanation(loaded, image, target)
+    result = view.result
+    with left:
+        st.image(image.seen, caption=f"what the network sees: {size}×{size}", width="stretch")
+    with right:
+        with st.container(key="predictions"):
+            for prediction in result.predictions():
+                mark = " ← explained" if prediction.index == result.target else ""
+                label = f"{common.plain(prediction.name)} ({prediction.index}): {prediction.probability:.1%}{mark}"
+                st.progress(min(max(prediction.probability, 0.0), 1.0), text=label)
+        st.caption(
+            f"Explaining **{common.plain(result.target_name)}** ({result.target}). One forward and one backward pass "
+            f"recorded all {len(result.stats)} blocks in {view.seconds * 1000:.0f} ms on {server.device_label()} "
+            "(queue included)."
+        )
+
+    st.subheader("3 · Grad-CAM of every residual block")
+    st.caption(
+        "Where each block's output supports the explained class: the block's channels weighted by their average "
+        "gradient, summed, ReLU, upsampled bilinearly. Early blocks see edges and textures at high resolution; "
+        f"the last stage sees whole objects at {result.stats[-1].shape.split('×', 1)[1]}."
+    )
+    shared = common.choice(st.toggle, "One colour scale for all blocks", "shared_scale", False)
+    legend, words = st.columns([1, 3])
+    legend.image(imagelab_ui.colour_legend(), width="stretch")
+    words.caption(
+        "Blue: no support for the class here; red: the strongest support "
+        + ("in any block (one scale for all blocks, so weak blocks look pale)." if shared else
+           "in that block (each block is scaled to its own strongest point, so compare where, not how much).")
+    )  # fmt: skip
+    with st.container(key="gradcam-strip"):
+        columns = st.columns(imagelab_ui.STRIP_COLUMNS)
+        for i, picture in enumerate(view.strip(shared)):
+            stats = result.stats[i]
+            columns[i % imagelab_ui.STRIP_COLUMNS].image(
+                picture, caption=f"{stats.paper_name} · {stats.shape}", width="stretch"
+            )
+    if image.shapes is not None:
+        truth = image.shapes
+        scores = [score_map(cam, truth) for cam in result.cams]
+        st.markdown(
+            f"**Scored against the truth** — this Shapes image is a *{truth.class_name}* in box {truth.box}: "
+            "a ✓ when the map's peak falls inside the box (pointing game), and the share of the map on the object."
+        )
+        common.table(
+            [
+                {
+                    "block": s.paper_name,
+                    "peak in box": "✓" if m.hit else "✗",
+                    "energy on object": f"{m.energy_in_mask:.0%}",
+                }
+                for s, m in zip(result.stats, scores, strict=True)
+            ],
+        )
+    details = {
+        "page": "Image lab", "model": loaded.spec.label, "weights": loaded.label, "image": picked.name,
+        "input size": f"{size}×{size}", "explained class": f"{result.target_name} ({result.target})",
+        "colour scale": "one for all blocks" if shared else "each block its own", "device": server.device_label(),
+    }  # fmt: skip
+    downloads = st.columns(2)
+    downloads[0].download_button(
+        "Download overlays (PNG, zip)",
+        lambda: zip_pngs(result.overlays(shared_scale=shared), details),  # encoded only when clicked
+        file_name="gradcam_overlays.zip",
+        mime="application/zip",
+        key="download-overlays",
+    )
+    downloads[1].download_button(
+        "Download per-block statistics (CSV)",
+        lambda: result.stats_csv(details),
+        file_name="block_stats.csv",
+        mime="text/csv",
+        key="download-csv",
+    )
+
+    st.subheader("4 · How much does each block change its input?")
+    st.caption(
+        "‖F(x)‖ / ‖shortcut‖ per block for this image. Below 1 the block adds a small correction to what the "
+        "shortcut carries; above 1 it rewrites its input. Compare trained and untrained weights."
+        if spec.skip
+        else "A plain network has no shortcut: each block's output is all F(x). Shown: ‖F(x)‖ per block."
+    )
+    common.chart(branch_ratio_figure(result.stats), key="lab.branches")
+
+    st.subheader("5 · Inside one block")
+    block_names = [s.paper_name for s in result.stats]
+    block = common.choice(
+        st.selectbox, "Block", "block", len(block_names) - 1, options=list(range(len(block_names))),
+        format_func=block_names.__getitem__,
+    )  # fmt: skip
+    block_view = result.views[block]
+    count = common.choice(
+        st.slider, "Most active channels", "channels", 8, min_value=4, max_value=VIEW_CHANNELS, step=4
+    )
+    channels = block_view.channels[:count]
+    common.chart(map_grid_figure(list(block_view.output[:count]), [f"channel {c}" for c in channels]), key="lab.maps")
+    st.caption(
+        "Each map has its own colour scale: yellow is that channel's highest activation in this block, dark purple its "
+        "lowest. Channels are ordered by their mean activation, most active first."
+    )
+    st.dataframe(block_view.channel_stats(count), hide_index=True, width="stretch")
+    chosen = common.choice(
+        st.selectbox, "Branches of", "branches_of", None, options=[None, *channels],
+        format_func=lambda c: "mean over channels" if c is None else f"channel {c}",
+    )  # fmt: skip
+    maps = block_view.maps(chosen)
+    titles = ["F(x)", "shortcut" if spec.skip else "shortcut (none: plain)", "output"]
+    common.chart(map_grid_figure(list(maps.values()), titles, 3), key="lab.branch_maps")
+
+    with st.expander("More attribution methods (to the input pixels)", key="lab.more"):
+        method = common.choice(
+            st.radio, "Method", "method", next(iter(METHODS)), options=list(METHODS), horizontal=True
+        )
+        st.caption(METHODS[method].description)
+        wanted = (view.key, method, result.stats[block].block)
+        if st.button(f"Compute {method}", key="lab.compute"):
+            x = image.x.to(server.device())
+            steps = input_attribution_steps(method, loaded.model, x, result.target, result.stats[block].block)
+            *_, (_, _, attribution) = server.with_progress(
+                steps, METHODS[method].count(x), f"{method} on {server.device_label()}", "lab.captum_stop"
+            )
+            unit = to_unit([np.clip(tensor_map(attribution[0]), 0, None)], shared=False)[0]
+            picture = enlarged(overlay(image.seen, unit))
+            method_details = details | {"method": method, "block": result.stats[block].paper_name}
+            server.keep("lab.captum", (wanted, jpeg_bytes(picture), png_bytes(picture, method_details)))
+        computed = server.kept("lab.captum")
+        if computed is not None and computed[0] == wanted:
+            st.image(computed[1], caption=f"{method} for {result.target_name}", width=360)
+            st.download_button(
+                f"Download {method} (PNG)", computed[2], file_name=f"{method.lower().replace(' ', '_')}.png",
+                mime="image/png", key="download-captum",
+            )  # fmt: skip

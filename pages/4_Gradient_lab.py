@@ -5,139 +5,127 @@ from dataclasses import replace
 
 import streamlit as st
 
-from explorer import gradlab, recordings
+from explorer import gradlab
 from explorer.gradlab.figures import curves_figure, degradation_figure, early_steps_figure, heatmap_figure, layer_figure
-from explorer.ui import common, server
+from explorer.ui import common
 from explorer.ui import gradlab as gradlab_ui
 
-common.setup_page("Gradient lab", ":material/monitoring:")
-st.sidebar.caption("This page builds its own pair of CIFAR-style nets from the settings below; the model picker of "
-                   "the other pages does not act here.")  # fmt: skip
-st.markdown(
+with common.page("Gradient lab", ":material/monitoring:"):
+    st.sidebar.caption("This page builds its own pair of CIFAR-style nets from the settings below; the model picker of "
+                       "the other pages does not act here.")  # fmt: skip
+    st.markdown(
+        """
+    Two CIFAR-style nets side by side — **plain** (red) and **residual** (blue), the same depth, width, initialisation,
+    seed and data — and the size of the gradient at every layer. A residual block's backward pass is
+    ∂L/∂x = ∂L/∂y · (1 + ∂F/∂x): the **1** carries the signal back unchanged however deep the net
+    (He et al. 2016). Without it the signal is multiplied by every layer's Jacobian on the way back, and can vanish or
+    explode.
     """
-Two CIFAR-style nets side by side — **plain** (red) and **residual** (blue), the same depth, width, initialisation,
-seed and data — and the size of the gradient at every layer. A residual block's backward pass is
-∂L/∂x = ∂L/∂y · (1 + ∂F/∂x): the **1** carries the signal back unchanged however deep the net
-(He et al. 2016). Without it the signal is multiplied by every layer's Jacobian on the way back, and can vanish or
-explode.
-"""
-)
-config = gradlab_ui.controls()
-if config is None:
-    st.stop()
-if preset := st.session_state.get("grad.preset"):
-    st.info(gradlab.PRESET_NOTES[preset], icon=":material/school:")
-
-st.subheader("At initialisation")
-profiled = replace(config, image_size=gradlab.PROFILE_IMAGE_SIZE)
-profiles = gradlab_ui.initial_profiles(profiled)
-left, right = st.columns(2)
-with left:
-    st.markdown("**The backward signal** ‖∂L/∂a‖ at each layer's output")
-    common.chart(layer_figure(profiles, "signal"), key="grad.signal")
-    gradlab_ui.first_to_last(profiles, "signal")
-with right:
-    st.markdown("**What moves each layer** ‖∂L/∂W‖ / ‖W‖ of its kernels")
-    common.chart(layer_figure(profiles, "relative"), key="grad.relative")
-    gradlab_ui.first_to_last(profiles, "relative")
-st.markdown(gradlab.profile_reading(profiles, profiled))
-with st.expander("The forward signal, and how this is measured", key="grad.forward_more"):
-    common.chart(layer_figure(profiles, "activation_std"), key="grad.forward")
-    st.caption(
-        "The spread (standard deviation) of each layer's output on the same batch. All three figures: log scales "
-        "labelled in decades, layers from the input (left) to the output (right), one batch of 64 images at "
-        f"{gradlab.PROFILE_IMAGE_SIZE}×{gradlab.PROFILE_IMAGE_SIZE} (on 8×8 maps the zero padding of the 3×3 "
-        "convolutions distorts the picture)."
     )
+    config = gradlab_ui.controls()
+    if preset := st.session_state.get(f"choice.{gradlab_ui.PRESET}"):
+        st.info(gradlab.PRESET_NOTES[preset], icon=":material/school:")
 
-st.subheader("Over the first training steps")
-early = gradlab_ui.early_steps(profiled)
-if early:
-    common.chart(early_steps_figure(early), key="grad.early_figure")
-    st.markdown(gradlab.early_reading(early))
-else:
-    st.caption(
-        f"Both nets train {max(gradlab.EARLY_STEPS)} steps on the same batches and are measured again after "
-        f"{' and '.join(map(str, gradlab.EARLY_STEPS[1:]))} of them (about 20 s on 2 CPU cores at depth 56): does "
-        "the profile at initialisation last?"
-    )
+    st.subheader("At initialisation")
+    profiled = replace(config, image_size=gradlab.PROFILE_IMAGE_SIZE)
+    profiles = gradlab_ui.initial_profiles(profiled)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**The backward signal** ‖∂L/∂a‖ at each layer's output")
+        common.chart(layer_figure(profiles, "signal"), key="grad.signal")
+        gradlab_ui.first_to_last(profiles, "signal")
+    with right:
+        st.markdown("**What moves each layer** ‖∂L/∂W‖ / ‖W‖ of its kernels")
+        common.chart(layer_figure(profiles, "relative"), key="grad.relative")
+        gradlab_ui.first_to_last(profiles, "relative")
+    st.markdown(gradlab.profile_reading(profiles, profiled))
+    with st.expander("The forward signal, and how this is measured", key="grad.forward_more"):
+        common.chart(layer_figure(profiles, "activation_std"), key="grad.forward")
+        st.caption(
+            "The spread (standard deviation) of each layer's output on the same batch. All three figures: log scales "
+            "labelled in decades, layers from the input (left) to the output (right), one batch of 64 images at "
+            f"{gradlab.PROFILE_IMAGE_SIZE}×{gradlab.PROFILE_IMAGE_SIZE} (on 8×8 maps the zero padding of the 3×3 "
+            "convolutions distorts the picture)."
+        )
 
-st.subheader("Train both nets live")
-run = st.session_state.get("grad.run")
-recorded = recordings.load("live-run", gradlab_ui.live_settings(config))
-start, stop, replay = st.columns(3)
-started = start.button(f"Train {config.steps} steps", type="primary", key="grad.start")
-stop.button("Stop training", key="grad.stop", help="Stops after the current step; the recorded run stays.")
-if recorded is not None and replay.button(f"Replay the recording of {recorded.made}", key="grad.replay"):
-    run = {"config": config, "records": gradlab.records_from_results(recorded.results), "stopped": False,
-           "recording": recorded}  # fmt: skip
-    st.session_state["grad.run"] = run
-progress, status = st.empty(), st.empty()
-heat, curves = st.empty(), st.empty()
-nets = list(gradlab.NETS)
-if started:
-    run = {"config": config, "records": [], "stopped": True, "recording": None}
-    st.session_state["grad.run"] = run
-    shown, began = 0.0, time.perf_counter()
-    for records in server.queued(gradlab.train(config, device=server.device()), "Training"):
-        run["records"].extend(records)
-        step = records[0].step
-        now = time.perf_counter()
-        if now - shown >= gradlab_ui.LIVE_UPDATE_S or step == config.steps:
-            shown = now
-            progress.progress(step / config.steps, text=f"step {step} of {config.steps}")
-            status.caption(f"step {step} of {config.steps} · {step / (now - began):.1f} steps per second")
-            heat.plotly_chart(heatmap_figure(run["records"], nets), key=f"grad.heat.{step}")
-            curves.plotly_chart(curves_figure(run["records"], nets), key=f"grad.curves.{step}")
-    run["stopped"] = False
-    gradlab_ui.save_live_run(config, run["records"])
-if run and run["records"]:
-    last = run["records"][-1].step
-    if run.get("recording") is not None:
-        made = run["recording"]
-        status.caption(f"A recording made {made.made} on {made.device}, with the settings above ({last} steps).")
-        shown_step = st.slider("Replay up to step", 1, last, last, key="grad.replay_step")
-        shown_records = [r for r in run["records"] if r.step <= shown_step]
+    st.subheader("Over the first training steps")
+    early = gradlab_ui.early_steps(profiled)
+    if early:
+        common.chart(early_steps_figure(early), key="grad.early_figure")
+        st.markdown(gradlab.early_reading(early))
     else:
-        done = "stopped" if run["stopped"] else "finished"
-        status.caption(f"Recorded run ({done} at step {last} of {run['config'].steps}).")
-        shown_records = run["records"]
-    heat.plotly_chart(heatmap_figure(shown_records, nets), key="grad.heat.final")
-    curves.plotly_chart(curves_figure(shown_records, nets), key="grad.curves.final")
-    st.download_button(
-        "Download the recorded run (CSV)", lambda: gradlab.records_to_csv(run["records"], run["config"]),
-        file_name="gradient_run.csv", mime="text/csv", key="grad.download",
-    )  # fmt: skip
-    st.caption(
-        "Heatmaps: log10 ‖∂L/∂a‖ for every layer (rows, input at the bottom) and step (columns), one colour scale for "
-        "both nets — yellow is the largest gradient of the run, dark blue the smallest. Curves: loss and accuracy on "
-        "each training batch."
-    )
+        st.caption(
+            f"Both nets train {max(gradlab.EARLY_STEPS)} steps on the same batches and are measured again after "
+            f"{' and '.join(map(str, gradlab.EARLY_STEPS[1:]))} of them (about 20 s on 2 CPU cores at depth 56): does "
+            "the profile at initialisation last?"
+        )
 
-st.subheader("The degradation problem (paper Fig. 1, in miniature)")
-st.markdown(
+    st.subheader("Train both nets live")
+    recorded = gradlab_ui.recorded_run(config)
+    start, replay = st.columns(2)
+    started = start.button(f"Train {config.steps} steps", type="primary", key="grad.start")
+    replaying = recorded is not None and replay.button(f"Replay the recording of {recorded.made}", key="grad.replay")
+    progress = st.container()
+    status, heat, curves = st.empty(), st.empty(), st.empty()
+    nets = list(gradlab.NETS)
+    if started:
+        run = gradlab_ui.LiveRun(config)
+        began = time.perf_counter()
+        with progress:
+            for step in gradlab_ui.train_live(run):
+                status.caption(f"step {step} of {config.steps} · {step / (time.perf_counter() - began):.1f} steps per "
+                               "second")  # fmt: skip
+                heat.plotly_chart(heatmap_figure(run.records, nets), key=f"grad.heat.{step}")
+                curves.plotly_chart(curves_figure(run.records, nets), key=f"grad.curves.{step}")
+    else:
+        run = gradlab_ui.replayed(recorded, config) if replaying else gradlab_ui.last_run()
+    if run and run.records:
+        last = run.records[-1].step
+        if run.recording is not None:
+            made = run.recording
+            status.caption(f"A recording made {made.made} on {made.device}, with the settings above ({last} steps).")
+            shown_step = st.slider("Replay up to step", 1, last, last, key="grad.replay_step")
+            shown_records = [r for r in run.records if r.step <= shown_step]
+        else:
+            done = "stopped" if run.stopped else "finished"
+            status.caption(f"Recorded run ({done} at step {last} of {run.config.steps}).")
+            shown_records = run.records
+        heat.plotly_chart(heatmap_figure(shown_records, nets), key="grad.heat.final")
+        curves.plotly_chart(curves_figure(shown_records, nets), key="grad.curves.final")
+        st.download_button(
+            "Download the recorded run (CSV)", lambda: gradlab.records_to_csv(run.records, run.config),
+            file_name="gradient_run.csv", mime="text/csv", key="grad.download",
+        )  # fmt: skip
+        st.caption(
+            "Heatmaps: log10 ‖∂L/∂a‖ for every layer (rows, input at the bottom) and step (columns), one colour scale "
+            "for both nets — yellow is the largest gradient of the run, dark blue the smallest. Curves: loss and "
+            "accuracy on each training batch."
+        )
+
+    st.subheader("The degradation problem (paper Fig. 1, in miniature)")
+    st.markdown(
+        """
+    He et al. (2015, §4.1) on plain nets: *"We argue that this optimization difficulty is unlikely to be caused by
+    vanishing gradients. These plain networks are trained with BN, which ensures forward propagated signals to have
+    non-zero variances. We also verify that the backward propagated gradients exhibit healthy norms with BN."* Healthy
+    here means not vanishing (the growth above is the other side of it). And yet the deeper plain net trains **worse**.
+    Train plain-20, plain-56, ResNet-20 and ResNet-56 on the same digits and compare their training loss.
     """
-He et al. (2015, §4.1) on plain nets: *"We argue that this optimization difficulty is unlikely to be caused by
-vanishing gradients. These plain networks are trained with BN, which ensures forward propagated signals to have
-non-zero variances. We also verify that the backward propagated gradients exhibit healthy norms with BN."* Healthy
-here means not vanishing (the growth above is the other side of it). And yet the deeper plain net trains **worse**.
-Train plain-20, plain-56, ResNet-20 and ResNet-56 on the same digits and compare their training loss.
-"""
-)
-steps = common.choice(st.select_slider, "Steps", "demo_steps", 400, options=[100, 200, 400, 800])
-demo = gradlab_ui.degradation(steps, st.button("Run the degradation demo (four nets)", key="grad.demo"))
-if demo is not None:
-    shown_curves = gradlab.curves_from_results(demo.results)
-    common.chart(degradation_figure(shown_curves), key="grad.degradation")
-    common.table(
-        [
-            {"net": label, "training loss (last 50 steps)": f"{c.final_loss():.3f}",
-             "training error (last 50 steps)": f"{c.final_error():.1%}"}
-            for label, c in shown_curves.items()
-        ],
-    )  # fmt: skip
-    st.caption(
-        f"{gradlab.degradation_reading(shown_curves)} A recording made {demo.made} on {demo.device} ({steps} steps, "
-        "seed 0, digits 8×8, batch norm, He init, SGD with learning rate 0.05 and momentum 0.9, batch 64); it is "
-        "kept on disk, so the next class sees it at once."
     )
+    steps = common.choice(st.select_slider, "Steps", "demo_steps", 400, options=[100, 200, 400, 800])
+    demo = gradlab_ui.degradation(steps, lambda: st.button("Run the degradation demo (four nets)", key="grad.demo"))
+    if demo is not None:
+        shown_curves = gradlab.curves_from_results(demo.results)
+        common.chart(degradation_figure(shown_curves), key="grad.degradation")
+        common.table(
+            [
+                {"net": label, "training loss (last 50 steps)": f"{c.final_loss():.3f}",
+                 "training error (last 50 steps)": f"{c.final_error():.1%}"}
+                for label, c in shown_curves.items()
+            ],
+        )  # fmt: skip
+        st.caption(
+            f"{gradlab.degradation_reading(shown_curves)} A recording made {demo.made} on {demo.device} ({steps} "
+            f"steps, seed 0, digits 8×8, batch norm, He init, SGD with learning rate 0.05 and momentum 0.9, batch 64); "
+            f"it is kept on disk, so the next class sees it at once."
+        )

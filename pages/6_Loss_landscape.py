@@ -6,71 +6,69 @@ from explorer.landscape import reading, runs
 from explorer.landscape.figures import line_figure, plane_figure, plane_range
 from explorer.landscape.slices import BATCH_IMAGES, MAX_SPAN, RESOLUTIONS
 from explorer.lesions import nets
-from explorer.spec import SpecError
 from explorer.ui import common
 from explorer.ui import landscape as landscape_ui
 from explorer.ui import lesions as lesions_ui
 
-common.setup_page("Loss landscape", ":material/landscape:")
-st.sidebar.caption("This page uses its own trained pairs of nets (chosen below); the model picker of the other pages "
-                   "does not act here.")  # fmt: skip
-st.markdown(
+with common.page("Loss landscape", ":material/landscape:"):
+    st.sidebar.caption("This page uses its own trained pairs of nets (chosen below); the model picker of the other "
+                       "pages does not act here.")  # fmt: skip
+    st.markdown(
+        """
+    Li, Xu, Taylor, Studer and Goldstein (2018, *Visualizing the loss landscape of neural nets*) drew the training
+    loss on a plane through the trained weights, along two random directions. Without skip connections the landscape
+    of a deep net turns **chaotic** — sharp, with many bumps — while the residual net of the same depth stays
+    **smooth and nearly convex** around its minimum; they argue this is why the deep plain net is hard to train. Each
+    direction is *filter-normalised*: every filter of the random direction is scaled to the norm of the same filter of
+    the weights, so a step of 1 changes each filter by its own size.
     """
-Li, Xu, Taylor, Studer and Goldstein (2018, *Visualizing the loss landscape of neural nets*) drew the training
-loss on a plane through the trained weights, along two random directions. Without skip connections the landscape
-of a deep net turns **chaotic** — sharp, with many bumps — while the residual net of the same depth stays **smooth and
-nearly convex** around its minimum; they argue this is why the deep plain net is hard to train. Each direction is
-*filter-normalised*: every filter of the random direction is scaled to the norm of the same filter of the weights,
-so a step of 1 changes each filter by its own size.
-"""
-)
-pair = lesions_ui.pick_pair("landscape_nets")
-train = nets.training_sample(pair.name, BATCH_IMAGES)
-row = st.columns([3, 2, 2, 2])
-resolution = row[0].select_slider("Resolution (points per direction)", list(RESOLUTIONS), key="landscape.resolution")
-span = row[1].select_slider("Range ±", [0.25, 0.5, 1.0, 2.0, MAX_SPAN], 1.0, key="landscape.span")
-seed = row[2].number_input("Directions' seed", 0, 10_000, 0, key="landscape.seed")
-surface = row[3].toggle("3-D surface", key="landscape.surface", help="Draw the plane as a surface instead of contours.")
-try:
+    )
+    pair = lesions_ui.pick_pair("landscape_nets")
+    train = nets.training_sample(pair.name, BATCH_IMAGES)
+    row = st.columns([3, 2, 2, 2])
+    resolution = common.choice(row[0].select_slider, "Resolution (points per direction)", "resolution",
+                               runs.DEFAULT_RESOLUTION, options=list(RESOLUTIONS))  # fmt: skip
+    span = common.choice(row[1].select_slider, "Range ±", "span", runs.DEFAULT_SPAN,
+                         options=[0.25, 0.5, 1.0, 2.0, MAX_SPAN])  # fmt: skip
+    seed = common.choice(row[2].number_input, "Directions' seed", "directions_seed", 0, min_value=0, max_value=10_000)
+    surface = common.choice(row[3].toggle, "3-D surface", "surface", False,
+                            help="Draw the plane as a surface instead of contours.")  # fmt: skip
     line_settings = runs.LandscapeSettings(pair.name, "line", resolution, span, int(seed))
     plane_settings = runs.LandscapeSettings(pair.name, "plane", resolution, span, int(seed))
-except SpecError as error:
-    common.show_error(error)
-    st.stop()
-per_loss = landscape_ui.seconds_per_loss(pair, train, BATCH_IMAGES)
-st.caption(
-    f"{pair.description}. The loss is the mean cross-entropy on {train.description}, batch norm with its running "
-    f"statistics. One loss of one net takes {per_loss * 1000:.0f} ms here, so a line costs "
-    f"2 × {line_settings.points} losses (about {2 * line_settings.points * per_loss:.0f} s) and a plane 2 × "
-    f"{plane_settings.points} (about {2 * plane_settings.points * per_loss:.0f} s)."
-)
-
-st.subheader("Along one direction")
-line = landscape_ui.recorded_or_computed(pair, train, line_settings)
-if line is not None:
-    lines = runs.from_results(line.results)
-    common.chart(line_figure(lines), png_name=f"landscape_line_{pair.name}", key="landscape.line_figure")
-    st.markdown(reading.line_reading(lines))
-    st.caption(f"A recording made {line.made} on {line.device}, kept on disk by its settings.")
-
-st.subheader("Over a plane of two directions")
-plane = landscape_ui.recorded_or_computed(pair, train, plane_settings)
-if plane is not None:
-    planes = runs.from_results(plane.results)
-    colour_range = plane_range(planes)
-    st.markdown(reading.plane_reading(planes))
-    for column, (label, s) in zip(st.columns(len(planes)), planes.items(), strict=True):
-        with column:
-            common.chart(plane_figure(label, s, colour_range, surface), png_name=f"landscape_{label}",
-                         key=f"landscape.plane.{label}")  # fmt: skip
+    per_loss = landscape_ui.seconds_per_loss(pair, train, BATCH_IMAGES)
     st.caption(
-        f"log10 of the training loss, one colour scale for both nets (yellow: the highest loss of either). Both nets "
-        f"use directions drawn from the same seed ({seed} and {seed + 1}). A recording made {plane.made} on "
-        f"{plane.device}, kept on disk by its settings."
+        f"{pair.description}. The loss is the mean cross-entropy on {train.description}, batch norm with its running "
+        f"statistics. One loss of one net takes {per_loss * 1000:.0f} ms here, so a line costs "
+        f"2 × {line_settings.points} losses (about {2 * line_settings.points * per_loss:.0f} s) and a plane 2 × "
+        f"{plane_settings.points} (about {2 * plane_settings.points * per_loss:.0f} s)."
     )
-st.caption(
-    "What this shows: the loss on one random plane (or line) through the trained weights, at this scale. What it "
-    "does not show: the whole landscape (a plane is 2 of the nets' hundreds of thousands of dimensions), nor the "
-    "path training took; Li et al. found random planes representative, and the filter normalisation is what lets "
-    "two nets' pictures be compared at all."
-)
+
+    st.subheader("Along one direction")
+    line = landscape_ui.recorded_or_computed(pair, train, line_settings)
+    if line is not None:
+        lines = runs.from_results(line.results)
+        common.chart(line_figure(lines), png_name=f"landscape_line_{pair.name}", key="landscape.line_figure")
+        st.markdown(reading.line_reading(lines))
+        st.caption(f"A recording made {line.made} on {line.device}, kept on disk by its settings.")
+
+    st.subheader("Over a plane of two directions")
+    plane = landscape_ui.recorded_or_computed(pair, train, plane_settings)
+    if plane is not None:
+        planes = runs.from_results(plane.results)
+        colour_range = plane_range(planes)
+        st.markdown(reading.plane_reading(planes))
+        for column, (label, s) in zip(st.columns(len(planes)), planes.items(), strict=True):
+            with column:
+                common.chart(plane_figure(label, s, colour_range, surface), png_name=f"landscape_{label}",
+                             key=f"landscape.plane.{label}")  # fmt: skip
+        st.caption(
+            f"log10 of the training loss, one colour scale for both nets (yellow: the highest loss of either). Both "
+            f"nets use directions drawn from the same seed ({seed} and {seed + 1}). A recording made {plane.made} on "
+            f"{plane.device}, kept on disk by its settings."
+        )
+    st.caption(
+        "What this shows: the loss on one random plane (or line) through the trained weights, at this scale. What it "
+        "does not show: the whole landscape (a plane is 2 of the nets' hundreds of thousands of dimensions), nor the "
+        "path training took; Li et al. found random planes representative, and the filter normalisation is what lets "
+        "two nets' pictures be compared at all."
+    )

@@ -63,6 +63,16 @@ def devices() -> list[str]:
     return [device.type for device in available_devices()]
 
 
+def csv_lines(text: str, **details: str) -> list[str]:
+    """The lines of an exported CSV after its provenance header, which must say what made it (``details``)."""
+    lines = text.splitlines()
+    header = [line for line in lines if line.startswith("# ")]
+    assert header[0] == "# ResNet Explorer export" and header[1].startswith("# made: 20"), header
+    for key, value in details.items():
+        assert f"# {key}: {value}" in header, (key, header)
+    return [line for line in lines if not line.startswith("# ")]
+
+
 def shown(markdown: str) -> str:
     """What a reader sees of Markdown that escapes its special characters (the app escapes user input)."""
     return re.sub(r"\\(.)", r"\1", markdown)

@@ -128,7 +128,7 @@ def test_comparison_table(architecture: AppTest) -> None:
     frame = shown_table(architecture, "comparison")
     assert list(frame.columns) == ["stage", "output", "ResNet-18", "ResNet-34", "ResNet-50", "ResNet-101", "ResNet-152"]
     assert frame.loc[frame["stage"] == "MACs", "ResNet-152"].item() == "11.514G"
-    architecture.multiselect(key="widget.compare.imagenet").set_value(["resnet18"]).run()
+    architecture.multiselect(key="widget.compare_imagenet").set_value(["resnet18"]).run()
     assert list(shown_table(architecture, "comparison").columns) == ["stage", "output", "ResNet-18"]
 
 

@@ -45,7 +45,10 @@ def test_nginx_config_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["replicas", "0"], "replicas must be from 1 to 64"), (["replicas", "2", "--nginx", "/no/nginx"], "no nginx at")],
+    [
+        (["replicas", "0"], "replicas must be a whole number from 1 to 64"),
+        (["replicas", "2", "--nginx", "/no/nginx"], "no nginx at"),
+    ],
 )
 def test_replica_errors_are_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2

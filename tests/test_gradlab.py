@@ -17,6 +17,7 @@ import pytest
 import torch
 from torch import nn
 
+from explorer.errors import UserError
 from explorer.gradlab import (
     STEM,
     GradientProfile,
@@ -35,9 +36,8 @@ from explorer.gradlab import (
 )
 from explorer.gradlab.data import DIGITS_COUNT, batches, dataset, digits, shapes
 from explorer.shapes.dataset import CLASSES
-from explorer.spec import SpecError
 from models.init import initialize
-from tests.conftest import devices
+from tests.conftest import csv_lines, devices
 
 PROBE = GradLabConfig(depth=20, data="random", image_size=32, batch_size=64, seed=0)
 SMALL = GradLabConfig(depth=8, batch_size=16, steps=4, seed=3)
@@ -265,9 +265,9 @@ def test_degradation_deep_plain_net_trains_worse() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        (dict(depth=21), "depth must be 6n+2 from 8 to 110"),
-        (dict(depth=116), "depth must be 6n+2 from 8 to 110"),
-        (dict(depth=20.0), "depth must be 6n+2"),
+        (dict(depth=21), "depth (6n+2) must be one of 8, 14, 20, 26"),
+        (dict(depth=116), "depth (6n+2) must be one of 8, 14, 20, 26"),
+        (dict(depth="20"), "depth (6n+2) must be one of"),
         (dict(lr=0), "learning rate must be a number above 0 and at most 10"),
         (dict(lr=11), "learning rate must be"),
         (dict(lr=float("nan")), "learning rate must be"),
@@ -282,11 +282,11 @@ def test_degradation_deep_plain_net_trains_worse() -> None:
         (dict(image_size=28), "image size must be one of 8, 16, 32"),
         (dict(momentum=1.0), "momentum must be"),
         (dict(seed=-1), "seed must be a whole number"),
-        (dict(skip="yes"), "skip must be true or false"),
+        (dict(skip="yes"), "skip must be one of True, False; got 'yes'"),
     ],
 )
 def test_config_refuses_absurd_settings(changes: dict, message: str) -> None:
-    with pytest.raises(SpecError, match=re.escape(message)) as error:
+    with pytest.raises(UserError, match=re.escape(message)) as error:
         replace(GradLabConfig(), **changes)
     assert "\n" not in str(error.value)
 
@@ -299,13 +299,15 @@ def test_config_label_and_spec() -> None:
 
 def test_records_to_csv() -> None:
     records = [r for pair in train(replace(SMALL, steps=2)) for r in pair]
-    rows = list(csv.DictReader(io.StringIO(records_to_csv(records))))
+    text = records_to_csv(records, SMALL)
+    rows = list(csv.DictReader(io.StringIO("\n".join(csv_lines(text, page="Gradient lab, a live run of both nets",
+                                                                 depth=str(SMALL.depth))))))  # fmt: skip
     assert len(rows) == 4 and [r["net"] for r in rows] == ["plain", "residual"] * 2
     assert list(rows[0])[:6] == ["step", "net", "loss", "accuracy", f"signal:{STEM}", "signal:layer1.0"]
     assert f"weight:{STEM}" in rows[0] and "weight:layer3.0" in rows[0] and len(rows[0]) == 4 + 2 * 4
     assert float(rows[3]["loss"]) == pytest.approx(records[3].loss, rel=1e-5)
-    unrecorded = records_to_csv(next(train(SMALL, record=False)))
-    assert unrecorded.splitlines()[0] == "step,net,loss,accuracy" and len(unrecorded.splitlines()) == 3
+    unrecorded = csv_lines(records_to_csv(next(train(SMALL, record=False)), SMALL))
+    assert unrecorded[0] == "step,net,loss,accuracy" and len(unrecorded) == 3
 
 
 # --- what the page says -----------------------------------------------------------------------

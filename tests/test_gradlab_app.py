@@ -33,8 +33,8 @@ def words(at: AppTest) -> str:
 
 def test_the_page_opens_on_the_vanishing_picture() -> None:
     at = open_page(PAGE)
-    assert at.selectbox(key="grad.preset").value == gradlab.FIRST_PRESET
-    assert at.select_slider(key="grad.depth").value == 56 and at.radio(key="grad.activation").value == "sigmoid"
+    assert at.selectbox(key="widget.g.preset").value == gradlab.FIRST_PRESET
+    assert at.select_slider(key="widget.g.depth").value == 56 and at.radio(key="widget.g.activation").value == "sigmoid"
     assert metric(at, "signal", "plain") < 1e-9  # underflows
     assert metric(at, "signal", "residual") > 1e-3
     text = words(at)
@@ -47,13 +47,13 @@ def test_the_page_opens_on_the_vanishing_picture() -> None:
     axis = signal["layout"]["yaxis"]
     assert axis["type"] == "log" and axis["dtick"] == 3  # labels every third decade of the ~22 shown, no crowding
     assert plotted[1]["layout"]["yaxis"]["title"]["text"] == "‖∂L/∂W‖ / ‖W‖ of the layer's kernels"
-    at.toggle(key="grad.preact").set_value(False).run()  # a sigmoid after every addition, on the shortcut too
+    at.toggle(key="widget.g.preact").set_value(False).run()  # a sigmoid after every addition, on the shortcut too
     assert metric(at, "signal", "residual") < 1e-9
 
 
 def test_with_batch_norm_the_text_explains_growth_not_vanishing() -> None:
     at = open_page(PAGE)
-    at.selectbox(key="grad.preset").set_value("the paper: plain vs ResNet with BN").run()
+    at.selectbox(key="widget.g.preset").set_value("the paper: plain vs ResNet with BN").run()
     ratio = metric(at, "signal", "plain")
     assert ratio > 100  # grows towards the input at initialisation
     text = words(at)
@@ -66,7 +66,7 @@ def test_with_batch_norm_the_text_explains_growth_not_vanishing() -> None:
 
 def test_exploding_preset_says_shortcuts_alone_do_not_keep_gradients_in_check() -> None:
     at = open_page(PAGE)
-    at.selectbox(key="grad.preset").set_value("exploding: residual, no BN").run()
+    at.selectbox(key="widget.g.preset").set_value("exploding: residual, no BN").run()
     assert metric(at, "signal", "residual") > 100
     assert "shortcuts alone do not keep gradients in check" in words(at)
 
@@ -74,17 +74,17 @@ def test_exploding_preset_says_shortcuts_alone_do_not_keep_gradients_in_check() 
 def test_the_settings_live_in_the_page_address() -> None:
     at = open_page(PAGE, **{"g.depth": "20", "g.batch_norm": "1", "g.activation": "relu", "g.init": "he",
                       "g.preact": "0", "g.preset": ""})  # fmt: skip
-    assert at.select_slider(key="grad.depth").value == 20 and at.toggle(key="grad.batch_norm").value is True
-    assert at.selectbox(key="grad.preset").value is None
-    at.select_slider(key="grad.depth").set_value(32).run()
+    assert at.select_slider(key="widget.g.depth").value == 20 and at.toggle(key="widget.g.batch_norm").value is True
+    assert at.selectbox(key="widget.g.preset").value is None
+    at.select_slider(key="widget.g.depth").set_value(32).run()
     assert at.query_params["g.depth"] in ("32", ["32"])
     broken = open_page(PAGE, **{"g.depth": "21"})  # not 6n+2: the page starts from its defaults
-    assert broken.select_slider(key="grad.depth").value == 56 and not broken.exception
+    assert broken.select_slider(key="widget.g.depth").value == 56 and not broken.exception
 
 
 def test_a_short_live_run_is_recorded_and_can_be_replayed(recordings_folder: Path) -> None:
     at = open_page(PAGE, **{"g.depth": "8", "g.preset": ""})
-    at.number_input(key="grad.steps").set_value(6).run()
+    at.number_input(key="widget.g.steps").set_value(6).run()
     at.button(key="grad.start").click().run()
     assert not at.exception
     assert any("Recorded run (finished at step 6 of 6)" in c.value for c in at.caption)
@@ -93,7 +93,7 @@ def test_a_short_live_run_is_recorded_and_can_be_replayed(recordings_folder: Pat
     assert len(heat["data"][0]["y"]) == 1 + 3  # the stem and the 3 blocks of a depth-8 net
     assert len(list(recordings_folder.glob("live-run-*.json"))) == 1
     again = open_page(PAGE, **{"g.depth": "8", "g.preset": ""})
-    again.number_input(key="grad.steps").set_value(6).run()
+    again.number_input(key="widget.g.steps").set_value(6).run()
     again.button(key="grad.replay").click().run()
     assert any("A recording made" in c.value for c in again.caption)
     again.slider(key="grad.replay_step").set_value(3).run()
@@ -128,9 +128,9 @@ def test_the_degradation_demo_is_recorded_and_shown_at_once_next_time(recordings
 
 def test_extreme_settings_still_render() -> None:
     at = open_page(PAGE, **{"g.depth": "8", "g.preset": ""})
-    at.number_input(key="grad.lr").set_value(10.0).run()
-    at.radio(key="grad.optimiser").set_value("adam").run()
-    at.number_input(key="grad.steps").set_value(3).run()
+    at.number_input(key="widget.g.lr").set_value(10.0).run()
+    at.radio(key="widget.g.optimiser").set_value("adam").run()
+    at.number_input(key="widget.g.steps").set_value(3).run()
     at.button(key="grad.start").click().run()
     assert not at.exception and not at.error
     assert any("Recorded run (finished at step 3 of 3)" in c.value for c in at.caption)
@@ -138,10 +138,10 @@ def test_extreme_settings_still_render() -> None:
 
 def test_projector_mode_hides_the_training_settings_and_keeps_their_values() -> None:
     at = open_page(PAGE)
-    at.number_input(key="grad.lr").set_value(0.01).run()
+    at.number_input(key="widget.g.lr").set_value(0.01).run()
     at.toggle(key="widget.projector").set_value(True).run()
     at.run()  # a second run: Streamlit drops the state of widgets it did not draw, unless the page keeps it
     assert not at.exception
-    assert not [n for n in at.number_input if n.key == "grad.lr"] and at.query_params["g.lr"] == "0.01"
+    assert not [n for n in at.number_input if n.key == "widget.g.lr"] and at.query_params["g.lr"] == "0.01"
     at.toggle(key="widget.projector").set_value(False).run()
-    assert at.number_input(key="grad.lr").value == 0.01
+    assert at.number_input(key="widget.g.lr").value == 0.01

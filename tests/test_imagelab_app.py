@@ -75,10 +75,10 @@ def test_upload_then_retarget(torch_home: Path) -> None:
     at.segmented_control(key="widget.source").set_value("Upload").run()
     at.file_uploader(key="lab.upload").set_value(("photo.png", png(), "image/png")).run()
     assert not at.exception and not at.error
-    at.selectbox(key="lab.target").set_value(207).run()
+    at.selectbox(key="widget.target").set_value(207).run()
     assert "Explaining **golden retriever** (207)" in texts(at)
     at.file_uploader(key="lab.upload").set_value(("other.png", png("navy"), "image/png")).run()
-    assert at.selectbox(key="lab.target").value is None  # a new image starts at its own top class
+    assert at.selectbox(key="widget.target").value is None  # a new image starts at its own top class
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_plain_model_in_the_lab(torch_home: Path) -> None:
 
 def test_captum_method_button(torch_home: Path) -> None:
     at = open_lab("cifar")
-    at.radio(key="lab.method").set_value("Integrated Gradients").run()
+    at.radio(key="widget.method").set_value("Integrated Gradients").run()
     at.button(key="lab.compute").click().run()
     assert not at.exception
     assert any(c.startswith("Integrated Gradients for") for c in image_captions(at))
@@ -168,7 +168,7 @@ def test_shapes_weights_and_scored_maps(torch_home: Path) -> None:
     accuracy = shipped_models()["shapes_resnet20"].metadata["test_accuracy"]
     assert any(f"Shapes-trained ResNet-20 (CIFAR): {accuracy:.1%} test accuracy" in shown(s.value) for s in at.success)
     at.segmented_control(key="widget.source").set_value("Shapes").run()
-    at.number_input(key="lab.shapes_index").set_value(3).run()
+    at.number_input(key="widget.shapes_index").set_value(3).run()
     assert not at.exception and not at.error
     assert "Scored against the truth" in texts(at)
     scored = shown_tables(at)[0]
@@ -187,7 +187,7 @@ def test_shapes_dataset_page(torch_home: Path) -> None:
     assert list(shipped["model"]) == ["ResNet-20 (CIFAR)", "plain-20 (CIFAR)"]
     assert shipped["test accuracy"].iloc[0] == f"{shipped_models()['shapes_resnet20'].metadata['test_accuracy']:.2%}"
     assert list(scores["block"])[-1] == "conv4_3" and len(scores) == 9
-    at.number_input(key="shapes.seed").set_value(5).run()
+    at.number_input(key="widget.shapes_seed").set_value(5).run()
     assert image_captions(at) != captions
 
 

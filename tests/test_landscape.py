@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
+from explorer.errors import UserError
 from explorer.landscape import reading, runs, slices
 from explorer.lesions import nets
-from explorer.spec import SpecError
 from tests.conftest import ROOT, decode_plotly, devices
 
 pytestmark = pytest.mark.usefixtures("recordings_folder")  # never the real recordings
@@ -71,12 +71,12 @@ def test_the_centre_is_the_trained_loss_and_the_model_is_untouched(device: str) 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
-    [({"resolution": 12}, "resolution must be one of 11, 21, 31, 41"), ({"span": 0}, "span must be above 0"),
-     ({"span": float("nan")}, "span must be above 0"), ({"kind": "cube"}, "kind must be line or plane"),
-     ({"images": 0}, "images must be from 1 to 1397"), ({"seed": -1}, "seed must be a whole number")],
+    [({"resolution": 12}, "resolution must be one of 11, 21, 31, 41"), ({"span": 0}, "span must be a number above 0"),
+     ({"span": float("nan")}, "span must be a number above 0"), ({"kind": "cube"}, "kind must be one of line, plane"),
+     ({"images": 0}, "images must be a whole number from 1 to 1397"), ({"seed": -1}, "seed must be a whole number")],
 )  # fmt: skip
 def test_bad_settings_get_one_line(changes: dict, message: str) -> None:
-    with pytest.raises(SpecError, match=message):
+    with pytest.raises(UserError, match=message):
         runs.LandscapeSettings(**changes)
 
 

@@ -15,7 +15,7 @@ from explorer.lesions.lesion import Lesion, bypass, changes_shape, error, forwar
 from explorer.spec import ModelSpec
 from models import ResNet, cifar_resnet
 from models.resnet import ZeroPadShortcut, resnet18
-from tests.conftest import devices
+from tests.conftest import csv_lines, devices
 
 pytestmark = pytest.mark.usefixtures("recordings_folder")  # never the real recordings
 
@@ -121,8 +121,8 @@ def test_the_curve_starts_at_the_intact_error_and_is_seeded(device: str) -> None
     assert [p.k for p in first] == [0, 1, 9] and [len(p.errors) for p in first] == [1, 3, 3]
     assert first[0].mean == error(model, images, labels)
     assert len(set(first[2].errors)) == 1  # deleting all 9 blocks is one lesion, whatever the draw
-    csv_text = study.curves_csv({"ResNet-20": first}, "delete")
-    assert csv_text.splitlines()[0] == "net,blocks deleted,mean error,spread,draws" and len(csv_text.splitlines()) == 4
+    lines = csv_lines(study.curves_csv({"ResNet-20": first}, "delete", {"nets": "shapes-20"}), nets="shapes-20")
+    assert lines[0] == "net,blocks deleted,mean error,spread,draws" and len(lines) == 4
 
 
 def test_curve_ks_reach_every_block() -> None:

@@ -35,7 +35,7 @@ def test_deleting_a_block_changes_both_nets_errors_at_once(shapes: nets.TrainedP
     test = shapes.test
     intact = {label: error(model, test.images, test.labels) for label, model in shapes.nets().items()}
     assert metrics(at) == {f"{label} test error": f"{e:.1%}" for label, e in intact.items()}
-    at.multiselect(key="lesions.deleted.shapes-20").set_value(["conv3_1 ↓", "conv2_2"]).run()
+    at.multiselect(key="widget.deleted_shapes-20").set_value(["conv3_1 ↓", "conv2_2"]).run()
     assert not at.exception
     lesion = Lesion.delete([1, 3])
     for label, model in shapes.nets().items():
@@ -50,7 +50,7 @@ def test_deleting_a_block_changes_both_nets_errors_at_once(shapes: nets.TrainedP
 def test_the_curve_and_the_paths_are_computed_on_request_and_read_from_their_numbers() -> None:
     at = open_page(PAGE)
     assert len(figures(at)) == 2  # only the block diagram and the binomial bars before anything is computed
-    at.select_slider(key="lesions.draws").set_value(1).run()
+    at.select_slider(key="widget.draws").set_value(1).run()
     at.button(key="lesions.curve.delete").click().run()
     assert not at.exception
     curve = figures(at)[1]
@@ -60,7 +60,7 @@ def test_the_curve_and_the_paths_are_computed_on_request_and_read_from_their_num
     text = " ".join(m.value for m in at.markdown)
     assert f"**ResNet-20**: {residual['y'][0]:.1%} error intact, {residual['y'][1]:.1%} on average with 1 block" in text
     assert at.get("download_button")
-    at.select_slider(key="lesions.samples").set_value(4).run()
+    at.select_slider(key="widget.path_samples").set_value(4).run()
     at.button(key="lesions.paths").click().run()
     assert not at.exception
     shown = figures(at)

@@ -8,11 +8,12 @@ import pytest
 import torch
 
 from explorer.cli import main
+from explorer.errors import UserError
 from explorer.receptive_fields import reading, subjects, theory
 from explorer.receptive_fields.effective import EffectiveField, effective_csv, effective_fields, stage_ends
-from explorer.spec import ModelSpec, SpecError
+from explorer.spec import ModelSpec
 from explorer.weights import random_model
-from tests.conftest import decode_plotly, devices, open_page
+from tests.conftest import csv_lines, decode_plotly, devices, open_page
 
 
 def sides(name: str, size: int, **options: object) -> dict[str, tuple[int, int]]:
@@ -113,7 +114,7 @@ def test_residual_effective_fields_are_smaller_than_plain_ones() -> None:
     text = reading.effective_reading(found, 64)
     assert f"within **{residual}×{residual}** pixels, against a theoretical 81×81" in text
     assert "The effective field of ResNet-20 is smaller than that of plain-20" in text
-    lines = effective_csv(found).splitlines()
+    lines = csv_lines(effective_csv(found, {"nets": "untrained-20"}), nets="untrained-20")
     assert lines[0].startswith("net,block,theoretical_side") and len(lines) == 1 + 2 * 9
 
 
@@ -122,18 +123,21 @@ def test_residual_effective_fields_are_smaller_than_plain_ones() -> None:
     [(lambda: subjects.subject_nets("vgg-16"), "nets must be one of shapes-20"),
      (lambda: subjects.subject_images("shapes-20", 4, 50), "image side for these nets must be one of 32, 64"),
      (lambda: subjects.subject_images("imagenet-18", 4, 64), "must be one of 224"),
-     (lambda: subjects.subject_images("shapes-20", 0, 64), "number of images must be from 1 to 32")],
+     (lambda: subjects.subject_images("shapes-20", 0, 64), "number of images must be a whole number from 1 to 32")],
 )  # fmt: skip
 def test_bad_settings_get_one_line(call: object, message: str) -> None:
-    with pytest.raises(SpecError, match=message):
+    with pytest.raises(UserError, match=message):
         call()
 
 
 def test_the_imagenet_pair_runs_offline_untrained_without_cached_weights(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     measured = subjects.subject_nets("imagenet-18")
-    assert [(n.label, n.weights) for n in measured] == [("ResNet-18", "untrained (random initialisation)"),
-                                                       ("plain-18", "untrained (random initialisation)")]  # fmt: skip
+    cache = tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    assert [(n.label, n.weights) for n in measured] == [
+        ("ResNet-18", f"untrained: its ImageNet weights are not here ({cache})"),
+        ("plain-18", "untrained (random initialisation)"),
+    ]
     images, pictures = subjects.subject_images("imagenet-18", 2, 224)
     assert images.shape == (2, 3, 224, 224) and pictures[0].size == (224, 224)
 

@@ -9,10 +9,11 @@ import torch
 from PIL import Image
 
 from explorer import ModelSpec, RandomWeights, load_model
+from explorer.errors import UserError
 from explorer.imagelab.explain import explain, explain_batch
 from explorer.jobs import JobQueue
 from explorer.memory import ByteLRU, nbytes
-from explorer.settings import Settings, SettingsError
+from explorer.settings import Settings
 
 # --- the admission queue ------------------------------------------------------------------------
 
@@ -208,5 +209,5 @@ def test_traces_are_batched_on_a_gpu_and_not_on_the_cpu_unless_asked() -> None:
     ],
 )
 def test_bad_settings_get_one_line(environment: dict[str, str], message: str) -> None:
-    with pytest.raises(SettingsError, match=message):
+    with pytest.raises(UserError, match=message):
         Settings.from_environment(environment)

@@ -8,13 +8,13 @@ import pytest
 import torch
 from PIL import Image
 
+from explorer.errors import UserError
 from explorer.images import normalise, prepare
 from explorer.shapes import dataset
 from explorer.shapes.dataset import CLASSES, Sample, ShapesConfig
 from explorer.shapes.scoring import MapScore, score_map, score_model, scores_table
 from explorer.shapes.shipped import load_shipped, shipped_for, shipped_models
 from explorer.shapes.training import Recipe, evaluate, save, shapes_spec, train
-from explorer.spec import SpecError
 
 MAX_CHECKPOINT_BYTES = 5 * 2**20
 
@@ -55,7 +55,7 @@ def test_every_class_appears_and_objects_vary() -> None:
     ],
 )
 def test_bad_dataset_settings(kwargs: dict, message: str) -> None:
-    with pytest.raises(SpecError, match=message):
+    with pytest.raises(UserError, match=message):
         ShapesConfig(**kwargs)
 
 
@@ -98,9 +98,9 @@ def test_a_short_training_run_writes_checkpoint_and_metadata(tmp_path: Path) -> 
 
 
 def test_recipe_validation() -> None:
-    with pytest.raises(SpecError, match="learning rate"):
+    with pytest.raises(UserError, match="learning rate"):
         Recipe(lr=0)
-    with pytest.raises(SpecError, match="steps"):
+    with pytest.raises(UserError, match="steps"):
         Recipe(steps=0)
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from explorer import ModelSpec, SpecError, check_input_size
+from explorer import ModelSpec, check_input_size
+from explorer.errors import UserError
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_family_defaults() -> None:
     ],
 )
 def test_bad_specs_are_refused_in_one_line(kwargs: dict, message: str) -> None:
-    with pytest.raises(SpecError, match=message) as error:
+    with pytest.raises(UserError, match=message) as error:
         ModelSpec(**kwargs)
     assert "\n" not in str(error.value)
 
@@ -49,13 +50,15 @@ def test_specs_are_hashable_and_copyable() -> None:
     spec = ModelSpec("resnet18")
     assert {spec: 1}[ModelSpec("resnet18")] == 1
     assert spec.with_options(skip=False).skip is False
-    with pytest.raises(SpecError):
+    with pytest.raises(UserError):
         spec.with_options(name="nope")
 
 
 def test_input_size_bounds() -> None:
     assert check_input_size("cifar", 8) == 8
-    with pytest.raises(SpecError, match="from 8 to 4096 for cifar"):
+    with pytest.raises(
+        UserError, match="input size for cifar models \\(pixels\\) must be a whole number from 8 to 4096"
+    ):
         check_input_size("cifar", 4)
 
 

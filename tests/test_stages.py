@@ -5,9 +5,10 @@ import torch
 import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
-from explorer import ModelSpec, SpecError, compare, comparison_rows, stage_table, table_rows
+from explorer import ModelSpec, compare, comparison_rows, stage_table, table_rows
 from explorer.architecture.stages import describe_shortcuts, format_count
 from explorer.commandline import render_text
+from explorer.errors import UserError
 
 TABLE1_BLOCKS = {  # blocks per stage, conv2_x .. conv5_x
     "resnet18": [2, 2, 2, 2],
@@ -109,7 +110,9 @@ def test_input_size_changes_output_sizes_and_cost() -> None:
 
 @pytest.mark.parametrize("size", [0, -3, 5, 31, 4097, 10**9, 2.5, True])
 def test_absurd_input_sizes_are_refused_clearly(size: object) -> None:
-    with pytest.raises(SpecError, match="input size must be a whole number of pixels from 32 to 4096"):
+    with pytest.raises(
+        UserError, match="input size for imagenet models \\(pixels\\) must be a whole number from 32 to 4096"
+    ):
         stage_table(ModelSpec("resnet18"), size)
 
 
@@ -128,9 +131,9 @@ def test_comparison_like_table1() -> None:
     assert [r["stage"] for r in rows][-3:] == ["depth", "params", "MACs"]
     assert rows[3]["ResNet-101"] == "[1×1, 256; 3×3, 256; 1×1, 1024] × 23"
     assert rows[-2]["ResNet-152"] == "60,192,808"
-    with pytest.raises(SpecError, match="one family"):
+    with pytest.raises(UserError, match="one family"):
         compare([ModelSpec("resnet18"), ModelSpec("cifar_resnet20")])
-    with pytest.raises(SpecError, match="at least one"):
+    with pytest.raises(UserError, match="at least one"):
         compare([])
 
 

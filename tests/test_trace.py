@@ -1,7 +1,7 @@
-"""The one-pass trace: exact against captum, correct branches, safe under concurrent sessions."""
+"""The one-pass trace and the input attributions: exact against captum (run on private models: captum hooks them),
+correct branches."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import warnings
 
 import numpy as np
 import pytest
@@ -10,11 +10,20 @@ from PIL import Image
 from torch import nn
 
 from explorer import ModelSpec
-from explorer.imagelab.attribution import METHODS, captum_grad_cam, input_attribution, integrated_gradients, occlusion
+from explorer.errors import UserError
+from explorer.imagelab.attribution import (
+    METHODS,
+    block_grad_cam,
+    guided_grad_cam,
+    guided_relus,
+    input_attribution,
+    integrated_gradients,
+    occlusion,
+)
 from explorer.imagelab.explain import VIEW_CHANNELS, explain, explain_batch, parse_target
 from explorer.memory import nbytes
 from explorer.trace import block_cams, grad_cam, trace
-from tests.conftest import devices
+from tests.conftest import csv_lines, devices
 
 
 def _model(name: str) -> nn.Module:
@@ -32,6 +41,14 @@ def _model(name: str) -> nn.Module:
 @pytest.fixture(scope="module")
 def resnet18() -> nn.Module:
     return _model("resnet18")
+
+
+def captum_grad_cam(model: nn.Module, x: torch.Tensor, target: int, block: str) -> torch.Tensor:
+    """captum's ``LayerGradCam(relu_attributions=True)`` of one block, (N, H, W) at its resolution."""
+    from captum.attr import LayerGradCam
+
+    cam = LayerGradCam(model, dict(model.blocks())[block]).attribute(x, target=target, relu_attributions=True)
+    return cam[:, 0].detach()
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50"])
@@ -113,28 +130,41 @@ def test_grad_cam_is_relu_of_weighted_channels() -> None:
     assert grad_cam(activation, -grad).tolist() == [[[2.0, 3.0]]]
 
 
-def test_eight_sessions_share_one_model_without_cross_talk(resnet18: nn.Module) -> None:
-    torch.manual_seed(1)
-    images = [torch.randn(1, 3, 96, 96) for _ in range(8)]
-    targets = [int(t) for t in torch.randint(0, 1000, (8,))]
-    serial = [block_cams(trace(resnet18, x, t)) for x, t in zip(images, targets, strict=True)]
-    serial_captum = [captum_grad_cam(resnet18, x, t, "layer3.0") for x, t in zip(images, targets, strict=True)]
-    barrier = threading.Barrier(8)
+@pytest.mark.parametrize("name", ["resnet18", "cifar_resnet20"])
+def test_guided_grad_cam_equals_captums_without_touching_the_model(name: str) -> None:
+    from captum.attr import GuidedGradCam
 
-    def session(i: int) -> tuple[list[torch.Tensor], torch.Tensor]:
-        barrier.wait()
-        cams = block_cams(trace(resnet18, images[i], targets[i]))
-        return cams, captum_grad_cam(resnet18, images[i], targets[i], "layer3.0")
+    model = _model(name)
+    side = 32 if name.startswith("cifar") else 64
+    x = torch.randn(2, 3, side, side)
+    block = model.blocks()[-2][0]
+    ours = guided_grad_cam(model, x, 3, block)
+    assert all(not m._forward_hooks and not m._backward_hooks for m in model.modules())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # captum warns that it hooks the ReLUs (of this private model)
+        reference = GuidedGradCam(model, dict(model.blocks())[block]).attribute(x, target=3)
+    assert ours.abs().max() > 0
+    torch.testing.assert_close(ours, reference.abs().sum(dim=1), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(block_grad_cam(model, x, 3, block), captum_grad_cam(model, x, 3, block))
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(session, range(8)))
-    for (cams, captum_map), expected, expected_captum in zip(results, serial, serial_captum, strict=True):
-        for got, want in zip(cams, expected, strict=True):
-            assert torch.allclose(got, want, atol=1e-6)
-        assert torch.allclose(captum_map, expected_captum, atol=1e-6)
-    assert not resnet18.training
-    assert all(not m._forward_hooks and not m._backward_hooks for m in resnet18.modules())
-    assert all(p.grad is None for p in resnet18.parameters())
+
+def test_guided_relus_guide_only_the_passes_of_their_own_thread() -> None:
+    import threading
+
+    x = torch.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    weights = torch.tensor([5.0, -1.0, 2.0])
+    inside, outside = {}, {}
+
+    def plain() -> None:
+        (outside["grad"],) = torch.autograd.grad((torch.relu(x) * weights).sum(), x)
+
+    with guided_relus():
+        other = threading.Thread(target=plain)
+        other.start()
+        other.join()
+        (inside["grad"],) = torch.autograd.grad((torch.relu(x) * weights).sum(), x)
+    assert outside["grad"].tolist() == [0.0, -1.0, 2.0]  # the ordinary ReLU gradient
+    assert inside["grad"].tolist() == [0.0, 0.0, 2.0]  # guided: only positive gradients where the input is positive
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -148,7 +178,7 @@ def test_captum_input_methods(resnet18: nn.Module, method: str) -> None:
 
 
 def test_unknown_method_is_refused(resnet18: nn.Module) -> None:
-    with pytest.raises(ValueError, match="unknown attribution method"):
+    with pytest.raises(UserError, match="attribution method must be one of"):
         input_attribution("LIME", resnet18, torch.randn(1, 3, 32, 32), 0, "layer1.0")
 
 
@@ -166,8 +196,8 @@ def test_explain_summary_stats_and_exports(resnet18: nn.Module) -> None:
     assert result.cams[-1][peak.peak_y, peak.peak_x] == result.cams[-1].max()
     overlays = result.overlays(shared_scale=True)
     assert list(overlays)[:2] == ["conv2_1", "conv2_2"] and overlays["conv5_2"].size == (224, 224)  # 112² × 2
-    csv_lines = result.stats_csv().strip().splitlines()
-    assert csv_lines[0].startswith("block,paper_name,shape,residual_norm") and len(csv_lines) == 9
+    lines = csv_lines(result.stats_csv({"model": "ResNet-18"}), model="ResNet-18")
+    assert lines[0].startswith("block,paper_name,shape,residual_norm") and len(lines) == 9
     assert result.summary()["target"] == {"index": 42, "name": "class 42"}
     with pytest.raises(ValueError, match="10 class names"):
         explain(resnet18, x, image, names[:10])

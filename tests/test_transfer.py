@@ -11,13 +11,13 @@ import torch
 from PIL import Image
 
 from explorer.cli import main
+from explorer.errors import UserError
 from explorer.shapes.shipped import load_shipped, shipped_models
 from explorer.spec import ModelSpec
 from explorer.transfer import reading, targets
 from explorer.transfer.finetune import (
     Recipe,
     Run,
-    TransferError,
     exported,
     fine_tune,
     parts,
@@ -27,7 +27,7 @@ from explorer.transfer.finetune import (
 )
 from explorer.transfer.sources import SOURCES
 from explorer.weights import CheckpointWeights
-from tests.conftest import devices, open_page, shown
+from tests.conftest import csv_lines, devices, open_page, shown
 
 SPEC = ModelSpec("cifar_resnet20", num_classes=6)
 
@@ -86,7 +86,7 @@ def test_a_short_run_on_the_digits_beats_chance_clearly_and_is_repeatable(source
     assert f"Best on the held-out images: **everything**, {everything.curve[-1].test_accuracy:.1%}" in text
     most = max((p for p in everything.moved if p != "fc"), key=everything.moved.get)
     assert reading.moved_reading(first).startswith(f"*everything*: {most} moved most")  # head-only runs say nothing
-    lines = reading.curves_csv(first).splitlines()
+    lines = csv_lines(reading.curves_csv(first, {"source": "shapes-resnet20"}), source="shapes-resnet20")
     assert lines[0].startswith("run,choice,normalised") and len(lines) == 1 + 2 * 5
     assert len(everything.cams_before) == len(everything.cams_after) == 4 and everything.cams_after[0].max() == 1
 
@@ -149,13 +149,13 @@ def test_bad_folders_get_one_line(files: dict[str, bytes], message: str) -> None
 def test_bad_archives_and_settings_get_one_line() -> None:
     with pytest.raises(targets.TargetError, match="is not a readable zip archive"):
         targets.read_archive(b"PK\x03\x04 garbage", "broken.zip")
-    with pytest.raises(targets.TargetError, match="training images must be from 1 to 1597"):
+    with pytest.raises(UserError, match="training images must be a whole number from 1 to 1597"):
         targets.built_in("digits", 32, 5000)
-    with pytest.raises(TransferError, match="epochs must be from 1 to 50"):
+    with pytest.raises(UserError, match="epochs must be a whole number from 1 to 50"):
         Recipe(epochs=0)
-    with pytest.raises(TransferError, match="choice must be one of head, last"):
+    with pytest.raises(UserError, match="run must be one of head, last"):
         Run("half")
-    with pytest.raises(TransferError, match="ImageNet weights for ResNet-18 are not in the local cache"):
+    with pytest.raises(UserError, match="ImageNet weights for ResNet-18 are not in the local cache"):
         SOURCES["imagenet-resnet18"].load()
 
 
@@ -175,9 +175,9 @@ def test_the_page_fine_tunes_on_request_and_keeps_the_runs() -> None:
     at = open_page("pages/9_Transfer_learning.py")
     assert "normalised channel by channel with the ImageNet mean" in " ".join(m.value for m in at.markdown)
     assert not at.get("plotly_chart")
-    at.select_slider(key="transfer.epochs").set_value(1).run()
-    at.select_slider(key="transfer.count").set_value(50).run()
-    at.multiselect(key="transfer.runs").set_value(["head", "scratch"]).run()
+    at.select_slider(key="widget.epochs").set_value(1).run()
+    at.select_slider(key="widget.transfer_images").set_value(50).run()
+    at.multiselect(key="widget.runs").set_value(["head", "scratch"]).run()
     at.button(key="transfer.start").click().run()
     assert not at.exception, at.exception
     runs = [shown(row) for row in at.table[0].value["run"]]

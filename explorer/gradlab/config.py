@@ -7,16 +7,16 @@ batches both see.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import torch
 from torch import Tensor
 
+from explorer.errors import check_choice, check_range
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES, NUM_CLASSES, DataKind, batches, dataset
-from explorer.spec import ModelSpec, SpecError
+from explorer.spec import ModelSpec
 from models import ACTIVATIONS, ResNet
 from models.init import INIT_SCHEMES, InitScheme, initialize, seeded
 from models.resnet import Activation
@@ -38,7 +38,7 @@ DEMO_BATCH = 64
 
 @dataclass(frozen=True)
 class GradLabConfig:
-    """One gradient-lab setting; invalid values raise :class:`SpecError` with a one-line message.
+    """One gradient-lab setting; invalid values raise a UserError with a one-line message.
 
     ``skip`` chooses the net :func:`build` makes; :func:`train` always trains both. ``momentum``
     applies to SGD only. ``image_size`` is the side of the (3, S, S) inputs: the 8×8 digits are
@@ -61,28 +61,19 @@ class GradLabConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not _whole(self.depth) or not MIN_DEPTH <= self.depth <= MAX_DEPTH or (self.depth - 2) % 6:
-            raise SpecError(
-                f"depth must be 6n+2 from {MIN_DEPTH} to {MAX_DEPTH} (8, 14, 20, ..., 56, ..., 110); got {self.depth!r}"
-            )
+        check_choice("depth (6n+2)", self.depth, range(MIN_DEPTH, MAX_DEPTH + 1, 6))
         for name in ("skip", "batch_norm", "preact"):
-            if not isinstance(getattr(self, name), bool):
-                raise SpecError(f"{name.replace('_', ' ')} must be true or false; got {getattr(self, name)!r}")
-        _choice("activation", self.activation, tuple(ACTIVATIONS))
-        _choice("initialisation", self.init, INIT_SCHEMES)
-        _choice("optimiser", self.optimiser, OPTIMISERS)
-        _choice("data", self.data, DATA_KINDS)
-        _choice("image size", self.image_size, IMAGE_SIZES)
-        if not _real(self.lr) or not 0 < self.lr <= MAX_LR:
-            raise SpecError(f"learning rate must be a number above 0 and at most {MAX_LR:g}; got {self.lr!r}")
-        if not _real(self.momentum) or not 0 <= self.momentum < 1:
-            raise SpecError(f"momentum must be a number from 0 up to (not including) 1; got {self.momentum!r}")
-        if not _whole(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH:
-            raise SpecError(f"batch size must be a whole number from 1 to {MAX_BATCH}; got {self.batch_size!r}")
-        if not _whole(self.steps) or not 0 <= self.steps <= MAX_STEPS:
-            raise SpecError(f"steps must be a whole number from 0 to {MAX_STEPS}; got {self.steps!r}")
-        if not _whole(self.seed) or not 0 <= self.seed < 2**63:
-            raise SpecError(f"seed must be a whole number from 0 to 2**63 - 1; got {self.seed!r}")
+            check_choice(name.replace("_", " "), getattr(self, name), (True, False))
+        check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        check_choice("initialisation", self.init, INIT_SCHEMES)
+        check_choice("optimiser", self.optimiser, OPTIMISERS)
+        check_choice("data", self.data, DATA_KINDS)
+        check_choice("image size", self.image_size, IMAGE_SIZES)
+        check_range("learning rate", self.lr, 0, MAX_LR, whole=False, above_low=True)
+        check_range("momentum", self.momentum, 0, 0.999, whole=False)
+        check_range("batch size", self.batch_size, 1, MAX_BATCH)
+        check_range("steps", self.steps, 0, MAX_STEPS)
+        check_range("seed", self.seed, 0, 2**63 - 1)
 
     @property
     def spec(self) -> ModelSpec:
@@ -100,19 +91,6 @@ class GradLabConfig:
     def label(self) -> str:
         """``ResNet-20`` or ``plain-20``."""
         return net_label(self.skip, self.depth)
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _real(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _choice(name: str, value: object, allowed: Sequence[object]) -> None:
-    if value not in allowed or isinstance(value, bool):
-        raise SpecError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
 
 
 def net_label(skip: bool, depth: int) -> str:

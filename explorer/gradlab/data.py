@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 from torch import Tensor
 
+from explorer.errors import check_choice, check_range
 from explorer.images import normalise
 from explorer.shapes import dataset as shapes_dataset
 
@@ -74,14 +75,14 @@ def dataset(kind: DataKind, image_size: int, seed: int) -> tuple[Tensor, Tensor]
         return shapes(image_size)
     if kind == "random":
         return noise(DIGITS_COUNT, image_size, seed)
-    raise ValueError(f"data must be one of {', '.join(DATA_KINDS)}; got {kind!r}")
+    check_choice("data", kind, DATA_KINDS)
+    raise AssertionError(kind)  # every kind is handled above
 
 
 def batches(images: Tensor, labels: Tensor, batch_size: int, seed: int) -> Iterator[tuple[Tensor, Tensor]]:
     """Endless minibatches: a new seeded shuffle every epoch, the ragged end of each epoch dropped."""
     count = len(images)
-    if not 1 <= batch_size <= count:
-        raise ValueError(f"batch size must be from 1 to {count}; got {batch_size}")
+    check_range("batch size", batch_size, 1, count)
     generator = torch.Generator().manual_seed(seed)
     while True:
         order = torch.randperm(count, generator=generator)
@@ -91,5 +92,4 @@ def batches(images: Tensor, labels: Tensor, batch_size: int, seed: int) -> Itera
 
 
 def _check_size(image_size: int) -> None:
-    if image_size not in IMAGE_SIZES:
-        raise ValueError(f"image size must be one of {', '.join(map(str, IMAGE_SIZES))}; got {image_size!r}")
+    check_choice("image size", image_size, IMAGE_SIZES)

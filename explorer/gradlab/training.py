@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
@@ -13,7 +11,7 @@ from torch import Tensor, nn
 
 from explorer.gradlab.config import PROFILE_IMAGE_SIZE, GradLabConfig, build_pair, probe_batch, training_data
 from explorer.gradlab.profiles import GradientProfile, group_index, group_norms, layer_gradients, layer_groups
-from explorer.provenance import csv_with_header
+from explorer.provenance import csv_text
 from explorer.walk import walk
 from models import ResNet
 
@@ -150,10 +148,10 @@ def records_from_results(results: Mapping[str, list[dict]]) -> list[StepRecord]:
     ]
 
 
-def records_to_csv(records: Iterable[StepRecord], config: GradLabConfig | None = None) -> str:
+def records_to_csv(records: Iterable[StepRecord], config: GradLabConfig) -> str:
     """The records as CSV: step, net, loss, accuracy, then ``signal:<layer>`` and ``weight:<layer>``
-    columns for every recorded layer (empty where a record lacks that layer). With ``config``, a ``#``
-    header block records the settings of the run."""
+    columns for every recorded layer (empty where a record lacks that layer), after a ``#`` header block with the
+    settings of the run."""
     rows: list[dict[str, object]] = []
     columns: dict[str, None] = dict.fromkeys(("step", "net", "loss", "accuracy"))
     for r in records:
@@ -162,13 +160,7 @@ def records_to_csv(records: Iterable[StepRecord], config: GradLabConfig | None =
             row.update({f"{kind}:{layer}": _num(v) for layer, v in zip(r.layers, values, strict=True)})
         columns.update(dict.fromkeys(row))
         rows.append(row)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), restval="", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    if config is None:
-        return out.getvalue()
-    return csv_with_header(out.getvalue(), {"page": "Gradient lab, a live run of both nets", **asdict(config)})
+    return csv_text(list(columns), rows, {"page": "Gradient lab, a live run of both nets", **asdict(config)})
 
 
 def _num(value: float) -> str:

@@ -7,9 +7,7 @@ shows, a few megabytes for ResNet-50 at 224², not every block's activations.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -17,7 +15,8 @@ import numpy as np
 from PIL import Image
 from torch import Tensor
 
-from explorer.provenance import csv_with_header
+from explorer.errors import UserError, check_range
+from explorer.provenance import csv_text
 from explorer.render import enlarged, overlay, tensor_map, to_unit
 from explorer.trace import block_cams, trace, upsample
 from explorer.walk import BlockPass
@@ -123,14 +122,9 @@ class Explanation:
         units = to_unit(list(self.cams), shared_scale)
         return {s.paper_name: enlarged(overlay(self.image, u)) for s, u in zip(self.stats, units, strict=True)}
 
-    def stats_csv(self, details: Mapping[str, object] | None = None) -> str:
+    def stats_csv(self, details: Mapping[str, object]) -> str:
         """The per-block statistics as CSV text, after a ``#`` header block of ``details`` (model, weights, …)."""
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(BlockStats.__dataclass_fields__))
-        writer.writeheader()
-        for row in self.stats:
-            writer.writerow(asdict(row))
-        return buffer.getvalue() if details is None else csv_with_header(buffer.getvalue(), details)
+        return csv_text(list(BlockStats.__dataclass_fields__), (asdict(row) for row in self.stats), details)
 
     def summary(self) -> dict:
         """A JSON-ready summary: predictions, the target, and per-block statistics."""
@@ -236,10 +230,7 @@ def parse_target(text: str, class_names: list[str] | tuple[str, ...]) -> int:
     """A class given by index or by name (case-insensitive, or a unique part of a name)."""
     text = text.strip()
     if text.lstrip("-").isdigit():
-        index = int(text)
-        if not 0 <= index < len(class_names):
-            raise ValueError(f"class index must be from 0 to {len(class_names) - 1}; got {index}")
-        return index
+        return check_range("class index", int(text), 0, len(class_names) - 1)
     lowered = [n.lower() for n in class_names]
     if text.lower() in lowered:
         return lowered.index(text.lower())
@@ -248,7 +239,7 @@ def parse_target(text: str, class_names: list[str] | tuple[str, ...]) -> int:
         return partial[0]
     if partial:
         names = ", ".join(class_names[i] for i in partial[:5])
-        raise ValueError(f"class {text!r} is ambiguous: {names}{' …' if len(partial) > 5 else ''}")
+        raise UserError(f"class {text!r} is ambiguous: {names}{' …' if len(partial) > 5 else ''}")
     close = difflib.get_close_matches(text.lower(), lowered, n=3)
     hint = f"; did you mean {', '.join(class_names[lowered.index(c)] for c in close)}?" if close else ""
-    raise ValueError(f"no class called {text!r}{hint}")
+    raise UserError(f"no class called {text!r}{hint}")

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from explorer.errors import check_choice, check_range
 from explorer.landscape.slices import (
     BATCH_IMAGES,
     DEFAULT_RESOLUTION,
     DEFAULT_SPAN,
+    Probe,
     Slice,
     axis,
     direction,
@@ -17,7 +19,6 @@ from explorer.landscape.slices import (
     plane_steps,
 )
 from explorer.lesions.nets import LabelledSet, TrainedPair
-from explorer.spec import SpecError
 
 Kind = Literal["line", "plane"]
 MAX_IMAGES = 1_397  # the digits' training split
@@ -35,16 +36,10 @@ class LandscapeSettings:
     images: int = BATCH_IMAGES
 
     def __post_init__(self) -> None:
-        if self.kind not in ("line", "plane"):
-            raise SpecError(f"kind must be line or plane; got {self.kind!r}")
-        try:
-            axis(self.resolution, self.span)
-        except ValueError as error:
-            raise SpecError(str(error)) from None
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**31:
-            raise SpecError(f"seed must be a whole number from 0 to 2**31 - 1; got {self.seed!r}")
-        if not isinstance(self.images, int) or not 1 <= self.images <= MAX_IMAGES:
-            raise SpecError(f"images must be from 1 to {MAX_IMAGES}; got {self.images!r}")
+        check_choice("kind", self.kind, ("line", "plane"))
+        axis(self.resolution, self.span)
+        check_range("seed", self.seed, 0, 2**31 - 1)
+        check_range("images", self.images, 1, MAX_IMAGES)
 
     @property
     def points(self) -> int:
@@ -62,11 +57,12 @@ def landscape_steps(pair: TrainedPair, train: LabelledSet, settings: LandscapeSe
     images, labels = train.images[: settings.images], train.labels[: settings.images]
     done: dict[str, Slice] = {}
     for label, model in pair.nets().items():
+        probe = Probe(model)
         d1 = direction(model, settings.seed)
         if settings.kind == "line":
-            steps = line_steps(model, images, labels, d1, alphas)
+            steps = line_steps(probe, images, labels, d1, alphas)
         else:
-            steps = plane_steps(model, images, labels, d1, direction(model, settings.seed + 1), alphas, alphas)
+            steps = plane_steps(probe, images, labels, d1, direction(model, settings.seed + 1), alphas, alphas)
         for so_far in steps:
             done[label] = so_far
             yield dict(done)

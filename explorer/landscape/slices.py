@@ -4,8 +4,9 @@ A direction holds one random tensor per weight of the net, drawn from a seeded n
 with every *filter* (one output channel of a convolution, one row of the linear layer) rescaled to the
 norm of the same filter of the trained weights, so that a step of 1 moves each filter by its own size
 whatever its scale (batch norm makes a layer blind to that scale). Batch-norm weights and biases get no
-direction (zero), as in Li et al.'s code. The loss at θ + α·d₁ + β·d₂ is computed with
-``torch.func.functional_call`` on the shared model: the model's own weights are never changed.
+direction (zero), as in Li et al.'s code. The loss at θ + α·d₁ + β·d₂ is computed on a :class:`Probe`, a
+private copy of the net that one job moves point by point: the shared net, which other sessions are running at
+the same moment, is never changed (not even for the duration of one pass).
 
 A residual net and its plain counterpart have the same weight shapes (option-A shortcuts have none),
 so one seed gives them directions drawn from the same numbers.
@@ -13,15 +14,15 @@ so one seed gives them directions drawn from the same numbers.
 
 from __future__ import annotations
 
-import math
+import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.func import functional_call
 
+from explorer.errors import check_choice, check_range
 from models import ResNet
 
 RESOLUTIONS: tuple[int, ...] = (11, 21, 31, 41)
@@ -57,25 +58,38 @@ def direction(model: ResNet, seed: int) -> Direction:
 
 
 @torch.no_grad()
-def loss_at(model: ResNet, images: Tensor, labels: Tensor, steps: Sequence[tuple[float, Direction]] = ()) -> float:
-    """The mean cross-entropy of ``model`` (eval mode) on the images with its weights moved by Σ α·d."""
+def loss_at(model: ResNet, images: Tensor, labels: Tensor) -> float:
+    """The mean cross-entropy of ``model`` (eval mode: batch norm with its running statistics) on the images."""
     if model.training:
         raise ValueError("the landscape needs the model in eval mode (batch norm with its running statistics)")
-    moved = {
-        name: weight + sum((alpha * d[name] for alpha, d in steps), torch.zeros_like(weight))
-        for name, weight in model.named_parameters()
-    }
     device = next(model.parameters()).device
-    logits = functional_call(model, moved, (images.to(device),))
-    return float(F.cross_entropy(logits, labels.to(device)))
+    return float(F.cross_entropy(model(images.to(device)), labels.to(device)))
+
+
+class Probe:
+    """A private copy of a trained net whose weights one job moves to θ + Σ α·d, point after point.
+
+    The copy is made once per job (a CIFAR ResNet-56 is 3 MB); the net it copies, shared by every session, is only
+    read, so a session running it meanwhile sees the trained weights every time.
+    """
+
+    def __init__(self, model: ResNet) -> None:
+        self.model = copy.deepcopy(model).requires_grad_(False).eval()
+        self.trained = {name: weight.detach().clone() for name, weight in self.model.named_parameters()}
+
+    @torch.no_grad()
+    def loss(self, images: Tensor, labels: Tensor, steps: Sequence[tuple[float, Direction]] = ()) -> float:
+        """The loss at θ + Σ α·d (θ the trained weights; no steps: θ itself)."""
+        for name, weight in self.model.named_parameters():
+            trained = self.trained[name]
+            weight.copy_(trained + sum((alpha * d[name] for alpha, d in steps), torch.zeros_like(trained)))
+        return loss_at(self.model, images, labels)
 
 
 def axis(resolution: int, span: float) -> list[float]:
     """``resolution`` evenly spaced steps from -span to +span (0 in the middle when the resolution is odd)."""
-    if resolution not in RESOLUTIONS:
-        raise ValueError(f"resolution must be one of {', '.join(map(str, RESOLUTIONS))}; got {resolution}")
-    if not (isinstance(span, int | float) and math.isfinite(span) and 0 < span <= MAX_SPAN):
-        raise ValueError(f"span must be above 0 and at most {MAX_SPAN:g}; got {span!r}")
+    check_choice("resolution", resolution, RESOLUTIONS)
+    check_range("span", span, 0, MAX_SPAN, whole=False, above_low=True)
     return [span * (2 * i / (resolution - 1) - 1) for i in range(resolution)]
 
 
@@ -89,16 +103,16 @@ class Slice:
     losses: tuple[tuple[float, ...], ...]
 
 
-def line_steps(model: ResNet, images: Tensor, labels: Tensor, d: Direction, alphas: Sequence[float]) -> Iterator[Slice]:
+def line_steps(probe: Probe, images: Tensor, labels: Tensor, d: Direction, alphas: Sequence[float]) -> Iterator[Slice]:
     """The loss along ``d``, one point per step (so a page can show progress and stop)."""
     losses: list[float] = []
     for alpha in alphas:
-        losses.append(loss_at(model, images, labels, [(alpha, d)]))
+        losses.append(probe.loss(images, labels, [(alpha, d)]))
         yield Slice(tuple(alphas), (), (tuple(losses),))
 
 
 def plane_steps(
-    model: ResNet, images: Tensor, labels: Tensor, d1: Direction, d2: Direction, alphas: Sequence[float],
+    probe: Probe, images: Tensor, labels: Tensor, d1: Direction, d2: Direction, alphas: Sequence[float],
     betas: Sequence[float],
 ) -> Iterator[Slice]:  # fmt: skip
     """The loss over the plane of ``d1`` and ``d2``, row by row (fixed β), one point per step (the last row
@@ -107,6 +121,6 @@ def plane_steps(
     for beta in betas:
         row: list[float] = []
         for alpha in alphas:
-            row.append(loss_at(model, images, labels, [(alpha, d1), (beta, d2)]))
+            row.append(probe.loss(images, labels, [(alpha, d1), (beta, d2)]))
             yield Slice(tuple(alphas), tuple(betas), (*rows, tuple(row)))
         rows.append(tuple(row))

@@ -6,6 +6,7 @@ import argparse
 
 from explorer.commandline import add_device_option, render_text, to_json
 from explorer.device import describe_device, pick_device
+from explorer.errors import check_range
 from explorer.lesions import nets, paths, study
 from explorer.lesions.lesion import Lesion, error
 from explorer.spec import SpecError
@@ -53,13 +54,8 @@ def parse_blocks(model: ResNet, text: str) -> list[int]:
     return sorted({names.index(name) for name in chosen})
 
 
-def _check_count(name: str, value: int, high: int) -> None:
-    if not 1 <= value <= high:
-        raise SpecError(f"{name} must be from 1 to {high}; got {value}")
-
-
 def _lesion(args: argparse.Namespace) -> str:
-    _check_count("draws", args.draws, study.MAX_DRAWS)  # before any training
+    check_range("draws", args.draws, 1, study.MAX_DRAWS)  # before any training
     device = pick_device(args.device)
     found = nets.pair(args.nets, args.train_steps, device)
     test = found.test
@@ -99,8 +95,8 @@ def _lesion(args: argparse.Namespace) -> str:
 
 
 def _paths(args: argparse.Namespace) -> str:
-    _check_count("samples", args.samples, paths.MAX_SAMPLES)
-    _check_count("images", args.images, MAX_PATH_IMAGES)
+    check_range("samples", args.samples, 1, paths.MAX_SAMPLES)
+    check_range("images", args.images, 1, MAX_PATH_IMAGES)
     device = pick_device(args.device)
     found = nets.pair(args.nets, args.train_steps, device)
     images, labels = found.test.images[: args.images], found.test.labels[: args.images]

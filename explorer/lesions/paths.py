@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from explorer.errors import check_range
 from explorer.walk import Branches, walk
 from models import ResidualBlock, ResNet
 
@@ -122,8 +123,7 @@ def path_gradient_steps(
 ) -> Iterator[PathGradients]:  # fmt: skip
     """Measure ``samples`` random paths of every length in ``lengths`` (default 0 … n), one length at a time
     (one pass each); yields the measurements so far after each length (so a page can show progress and stop)."""
-    if not 1 <= samples <= MAX_SAMPLES:
-        raise ValueError(f"samples must be from 1 to {MAX_SAMPLES}; got {samples}")
+    check_range("samples", samples, 1, MAX_SAMPLES)
     n = len(_residual_blocks(model))
     wanted = range(n + 1) if lengths is None else lengths
     device = next(model.parameters()).device

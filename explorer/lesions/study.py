@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import random
 from collections.abc import Iterator, Mapping, Sequence
@@ -11,7 +9,9 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
+from explorer.errors import check_choice, check_range
 from explorer.lesions.lesion import Lesion, deletable, error, swappable
+from explorer.provenance import csv_text
 from models import ResNet
 
 DEFAULT_DRAWS = 5
@@ -41,8 +41,7 @@ class CurvePoint:
 def random_lesions(model: ResNet, kind: str, ks: Sequence[int], draws: int, seed: int) -> list[tuple[int, Lesion]]:
     """The lesions of a curve, seeded: for each k, ``draws`` random sets of k deleted blocks (``kind="delete"``)
     or ``draws`` sequences of k random neighbour swaps (``kind="swap"``); for k = 0 one intact model."""
-    if not 1 <= draws <= MAX_DRAWS:
-        raise ValueError(f"draws must be from 1 to {MAX_DRAWS}; got {draws}")
+    check_range("draws", draws, 1, MAX_DRAWS)
     count = len(model.blocks())
     rng = random.Random(seed)
     lesions = []
@@ -56,7 +55,7 @@ def random_lesions(model: ResNet, kind: str, ks: Sequence[int], draws: int, seed
             elif kind == "swap":
                 lesions.append((k, Lesion.swap(rng.choices(swappable(model), k=k), count)))
             else:
-                raise ValueError(f"kind must be delete or swap; got {kind!r}")
+                check_choice("kind", kind, ("delete", "swap"))
     return lesions
 
 
@@ -94,12 +93,13 @@ def lesion_curve(
     return points
 
 
-def curves_csv(curves: Mapping[str, Sequence[CurvePoint]], kind: str) -> str:
-    """The curves as CSV: one row per net and k, with the mean, the spread and every draw."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["net", "blocks deleted" if kind == "delete" else "swaps", "mean error", "spread", "draws"])
-    for net, points in curves.items():
-        for p in points:
-            writer.writerow([net, p.k, f"{p.mean:.4f}", f"{p.spread:.4f}", " ".join(f"{e:.4f}" for e in p.errors)])
-    return out.getvalue()
+def curves_csv(curves: Mapping[str, Sequence[CurvePoint]], kind: str, details: Mapping[str, object]) -> str:
+    """The curves as CSV: one row per net and k, with the mean, the spread and every draw; after a ``#`` header
+    block of ``details`` (the nets, the test set)."""
+    k = "blocks deleted" if kind == "delete" else "swaps"
+    rows = [
+        {"net": net, k: p.k, "mean error": f"{p.mean:.4f}", "spread": f"{p.spread:.4f}",
+         "draws": " ".join(f"{e:.4f}" for e in p.errors)}
+        for net, points in curves.items() for p in points
+    ]  # fmt: skip
+    return csv_text(["net", k, "mean error", "spread", "draws"], rows, details)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from explorer import catalogue
 from explorer.commandline import add_device_option, add_model_options, render_text, spec_from_args, to_json
 from explorer.device import describe_device, pick_device
+from explorer.errors import check_range
 from explorer.receptive_fields import reading, subjects, theory
 from explorer.receptive_fields.effective import HOLDING, effective_fields
-from explorer.spec import SpecError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -30,8 +31,7 @@ def _receptive(args: argparse.Namespace) -> str:
         return _effective(args)
     spec = spec_from_args(args.model, args)
     size = spec.default_input_size if args.input_size is None else args.input_size
-    if not 1 <= size <= 4096:
-        raise SpecError(f"input size must be from 1 to 4096; got {size}")
+    check_range("input size", size, 1, 4096)
     fields = theory.stem_and_block_fields(spec.build("meta"), size)
     if args.json:
         return to_json({"model": spec.label, "input_size": size, "fields": theory.to_dicts(fields)})
@@ -56,4 +56,5 @@ def _effective(args: argparse.Namespace) -> str:
         for i, a in enumerate(next(iter(found.values())))
     ]  # fmt: skip
     words = reading.effective_reading(found, side).replace("**", "")
-    return f"{subjects.SUBJECTS[args.effective]}, {args.images} images at {side}×{side}\n{render_text(rows)}\n{words}"
+    title = catalogue.pair(args.effective).name
+    return f"{title}, {args.images} images at {side}×{side}\n{render_text(rows)}\n{words}"

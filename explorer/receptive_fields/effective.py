@@ -9,8 +9,6 @@ nothing stored on the model, so sessions can measure one shared model at once.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from explorer.provenance import csv_text
 from explorer.receptive_fields.theory import Field, block_fields
 from explorer.walk import walk
 from models import ResNet
@@ -95,16 +94,16 @@ def effective_fields(model: ResNet, images: Tensor) -> list[EffectiveField]:
     return fields
 
 
-def effective_csv(fields: Mapping[str, Sequence[EffectiveField]]) -> str:
+def effective_csv(fields: Mapping[str, Sequence[EffectiveField]], details: Mapping[str, object]) -> str:
     """Every net's fields as CSV: block, theoretical side and jump, the side holding :data:`HOLDING` of the gradient,
-    and the unscaled gradient sum."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["net", "block", "theoretical_side", "jump", f"side_holding_{HOLDING:g}", "gradient_sum"])
-    for label, measured in fields.items():
-        for f in measured:
-            writer.writerow([label, f.paper_name, f.field.size, f.field.jump, f.side_holding(), f"{f.total:.6g}"])
-    return buffer.getvalue()
+    and the unscaled gradient sum; after a ``#`` header block of ``details`` (the nets, the images)."""
+    holding = f"side_holding_{HOLDING:g}"
+    rows = [
+        {"net": label, "block": f.paper_name, "theoretical_side": f.field.size, "jump": f.field.jump,
+         holding: f.side_holding(), "gradient_sum": f"{f.total:.6g}"}
+        for label, measured in fields.items() for f in measured
+    ]  # fmt: skip
+    return csv_text(["net", "block", "theoretical_side", "jump", holding, "gradient_sum"], rows, details)
 
 
 def stage_ends(fields: Sequence[EffectiveField]) -> list[EffectiveField]:

@@ -15,21 +15,15 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from explorer import catalogue
+from explorer.errors import check_choice, check_range
 from explorer.images import SAMPLES, load_sample, normalise, prepare
 from explorer.shapes import dataset as shapes_dataset
-from explorer.shapes.shipped import load_shipped, shipped_models
-from explorer.spec import ModelSpec, SpecError
-from explorer.weights import ImageNetWeights, RandomWeights, imagenet, load_model
+from explorer.shapes.shipped import shipped_models
+from explorer.weights import LoadedModel
 from models import ResNet
 
-SUBJECTS: dict[str, str] = {
-    "shapes-20": "Shapes: ResNet-20 vs plain-20 (trained, shipped)",
-    "untrained-20": "ResNet-20 vs plain-20, untrained",
-    "untrained-56": "ResNet-56 vs plain-56, untrained",
-    "untrained-110": "ResNet-110 vs plain-110, untrained",
-    "imagenet-18": "ResNet-18 vs plain-18 (ImageNet weights if cached)",
-    "imagenet-50": "ResNet-50 vs plain-50 (ImageNet weights if cached)",
-}
+SUBJECTS: tuple[str, ...] = ("shapes-20", "untrained-20", "untrained-56", "untrained-110", "imagenet-18", "imagenet-50")
 CIFAR_SIDES: tuple[int, ...] = (32, 64, 96, 128)
 IMAGENET_SIDE = 224
 MAX_IMAGES = 32
@@ -44,15 +38,13 @@ class MeasuredNet:
     weights: str
 
 
-def _check(name: str) -> None:
-    if name not in SUBJECTS:
-        raise SpecError(f"nets must be one of {', '.join(SUBJECTS)}; got {name!r}")
+def _check(name: str) -> catalogue.Pair:
+    return catalogue.pair(check_choice("nets", name, SUBJECTS))
 
 
 def is_imagenet(name: str) -> bool:
     """Whether the subject's nets are ImageNet nets (measured on photos at 224×224)."""
-    _check(name)
-    return name.startswith("imagenet")
+    return _check(name).residual.spec.family == "imagenet"
 
 
 def sides(name: str) -> tuple[int, ...]:
@@ -60,32 +52,24 @@ def sides(name: str) -> tuple[int, ...]:
     return (IMAGENET_SIDE,) if is_imagenet(name) else CIFAR_SIDES
 
 
+def measured_net(net: catalogue.Net, loaded: LoadedModel) -> MeasuredNet:
+    """One net of a subject as the page and the command name it, with ``loaded``, the net as loaded."""
+    depth = net.spec.name.split("resnet")[-1]
+    return MeasuredNet(f"{'ResNet' if net.spec.skip else 'plain'}-{depth}", loaded.model, net.weights_label(loaded))
+
+
 def subject_nets(name: str, device: torch.device | str = "cpu") -> list[MeasuredNet]:
-    """The residual net and the plain net of the subject ``name``, in eval mode on ``device``."""
-    _check(name)
-    kind, depth = name.split("-")
-    if kind == "shapes":
-        shipped = shipped_models()
-        return [MeasuredNet(label, load_shipped(shipped[key], device), "trained on Shapes (shipped)")
-                for label, key in (("ResNet-20", "shapes_resnet20"), ("plain-20", "shapes_plain20"))]  # fmt: skip
-    model_name = f"resnet{depth}" if kind == "imagenet" else f"cifar_resnet{depth}"
-    found = []
-    for skip in (True, False):
-        spec = ModelSpec(model_name, skip=skip)
-        source = ImageNetWeights() if skip and kind == "imagenet" and imagenet.is_cached(spec) else RandomWeights()
-        loaded = load_model(spec, source, device)
-        weights = "ImageNet weights" if loaded.trained else "untrained (random initialisation)"
-        found.append(MeasuredNet(f"{'ResNet' if skip else 'plain'}-{depth}", loaded.model, weights))
-    return found
+    """The residual net and the plain net of the subject ``name``, in eval mode on ``device`` (ImageNet weights
+    missing from the local cache give the untrained net, labelled so)."""
+    return [measured_net(net, net.load(device)) for net in _check(name).nets()]
 
 
 def subject_images(name: str, count: int, side: int) -> tuple[Tensor, list[Image.Image]]:
     """``count`` images for the subject at ``side`` × ``side``: the network inputs (N, 3, side, side) and the
     pictures they show. ImageNet subjects use the sample photos (as many as there are)."""
     if side not in sides(name):
-        raise SpecError(f"image side for these nets must be one of {', '.join(map(str, sides(name)))}; got {side}")
-    if not 1 <= count <= MAX_IMAGES:
-        raise SpecError(f"number of images must be from 1 to {MAX_IMAGES}; got {count}")
+        check_choice("image side for these nets", side, sides(name))
+    check_range("number of images", count, 1, MAX_IMAGES)
     if is_imagenet(name):
         prepared = [prepare(load_sample(sample), side) for sample in list(SAMPLES)[:count]]
         return torch.cat([x for x, _ in prepared]), [seen for _, seen in prepared]

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 from torch import nn
 
+from explorer.errors import check_range
 from models import ResNet
 
 
@@ -64,8 +65,7 @@ def after(field: Field, layer: nn.Conv2d | nn.MaxPool2d, name: str, paper_name: 
 def stem_and_block_fields(model: ResNet, input_size: int) -> list[Field]:
     """The field after the stem (``conv1``, and the max pool where there is one) and after every residual block,
     for an input of ``input_size`` × ``input_size``."""
-    if input_size < 1:
-        raise ValueError(f"input size must be at least 1; got {input_size}")
+    check_range("input size", input_size, 1, 4096)
     field = Field("input", "input", 1, 1, 0.0, input_size)
     for layer in (model.conv1, *([model.maxpool] if model.maxpool is not None else [])):
         field = after(field, layer, "conv1", "conv1")

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from explorer.commandline import add_device_option, render_text, to_json
 from explorer.device import pick_device
+from explorer.errors import check_range
 from explorer.shapes.dataset import ShapesConfig
 from explorer.shapes.scoring import score_model, scores_json, scores_table
-from explorer.shapes.shipped import SHIPPED_DIR, load_shipped, shipped_models
+from explorer.shapes.shipped import SHIPPED_DIR, shipped_models
 from explorer.shapes.training import Recipe, save, shapes_spec, train
 from explorer.spec import SpecError
+from explorer.weights import ShippedWeights, load_model
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -69,13 +71,13 @@ def _train(args: argparse.Namespace) -> str:
 
 
 def _score(args: argparse.Namespace) -> str:
-    if not 1 <= args.images <= 10_000:
-        raise SpecError(f"images must be from 1 to 10000; got {args.images}")
+    check_range("images", args.images, 1, 10_000)
     shipped = shipped_models()
     if not shipped:
         raise SpecError(f"no trained models in {SHIPPED_DIR}: run `python -m explorer train` first")
     device = pick_device(args.device)
-    named = {m.spec.label: score_model(load_shipped(m, device), m.test_config, args.images) for m in shipped.values()}
+    named = {m.spec.label: score_model(load_model(m.spec, ShippedWeights(), device).model, m.test_config, args.images)
+             for m in shipped.values()}  # fmt: skip
     if args.json:
         return to_json(scores_json(named))
     return f"Grad-CAM of the true class, {args.images} test images per model\n" + render_text(scores_table(named))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
+from explorer.errors import check_range
 from explorer.spec import SpecError
 
 CLASSES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross", "ring")
@@ -33,12 +34,10 @@ class ShapesConfig:
     max_distractors: int = 3
 
     def __post_init__(self) -> None:
-        if not MIN_SIZE <= self.size <= MAX_SIZE:
-            raise SpecError(f"Shapes images are from {MIN_SIZE} to {MAX_SIZE} pixels; got {self.size}")
+        check_range("the side of a Shapes image", self.size, MIN_SIZE, MAX_SIZE)
         if not 0.05 <= self.min_radius <= self.max_radius <= 0.45:
             raise SpecError("target radius fractions must satisfy 0.05 <= min <= max <= 0.45")
-        if not 0 <= self.max_distractors <= 10:
-            raise SpecError(f"distractors must be from 0 to 10; got {self.max_distractors}")
+        check_range("distractors", self.max_distractors, 0, 10)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from explorer.errors import check_range
 from explorer.images import normalise
 from explorer.shapes import dataset
 from explorer.shapes.dataset import CLASSES, ShapesConfig
-from explorer.spec import ModelSpec, SpecError
+from explorer.spec import ModelSpec
 from models import ResNet, seeded
 
 TEST_SEED_OFFSET = 1_000  # the test set is drawn with seed + this: images the model never saw
@@ -41,14 +42,11 @@ class Recipe:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not 1 <= self.steps <= 100_000:
-            raise SpecError(f"steps must be from 1 to 100000; got {self.steps}")
-        if not 1 <= self.batch_size <= 1024:
-            raise SpecError(f"batch size must be from 1 to 1024; got {self.batch_size}")
-        if not 0 < self.lr <= 10:
-            raise SpecError(f"learning rate must be above 0 and at most 10; got {self.lr}")
-        if not 1 <= self.train_images <= 200_000 or not 1 <= self.test_images <= 100_000:
-            raise SpecError("train images must be 1..200000 and test images 1..100000")
+        check_range("steps", self.steps, 1, 100_000)
+        check_range("batch size", self.batch_size, 1, 1024)
+        check_range("learning rate", self.lr, 0, 10, whole=False, above_low=True)
+        check_range("training images", self.train_images, 1, 200_000)
+        check_range("test images", self.test_images, 1, 100_000)
 
 
 def shapes_spec(depth: int = 20, skip: bool = True) -> ModelSpec:

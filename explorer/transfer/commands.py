@@ -62,7 +62,9 @@ def _transfer(args: argparse.Namespace) -> str:
         for result in results:
             name = result.run.choice + ("" if result.run.normalised else "_raw")
             (folder / f"{args.source}_{name}.pth").write_bytes(exported(result))
-        (folder / "curves.csv").write_text(reading.curves_csv(results))
+        details = {"command": "transfer", "source": chosen.label, "target": target.description, "recipe": recipe,
+                   "device": describe_device(device)}  # fmt: skip
+        (folder / "curves.csv").write_text(reading.curves_csv(results, details))
     if args.json:
         return to_json({
             "source": args.source, "target": target.description, "device": describe_device(device),

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from explorer.errors import UserError
+from explorer.errors import UserError, check_choice, check_range
 from explorer.render import tensor_map, to_unit
 from explorer.spec import ModelSpec
 from explorer.trace import block_cams, trace, upsample
@@ -51,8 +51,7 @@ class Run:
     normalised: bool = True
 
     def __post_init__(self) -> None:
-        if self.choice not in CHOICES:
-            raise TransferError(f"choice must be one of {', '.join(CHOICES)}; got {self.choice!r}")
+        check_choice("run", self.choice, CHOICES)
 
     @property
     def label(self) -> str:
@@ -73,12 +72,10 @@ class Recipe:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not 1 <= self.epochs <= 50:
-            raise TransferError(f"epochs must be from 1 to 50; got {self.epochs}")
-        if not 1 <= self.batch_size <= 512:
-            raise TransferError(f"batch size must be from 1 to 512; got {self.batch_size}")
-        if not 0 < self.lr <= 1:
-            raise TransferError(f"learning rate must be above 0 and at most 1; got {self.lr}")
+        check_range("epochs", self.epochs, 1, 50)
+        check_range("batch size", self.batch_size, 1, 512)
+        check_range("learning rate", self.lr, 0, 1, whole=False, above_low=True)
+        check_range("seed", self.seed, 0, 2**63 - 1)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from explorer.provenance import csv_text
 from explorer.transfer.finetune import RunResult
 
 
@@ -60,14 +59,13 @@ def results_rows(results: Sequence[RunResult]) -> list[dict[str, object]]:
     return rows
 
 
-def curves_csv(results: Sequence[RunResult]) -> str:
-    """Every run's curve as CSV: run, epoch, training and held-out accuracy, seconds of training in that epoch."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["run", "choice", "normalised", "trainable", "epoch", "train_accuracy", "test_accuracy",
-                     "seconds"])  # fmt: skip
-    for r in results:
-        for p in r.curve:
-            writer.writerow([r.run.label, r.run.choice, r.run.normalised, r.trainable, p.epoch,
-                             f"{p.train_accuracy:.4f}", f"{p.test_accuracy:.4f}", f"{p.seconds:.4f}"])  # fmt: skip
-    return buffer.getvalue()
+def curves_csv(results: Sequence[RunResult], details: Mapping[str, object]) -> str:
+    """Every run's curve as CSV: run, epoch, training and held-out accuracy, seconds of training in that epoch; after
+    a ``#`` header block of ``details`` (source, target, recipe)."""
+    columns = ["run", "choice", "normalised", "trainable", "epoch", "train_accuracy", "test_accuracy", "seconds"]
+    rows = [
+        dict(zip(columns, [r.run.label, r.run.choice, r.run.normalised, r.trainable, p.epoch,
+                           f"{p.train_accuracy:.4f}", f"{p.test_accuracy:.4f}", f"{p.seconds:.4f}"], strict=True))
+        for r in results for p in r.curve
+    ]  # fmt: skip
+    return csv_text(columns, rows, details)

@@ -24,7 +24,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 from torch import Tensor
 
-from explorer.errors import UserError
+from explorer.errors import UserError, check_range
 from explorer.images import ImageError, load_image, normalise, prepare
 from explorer.shapes import dataset as shapes_dataset
 from explorer.shapes.shipped import shipped_models
@@ -93,8 +93,7 @@ def _split(pictures: np.ndarray, labels: np.ndarray, train_count: int, seed: int
     """A seeded shuffle: the last :data:`HELD_OUT` held out, ``train_count`` of the rest for training."""
     order = np.random.default_rng(seed).permutation(len(pictures))
     test, rest = order[-HELD_OUT:], order[:-HELD_OUT]
-    if not 1 <= train_count <= len(rest):
-        raise TargetError(f"training images must be from 1 to {len(rest)}; got {train_count}")
+    check_range("training images", train_count, 1, len(rest))
     train = rest[:train_count]
     return pictures[train], labels[train], pictures[test], labels[test]
 

@@ -7,13 +7,16 @@ call the plain functions of the rest of the package.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image, ImageDraw
 
+from explorer import recordings
+from explorer.errors import UserError
 from explorer.figstyle import for_projector
 from explorer.spec import (
     CIFAR_DEPTHS,
@@ -26,7 +29,7 @@ from explorer.spec import (
 from explorer.ui.server import device_label, settings, settle
 from models import SHORTCUT_OPTIONS
 
-# Choices live under keys of our own so they survive page switches (widget keys are per page).
+# The sidebar's choices before anyone chose (kept under keys of our own, so they survive page switches).
 _DEFAULTS: dict[str, Any] = {
     "family": "imagenet",
     "imagenet_model": "resnet50",
@@ -37,7 +40,6 @@ _DEFAULTS: dict[str, Any] = {
     "preact": False,
     "imagenet_size": DEFAULT_INPUT_SIZE["imagenet"],
     "cifar_size": DEFAULT_INPUT_SIZE["cifar"],
-    "projector": False,
 }
 PROJECTOR_CSS = """<style>
 .stApp, .stApp p, .stApp li, .stApp label, [data-testid="stMarkdownContainer"] { font-size: 1.3rem !important; }
@@ -72,20 +74,38 @@ def table(rows: list[dict[str, object]]) -> None:
     st.table([{plain(str(k)): plain(str(v)) for k, v in row.items()} for row in rows], hide_index=True)
 
 
-def setup_page(title: str, icon: str) -> None:
-    """Page config, title and the device the models run on; call first on every page.
+@contextmanager
+def page(title: str, icon: str) -> Iterator[None]:
+    """Every page's body runs inside this: the page set-up (:func:`setup_page`), and the one place a page catches a
+    bad input or setting (a :class:`~explorer.errors.UserError`), shown as one line where the page stops.
 
     ``icon`` is a ``:material/name:`` code.
     """
+    setup_page(title, icon)
+    try:
+        yield
+    except UserError as error:
+        show_error(error)
+
+
+def setup_page(title: str, icon: str) -> None:
+    """Page config, title, the device the models run on, and a warning when results cannot be kept on disk."""
     st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=page_icon(), layout="wide")
     _settled()
     with st.sidebar:
-        choice(st.toggle, "Projector mode", "projector", help="Larger type, thicker lines, fewer controls.")
+        choice(st.toggle, "Projector mode", "projector", False, help="Larger type, thicker lines, fewer controls.")
     if projector():
         st.html(PROJECTOR_CSS)
     st.title(f"{icon} {title}")
     replica = settings().replica
     st.sidebar.caption(f"Device: {device_label()}" + (f" · replica {replica}" if replica else ""))
+    if (reason := recordings.unwritable()) is not None:
+        st.warning(
+            f"The recordings folder {plain(str(recordings.folder()))} cannot be written ({plain(reason)}): trained "
+            "nets and demos are computed again in every session instead of once. Set EXPLORER_RECORDINGS to a "
+            "writable folder.",
+            icon=":material/folder_off:",
+        )
     if replica:
         _say_if_moved(replica)
         _heartbeat()
@@ -159,53 +179,86 @@ def _settled() -> bool:
     return True
 
 
-def from_address(name: str, default: Any, allowed: Collection[Any] | None = None) -> Any:
-    """The value of the page address's ``?name=`` for a choice of ``default``'s type, if valid, else ``default``.
+def _parsed(text: str, like: Any) -> Any:
+    """``text`` from the address as a value of ``like``'s type (ValueError when it is not one)."""
+    if isinstance(like, bool):
+        if text not in ("0", "1"):
+            raise ValueError(text)
+        return text == "1"
+    return type(like)(text) if like is not None else text
 
-    Settings live in the address, so a prepared page can be bookmarked and a reload keeps it.
+
+def _valid(value: Any, kwargs: dict[str, Any]) -> bool:
+    """Whether ``value`` is one the widget built with ``kwargs`` can show: among its options, within its bounds."""
+    options = kwargs.get("options")
+    values = value if isinstance(value, list) else [value]
+    if options is not None and not all(v in list(options) for v in values if v is not None):
+        return False
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return all((low is None or low <= v) and (high is None or v <= high) for v in numbers)
+
+
+def from_address(name: str, default: Any, **kwargs: Any) -> Any:
+    """The value of the page address's ``?name=``, if the widget built with ``kwargs`` can show it; else ``default``.
+
+    A list (a multiselect) stands in the address comma-separated; a value's type is its default's, or its options'.
     """
     text = st.query_params.get(name)
     if text is None:
         return default
+    options = list(kwargs.get("options") or ())
+    like = default[0] if isinstance(default, list) and default else default
+    like = next((o for o in options if o is not None), None) if like is None else like
     try:
-        value: Any = text == "1" if isinstance(default, bool) else type(default)(text) if default is not None else text
+        if isinstance(default, list):
+            value: Any = [_parsed(t, like) for t in text.split(",") if t]
+        else:
+            value = _parsed(text, like)
     except ValueError:
         return default
-    return value if allowed is None or value in allowed else default
+    return value if _valid(value, kwargs) else default
 
 
 def to_address(name: str, value: Any, default: Any) -> None:
     """Write a choice into the page address (only when it differs from its default, to keep it short)."""
-    if value == default or value is None:
+    if value == default:
         st.query_params.pop(name, None)
+    elif isinstance(value, list):
+        st.query_params[name] = ",".join(map(str, value))
+    elif value is None:
+        st.query_params[name] = ""
     else:
         st.query_params[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
 
 
-def choice(widget: Callable[..., Any], label: str, name: str, default: Any = None, **kwargs: Any) -> Any:
-    """Render ``widget`` bound to the persistent choice ``name`` (kept across pages and in the page address).
+def remembered(name: str, default: Any, **kwargs: Any) -> Any:
+    """The value of the persistent choice ``name``: what was chosen in this session (on any page), else what the
+    address says, else ``default``; a value the widget built with ``kwargs`` cannot show falls back to ``default``."""
+    store = f"choice.{name}"
+    if store not in st.session_state:
+        st.session_state[store] = from_address(name, default, **kwargs)
+    elif not _valid(st.session_state[store], kwargs):
+        st.session_state[store] = default
+    return st.session_state[store]
 
-    ``default`` is the choice's value before anyone chose (the sidebar's own choices have theirs in
-    ``_DEFAULTS``). A value from the address is used only if the widget's options (or bounds) allow it.
+
+def choice(widget: Callable[..., Any], label: str, name: str, default: Any, **kwargs: Any) -> Any:
+    """Render ``widget`` bound to the persistent choice ``name``: kept across pages and reruns, and in the page
+    address as ``?name=``, so a prepared page can be bookmarked and a reload keeps it. The one way a page's setting
+    reaches the address.
+
+    ``default`` is the choice's value before anyone chose (pass it here, not as the widget's own value). An
+    ``on_change`` callback runs after the choice is kept.
     """
     store, key = f"choice.{name}", f"widget.{name}"
-    default = _DEFAULTS[name] if default is None and name in _DEFAULTS else default
-    if store not in st.session_state:
-        allowed = kwargs.get("options")
-        value = from_address(name, default, list(allowed) if allowed is not None else None)
-        low, high = kwargs.get("min_value"), kwargs.get("max_value")
-        if (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and low is not None
-            and not low <= value <= high
-        ):
-            value = default
-        st.session_state[store] = value
-    st.session_state[key] = st.session_state[store]
+    st.session_state[key] = remembered(name, default, **kwargs)
+    then = kwargs.pop("on_change", None)
 
     def save() -> None:
         st.session_state[store] = st.session_state[key]
+        if then is not None:
+            then()
 
     value = widget(label, key=key, on_change=save, **kwargs)
     to_address(name, value, default)
@@ -220,17 +273,21 @@ def model_sidebar() -> tuple[ModelSpec, int]:
             st.radio,
             "Family",
             "family",
+            _DEFAULTS["family"],
             options=list(_FAMILY_LABELS),
             format_func=_FAMILY_LABELS.get,
             horizontal=True,
         )
         if family == "imagenet":
-            name = choice(st.selectbox, "Variant", "imagenet_model", options=list(IMAGENET_MODELS))
+            name = choice(
+                st.selectbox, "Variant", "imagenet_model", _DEFAULTS["imagenet_model"], options=list(IMAGENET_MODELS)
+            )
         else:
             depth = choice(
                 st.select_slider,
                 "Depth (6n+2)",
                 "cifar_depth",
+                _DEFAULTS["cifar_depth"],
                 options=list(_CIFAR_DEPTH_CHOICES),
                 help="The paper's CIFAR-10 nets: 20, 32, 44, 56, 110 (and 1202).",
             )
@@ -239,6 +296,7 @@ def model_sidebar() -> tuple[ModelSpec, int]:
             st.toggle,
             "Skip connections (residual)",
             "skip",
+            _DEFAULTS["skip"],
             help="Off builds the plain counterpart: the same layers with every shortcut removed.",
         )
         with st.expander("Options", key="sidebar.options"):
@@ -246,6 +304,7 @@ def model_sidebar() -> tuple[ModelSpec, int]:
                 st.radio,
                 "Shortcut option",
                 "shortcut",
+                _DEFAULTS["shortcut"],
                 options=list(_SHORTCUT_LABELS),
                 format_func=_SHORTCUT_LABELS.get,
                 disabled=not skip,
@@ -255,16 +314,18 @@ def model_sidebar() -> tuple[ModelSpec, int]:
                 st.toggle,
                 "Paper stride placement (v1)",
                 "paper_stride",
+                _DEFAULTS["paper_stride"],
                 help="Bottlenecks only: stride 2 on the first 1×1 conv as in the paper, "
                 "instead of on the 3×3 conv as torchvision (v1.5).",
                 disabled=name not in IMAGENET_MODELS or name in ("resnet18", "resnet34"),
             )
-            preact = choice(st.toggle, "Pre-activation blocks (He et al. 2016)", "preact")
+            preact = choice(st.toggle, "Pre-activation blocks (He et al. 2016)", "preact", _DEFAULTS["preact"])
             low, high = INPUT_SIZE_LIMITS[family]
             size = choice(
                 st.number_input,
                 "Input size (pixels)",
                 f"{family}_size",
+                _DEFAULTS[f"{family}_size"],
                 min_value=low,
                 max_value=high,
                 step=16,

@@ -3,109 +3,106 @@ everything long, results shared by every session and recordings kept on disk."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import asdict, replace
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
 
 import streamlit as st
 
 from explorer import gradlab, recordings
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES
-from explorer.spec import SpecError
-from explorer.ui.common import from_address, projector, show_error, to_address
-from explorer.ui.server import device, device_label, results, with_progress
+from explorer.ui.common import choice, projector, remembered
+from explorer.ui.server import device, device_label, keep, kept, shared, with_progress
 from models import ACTIVATIONS, INIT_SCHEMES
 
 LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
 DEPTHS = tuple(range(gradlab.MIN_DEPTH, gradlab.MAX_DEPTH + 1, 6))
 BATCH_SIZES = (8, 16, 32, 64, 128, 256)
 DEFAULTS = replace(gradlab.GradLabConfig(), **gradlab.PRESETS[gradlab.FIRST_PRESET])  # type: ignore[arg-type]
-FIELDS = (
-    "depth", "batch_norm", "preact", "activation", "init", "optimiser", "lr", "batch_size", "steps", "data",
-    "image_size", "seed",
-)  # fmt: skip
+# Every setting's widget: its kind, label and options or bounds (the address is checked against the same).
+CONTROLS: dict[str, tuple[str, str, dict]] = {
+    "depth": ("select_slider", "Depth (6n+2)", {"options": DEPTHS}),
+    "batch_norm": ("toggle", "Batch norm", {}),
+    "preact": ("toggle", "Pre-activation", {
+        "help": "Activation before each conv, nothing after the addition: a clean identity path (He et al. 2016)."}),
+    "activation": ("radio", "Activation", {"options": list(ACTIVATIONS), "horizontal": True}),
+    "init": ("radio", "Initialisation", {"options": list(INIT_SCHEMES), "horizontal": True,
+             "help": "he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5)."}),
+    "optimiser": ("radio", "Optimiser", {"options": list(gradlab.OPTIMISERS), "horizontal": True}),
+    "lr": ("number_input", "Learning rate", {"min_value": 1e-5, "max_value": gradlab.MAX_LR, "format": "%.4f"}),
+    "batch_size": ("select_slider", "Batch size", {"options": BATCH_SIZES}),
+    "steps": ("number_input", "Steps", {"min_value": 1, "max_value": gradlab.MAX_STEPS}),
+    "data": ("radio", "Data", {"options": list(DATA_KINDS), "horizontal": True}),
+    "image_size": ("select_slider", "Image side", {"options": list(IMAGE_SIZES),
+                   "help": "Digits are 8×8; larger sides repeat pixels."}),
+    "seed": ("number_input", "Seed", {"min_value": 0, "max_value": 10_000}),
+}  # fmt: skip
 TRAINING_FIELDS = ("optimiser", "lr", "batch_size", "steps", "data", "image_size", "seed")
-SIDE_HELP = "Digits are 8×8; larger sides repeat pixels."
+PRESET = "g.preset"
 
 
-def apply_preset() -> None:
+def _control(place: object, field: str) -> object:
+    """The widget of one setting in ``place`` (a column), kept in the address as ``g.<field>``; changing it by hand
+    leaves the preset (the settings are no longer the preset's)."""
+    kind, label, options = CONTROLS[field]
+    return choice(getattr(place, kind), label, f"g.{field}", getattr(DEFAULTS, field), on_change=_leave_preset,
+                  **options)  # fmt: skip
+
+
+def _leave_preset() -> None:
+    st.session_state[f"choice.{PRESET}"] = None
+
+
+def _apply_preset() -> None:
     """Callback of the preset picker: copy the preset's settings into the controls."""
-    name = st.session_state.get("grad.preset")
-    if name:
+    if name := st.session_state.get(f"choice.{PRESET}"):
         for field, value in gradlab.PRESETS[name].items():
-            st.session_state[f"grad.{field}"] = value
+            st.session_state[f"choice.g.{field}"] = value
 
 
-def _start_from_address() -> None:
-    """On a session's first run: the settings in the page address, else the first preset (the vanishing one)."""
-    if "grad.depth" in st.session_state:
-        return
-    try:
-        chosen = gradlab.GradLabConfig(**{f: from_address(f"g.{f}", getattr(DEFAULTS, f)) for f in FIELDS})
-    except SpecError:
-        chosen = DEFAULTS
-    for field in FIELDS:
-        st.session_state[f"grad.{field}"] = getattr(chosen, field)
-    preset = from_address("g.preset", gradlab.FIRST_PRESET, gradlab.PRESETS)
-    matches = all(getattr(chosen, f) == v for f, v in gradlab.PRESETS[preset].items())
-    st.session_state["grad.preset"] = preset if matches else None
+def _settings() -> dict[str, object]:
+    """Every setting as remembered (this session's, else the address's, else the first preset's)."""
+    return {f: remembered(f"g.{f}", getattr(DEFAULTS, f), **CONTROLS[f][2]) for f in CONTROLS}
 
 
-def controls() -> gradlab.GradLabConfig | None:
-    """The gradient lab's settings; None (after an error message) if they do not make a valid setting."""
-    _start_from_address()
-    st.selectbox(
-        "Classroom preset", list(gradlab.PRESETS), placeholder="choose a preset, or set the controls",
-        key="grad.preset", on_change=apply_preset,
+def controls() -> gradlab.GradLabConfig:
+    """The gradient lab's settings, every one kept in the page address; a UserError if they make no valid setting.
+
+    The page opens on the first preset (the vanishing one); a preset is shown only while the settings are its own.
+    """
+    values = _settings()
+    if f"choice.{PRESET}" not in st.session_state:  # first run: the address's preset, if the settings are still its
+        named = remembered(PRESET, gradlab.FIRST_PRESET, options=list(gradlab.PRESETS))
+        own = named is not None and all(values[f] == v for f, v in gradlab.PRESETS[named].items())
+        st.session_state[f"choice.{PRESET}"] = named if own else None
+    choice(
+        st.selectbox, "Classroom preset", PRESET, gradlab.FIRST_PRESET, options=list(gradlab.PRESETS),
+        placeholder="choose a preset, or set the controls", on_change=_apply_preset,
     )  # fmt: skip
     top = st.columns(4)
-    top[0].select_slider("Depth (6n+2)", DEPTHS, key="grad.depth")
-    top[1].toggle("Batch norm", key="grad.batch_norm")
-    top[1].toggle(
-        "Pre-activation", key="grad.preact",
-        help="Activation before each conv, nothing after the addition: a clean identity path (He et al. 2016).",
-    )  # fmt: skip
-    top[2].radio("Activation", list(ACTIVATIONS), horizontal=True, key="grad.activation")
-    top[3].radio(
-        "Initialisation", list(INIT_SCHEMES), horizontal=True, key="grad.init",
-        help="he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5).",
-    )  # fmt: skip
-    if projector():  # fewer controls: the training settings are hidden, and keep their values
-        for field in TRAINING_FIELDS:
-            st.session_state[f"grad.{field}"] = st.session_state[f"grad.{field}"]
-    else:
+    _control(top[0], "depth")
+    _control(top[1], "batch_norm")
+    _control(top[1], "preact")
+    _control(top[2], "activation")
+    _control(top[3], "init")
+    if not projector():  # fewer controls on a projector: the training settings are hidden, and keep their values
         with st.expander("Training settings", key="grad.training_settings"):
-            row = st.columns([2, 2, 3, 2, 3, 3, 2])
-            row[0].radio("Optimiser", list(gradlab.OPTIMISERS), horizontal=True, key="grad.optimiser")
-            row[1].number_input("Learning rate", 1e-5, gradlab.MAX_LR, format="%.4f", key="grad.lr")
-            row[2].select_slider("Batch size", BATCH_SIZES, key="grad.batch_size")
-            row[3].number_input("Steps", 1, gradlab.MAX_STEPS, key="grad.steps")
-            row[4].radio("Data", list(DATA_KINDS), horizontal=True, key="grad.data")
-            row[5].select_slider("Image side", list(IMAGE_SIZES), key="grad.image_size", help=SIDE_HELP)
-            row[6].number_input("Seed", 0, 10_000, key="grad.seed")
-    try:
-        config = gradlab.GradLabConfig(**{field: st.session_state[f"grad.{field}"] for field in FIELDS})
-    except SpecError as error:
-        show_error(error)
-        return None
-    for field in FIELDS:
-        to_address(f"g.{field}", getattr(config, field), getattr(DEFAULTS, field))
-    to_address("g.preset", st.session_state.get("grad.preset") or "", gradlab.FIRST_PRESET)
-    return config
+            for place, field in zip(st.columns([2, 2, 3, 2, 3, 3, 2]), TRAINING_FIELDS, strict=True):
+                _control(place, field)
+    return gradlab.GradLabConfig(**_settings())
 
 
 def initial_profiles(config: gradlab.GradLabConfig) -> dict[str, gradlab.GradientProfile]:
     """Both nets' profiles at initialisation, computed once per setting for every session (one job per net)."""
-    key = ("shared", ("gradlab.profiles", config))
-    if (done := results().get(key)) is not None:
-        return done
 
-    def each() -> Iterator[tuple[str, gradlab.GradientProfile]]:
-        for net in gradlab.NETS:
-            yield net, gradlab.initial_profile(config, net, device())
+    def compute() -> dict[str, gradlab.GradientProfile]:
+        def each() -> Iterator[tuple[str, gradlab.GradientProfile]]:
+            for net in gradlab.NETS:
+                yield net, gradlab.initial_profile(config, net, device())
 
-    profiles = dict(with_progress(each(), len(gradlab.NETS), "Measuring both nets", "grad.profiles_stop"))
-    results().put(key, profiles)
-    return profiles
+        return dict(with_progress(each(), len(gradlab.NETS), "Measuring both nets", "grad.profiles_stop"))
+
+    return shared(("gradlab.profiles", config), compute)
 
 
 def first_to_last(profiles: dict[str, gradlab.GradientProfile], quantity: str) -> None:
@@ -118,37 +115,80 @@ def first_to_last(profiles: dict[str, gradlab.GradientProfile], quantity: str) -
 
 def early_steps(config: gradlab.GradLabConfig) -> dict[int, dict[str, gradlab.GradientProfile]] | None:
     """The profiles after the first training steps: kept for every session once computed; computed on request."""
-    key = ("shared", ("gradlab.early", config))
-    if (done := results().get(key)) is not None:
-        return done
     last = max(gradlab.EARLY_STEPS)
-    if not st.button(f"Train both nets {last} steps and measure again", key="grad.early"):
-        return None
-    steps = gradlab.early_profiles(config, device=device())
-    measured: dict[int, dict[str, gradlab.GradientProfile]] = {}
-    for _, so_far in with_progress(steps, last + 1, "Training", "grad.early_stop"):
-        measured = so_far
-    results().put(key, measured)
-    return measured
+
+    def compute() -> dict[int, dict[str, gradlab.GradientProfile]]:
+        measured: dict[int, dict[str, gradlab.GradientProfile]] = {}
+        for _, so_far in with_progress(gradlab.early_profiles(config, device=device()), last + 1, "Training",
+                                       "grad.early_stop"):  # fmt: skip
+            measured = so_far
+        return measured
+
+    label = f"Train both nets {last} steps and measure again"
+    return shared(("gradlab.early", config), compute, lambda: st.button(label, key="grad.early"))
 
 
-def degradation(steps: int, start: bool) -> recordings.Recording | None:
-    """The degradation demo: its recording on disk when one was made with these settings; else, when
-    ``start``, trained now (one step per queue job, with progress and a stop button) and recorded."""
+def degradation(steps: int, asked: Callable[[], bool]) -> recordings.Recording | None:
+    """The degradation demo: its recording on disk when one was made with these settings; else, once ``asked()``
+    (the page's button), trained now for every session (one step per queue job, with progress and a stop button)
+    and recorded."""
     settings = {"steps": steps, "seed": 0, "depths": list(gradlab.DEMO_DEPTHS)}
-    if (found := recordings.load("degradation", settings)) is not None or not start:
+    if (found := recordings.load("degradation", settings)) is not None:
         return found
-    run = gradlab.DegradationRun(steps, device=device())
-    for _ in with_progress(iter(run.step, False), run.total, "Training the four nets", "grad.demo_stop"):
-        pass
-    return recordings.save("degradation", settings, gradlab.curves_to_results(run.curves()), device_label())
+
+    def compute() -> recordings.Recording:
+        run = gradlab.DegradationRun(steps, device=device())
+        for _ in with_progress(iter(run.step, False), run.total, "Training the four nets", "grad.demo_stop"):
+            pass
+        return recordings.save("degradation", settings, gradlab.curves_to_results(run.curves()), device_label())
+
+    return shared(("gradlab.degradation", steps), compute, asked)
 
 
-def live_settings(config: gradlab.GradLabConfig) -> dict:
-    """What a live run's recording is kept under."""
-    return asdict(config)
+@dataclass
+class LiveRun:
+    """A live run of both nets as this session shows it: its settings, the records so far, whether it was stopped,
+    and the recording it replays (None for a run trained here)."""
+
+    config: gradlab.GradLabConfig
+    records: list[gradlab.StepRecord] = field(default_factory=list)
+    stopped: bool = True
+    recording: recordings.Recording | None = None
 
 
-def save_live_run(config: gradlab.GradLabConfig, records: list[gradlab.StepRecord]) -> None:
-    """Keep a finished live run on disk, to be replayed."""
-    recordings.save("live-run", live_settings(config), gradlab.records_to_results(records), device_label())
+def train_live(run: LiveRun) -> Iterator[int]:
+    """Train both nets of ``run`` now, one queue job per step, with progress and a stop button; yields the step after
+    every step that should be drawn (at most every :data:`LIVE_UPDATE_S`, and the last). The run is kept for this
+    session as it grows (so a stop leaves what was trained, within the session's budget) and recorded on disk when
+    it finishes."""
+    keep("grad.run", run)
+    shown = 0.0
+    steps = gradlab.train(run.config, device=device())
+    for records in with_progress(steps, run.config.steps, "Training", "grad.stop"):
+        run.records.extend(records)
+        step = records[0].step
+        if (now := time.perf_counter()) - shown >= LIVE_UPDATE_S or step == run.config.steps:
+            shown = now
+            keep("grad.run", run)  # measured again as it grows
+            yield step
+    run.stopped = False
+    keep("grad.run", run)
+    recordings.save("live-run", asdict(run.config), gradlab.records_to_results(run.records), device_label())
+
+
+def replayed(recording: recordings.Recording, config: gradlab.GradLabConfig) -> LiveRun:
+    """A recorded live run, to replay (kept for this session)."""
+    run = LiveRun(config, gradlab.records_from_results(recording.results), False, recording)
+    keep("grad.run", run)
+    return run
+
+
+def last_run() -> LiveRun | None:
+    """The live run this session showed last, if it is still kept."""
+    found = kept("grad.run")
+    return found if isinstance(found, LiveRun) else None
+
+
+def recorded_run(config: gradlab.GradLabConfig) -> recordings.Recording | None:
+    """The recording of a live run with exactly these settings, if one was made."""
+    return recordings.load("live-run", asdict(config))

@@ -14,21 +14,12 @@ from PIL import Image
 from explorer.imagelab.explain import Explanation, explain_batch
 from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample, prepare
 from explorer.render import colourise, jpeg_bytes
-from explorer.shapes import dataset, training
+from explorer.shapes import dataset, shipped, training
 from explorer.shapes.dataset import Sample, ShapesConfig
 from explorer.spec import ModelSpec
 from explorer.ui.common import choice, plain, show_error
-from explorer.ui.server import device, jobs, keep, kept, shared_model, wait
-from explorer.weights import (
-    SOURCES,
-    CheckpointWeights,
-    LoadedModel,
-    RandomWeights,
-    WeightsError,
-    WeightSource,
-    imagenet,
-    load_model,
-)
+from explorer.ui.server import device, jobs, keep, kept, kept_while, shared_model, wait
+from explorer.weights import SOURCES, CheckpointWeights, LoadedModel, RandomWeights, WeightsError, imagenet
 from explorer.weights.checkpoint import MAX_CHECKPOINT_BYTES
 
 LAB_MAX_INPUT = 512
@@ -81,15 +72,10 @@ class LabView:
 def image_input(source: str, size: int) -> PickedImage | None:
     """The image widgets for ``source`` (one of :data:`IMAGE_SOURCES`); None until something is chosen."""
     if source == "Shapes":
-        index = st.number_input(
-            "Shapes test image number",
-            min_value=0,
-            max_value=99_999,
-            value=0,
-            step=1,
-            key="lab.shapes_index",
+        index = choice(
+            st.number_input, "Shapes test image number", "shapes_index", 0, min_value=0, max_value=99_999, step=1,
             help="Images from the held-out test set of the shipped models: each has a known class, box and mask.",
-        )
+        )  # fmt: skip
         config = ShapesConfig(seed=SHAPES_TEST_SEED, size=min(max(size, dataset.MIN_SIZE), dataset.MAX_SIZE))
         return PickedImage(
             f"shapes-{index}", f"shapes-{index}-{config.size}", shapes=dataset.sample(config, int(index))
@@ -140,13 +126,8 @@ def prepared(picked: PickedImage, size: int) -> PreparedImage:
     return ready
 
 
-def _load(spec: ModelSpec, key: str, source: Callable[[], WeightSource]) -> LoadedModel:
-    """The model with these weights, shared by every session (cached by spec and what the weights are)."""
-    return shared_model((spec, key), lambda: load_model(spec, source(), device()))
-
-
 def _random(spec: ModelSpec) -> LoadedModel:
-    return _load(spec, RandomWeights().key, RandomWeights)
+    return shared_model(spec, RandomWeights())
 
 
 def _imagenet_fallback(spec: ModelSpec) -> LoadedModel:
@@ -192,17 +173,17 @@ def _checkpoint(spec: ModelSpec) -> LoadedModel | None:
             "weights_only=True: tensors only, never arbitrary Python objects."
         )
         return None
-    known = st.session_state.get("lab.checkpoint_digest")
-    if known is None or known[0] != upload.file_id:  # hash a (possibly large) file once, not on every rerun
-        known = (upload.file_id, CheckpointWeights(upload.getvalue(), upload.name).key)
-        st.session_state["lab.checkpoint_digest"] = known
-    return _load(spec, known[1], lambda: CheckpointWeights(upload.getvalue(), upload.name))
+    digest = kept_while(  # a (possibly large) file hashed once, not on every rerun
+        "lab.checkpoint_digest", upload.file_id, lambda: CheckpointWeights(upload.getvalue(), upload.name).digest
+    )
+    return shared_model(spec, CheckpointWeights(upload.getvalue(), upload.name, digest))
 
 
 def _offer_shapes_model() -> None:
     if st.button("Use the Shapes-trained ResNet-20", key="lab.use_shapes"):
-        st.session_state.update({"choice.family": "cifar", "choice.cifar_depth": 20, "choice.preact": False})
-        st.session_state.update({"choice.shortcut": "default", "choice.cifar_size": 32})
+        shapes_net = {"family": "cifar", "cifar_depth": 20, "preact": False, "skip": True, "shortcut": "default",
+                      "cifar_size": 32}  # fmt: skip
+        st.session_state.update({f"choice.{name}": value for name, value in shapes_net.items()})
         st.rerun()
 
 
@@ -210,17 +191,13 @@ def weights_panel(spec: ModelSpec, kind: str) -> LoadedModel | None:
     """Widgets for the chosen weights and the loaded model; None (after saying why) when there is none."""
     if kind == "imagenet" and not imagenet.is_cached(spec):
         return _imagenet_fallback(spec)
-    try:
-        if kind == "checkpoint":
-            return _checkpoint(spec)
-        return _load(spec, SOURCES[kind].key, lambda: SOURCES[kind])
-    except WeightsError as error:
-        if kind == "shapes":
-            st.warning(plain(str(error)))
-            _offer_shapes_model()
-        else:
-            show_error(error)
+    if kind == "checkpoint":
+        return _checkpoint(spec)
+    if kind == "shapes" and not SOURCES[kind].available(spec):
+        st.warning(plain(shipped.no_shipped_message(spec)))
+        _offer_shapes_model()
         return None
+    return shared_model(spec, SOURCES[kind])
 
 
 def _explain_together(items: Sequence[tuple[LoadedModel, torch.Tensor, Image.Image, int | None]]) -> list[Explanation]:

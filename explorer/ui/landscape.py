@@ -11,7 +11,7 @@ from explorer import recordings
 from explorer.landscape import runs
 from explorer.landscape.slices import loss_at
 from explorer.lesions.nets import LabelledSet, TrainedPair
-from explorer.ui.server import device_label, shared_result, with_progress
+from explorer.ui.server import device_label, run, shared, with_progress
 
 KIND = "landscape"
 
@@ -27,30 +27,26 @@ def seconds_per_loss(pair: TrainedPair, train: LabelledSet, images: int) -> floa
             tries.append(time.perf_counter() - began)
         return min(tries)
 
-    return shared_result(("landscape.cost", pair.name, images), measure, "Timing one loss")
-
-
-def recorded(settings: runs.LandscapeSettings) -> recordings.Recording | None:
-    """The recording of ``settings``, if one was made."""
-    return recordings.load(KIND, settings.recording())
+    return shared(("landscape.cost", pair.name, images), lambda: run(measure, "Timing one loss"))
 
 
 def recorded_or_computed(
     pair: TrainedPair, train: LabelledSet, settings: runs.LandscapeSettings
 ) -> recordings.Recording | None:
     """The recording of ``settings``; else, once the page's button for it is pressed, both nets' slices computed
-    now and kept on disk; None until then."""
-    if (found := recorded(settings)) is not None:
+    now for every session (one point per queue job, with progress and a stop button) and kept on disk; None until
+    then."""
+    if (found := recordings.load(KIND, settings.recording())) is not None:
         return found
-    if st.button(f"Compute the {settings.kind}", type="primary", key=f"landscape.{settings.kind}"):
-        return compute(pair, train, settings)
-    return None
 
+    def compute() -> recordings.Recording:
+        steps = runs.landscape_steps(pair, train, settings)
+        total = runs.step_count(pair, settings)
+        *_, slices = with_progress(steps, total, f"Computing the {settings.kind}", f"landscape.stop.{settings.kind}")
+        return recordings.save(KIND, settings.recording(), runs.to_results(slices), device_label())
 
-def compute(pair: TrainedPair, train: LabelledSet, settings: runs.LandscapeSettings) -> recordings.Recording:
-    """Compute both nets' slices now (one point per queue job, with progress and a stop button) and
-    keep them on disk."""
-    steps = runs.landscape_steps(pair, train, settings)
-    total = runs.step_count(pair, settings)
-    *_, slices = with_progress(steps, total, f"Computing the {settings.kind}", f"landscape.stop.{settings.kind}")
-    return recordings.save(KIND, settings.recording(), runs.to_results(slices), device_label())
+    return shared(
+        (KIND, settings),
+        compute,
+        lambda: st.button(f"Compute the {settings.kind}", type="primary", key=f"landscape.{settings.kind}"),
+    )

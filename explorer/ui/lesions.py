@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer import catalogue
 from explorer.architecture.diagram import architecture_figure
 from explorer.lesions import nets, paths, study
 from explorer.lesions.nets import TrainedPair
@@ -13,14 +14,9 @@ from explorer.lesions.study import CurvePoint
 from explorer.spec import ModelSpec
 from explorer.ui.architecture import cached_stage_table
 from explorer.ui.common import chart, choice
-from explorer.ui.server import device, models, shared_model, shared_on_request, with_progress
-
-PAIR_LABELS = {
-    "shapes-20": "Shapes: ResNet-20 vs plain-20 (shipped)",
-    "digits-20": "digits: ResNet-20 vs plain-20",
-    "digits-56": "digits: ResNet-56 vs plain-56",
-    "digits-110": "digits: ResNet-110 vs plain-110",
-}
+from explorer.ui.server import device, shared, shared_model, with_progress
+from explorer.weights import shareable
+from models import ResNet
 
 FIRST_CHOICES = ("digits-56", "shapes-20")  # the paper's picture when the digits nets are kept, else at once
 
@@ -34,8 +30,8 @@ def pick_pair(choice_name: str) -> TrainedPair:
     """The page's picker of trained pairs (a choice kept across pages and in the address as ``choice_name``) and
     the pair picked; the page stops here until that pair exists."""
     name = choice(
-        st.radio, "Trained nets", choice_name, first_pair(), options=list(PAIR_LABELS), format_func=PAIR_LABELS.get,
-        horizontal=True,
+        st.radio, "Trained nets", choice_name, first_pair(), options=list(nets.PAIRS),
+        format_func=lambda key: catalogue.pair(key).name, horizontal=True,
     )  # fmt: skip
     pair = trained_pair(name)
     if pair is None:
@@ -44,28 +40,36 @@ def pick_pair(choice_name: str) -> TrainedPair:
 
 
 def trained_pair(name: str) -> TrainedPair | None:
-    """The pair ``name`` for every session: loaded at once when shipped or kept on disk; else trained when
-    the page's button is pressed (with progress and a stop button); None until then."""
-    key = ("lesions.pair", name, str(device()))
-    if (found := models().get(key)) is not None:
-        return found
-    if nets.ready(name):
-        return shared_model(key, lambda: nets.pair(name, device=device()))
-    depth = name.split("-")[1]
-    if not st.button(
-        f"Train ResNet-{depth} and plain-{depth} on the digits ({nets.DIGITS_STEPS} steps each, once)",
-        type="primary", key="lesions.train",
-        help="Kept on disk afterwards: the next class loads them at once.",
-    ):  # fmt: skip
-        st.caption(
-            f"These two nets are trained here the first time they are asked for: about 1 minute at depth 20 and "
-            f"2–3 at depth 56 on 2 CPU cores ({depth}-layer nets, digits at 8×8, SGD as in the degradation demo)."
-        )
-        return None
-    steps = nets.pair_steps(name, device=device())
-    *_, (_, _, trained) = with_progress(steps, 2 * nets.DIGITS_STEPS + 1, "Training both nets", "lesions.train_stop")
-    models().put(key, trained)
-    return trained
+    """The pair ``name``, its nets shared by every session like any model: loaded at once when shipped or kept on
+    disk; else trained once for every session when the page's button is pressed (with progress and a stop button),
+    None until then."""
+    entry = nets.pair_of(name)
+    trained = None
+    if not all(net.available() for net in entry.nets()):
+        depth = entry.depth
+        label = f"Train ResNet-{depth} and plain-{depth} on the digits ({nets.DIGITS_STEPS} steps each, once)"
+
+        def train() -> dict[bool, ResNet]:
+            steps = nets.pair_steps(name, device=device())
+            *_, (_, _, found) = with_progress(steps, 2 * nets.DIGITS_STEPS + 1, "Training both nets",
+                                              "lesions.train_stop")  # fmt: skip
+            return {True: found.residual, False: found.plain}
+
+        kept_note = "Kept on disk afterwards: the next class loads them at once."
+        trained = shared(("lesions.trained", name), train,
+                         lambda: st.button(label, type="primary", key="lesions.train", help=kept_note))  # fmt: skip
+        if trained is None:
+            st.caption(
+                f"These two nets are trained here the first time they are asked for: about 1 minute at depth 20 and "
+                f"2–3 at depth 56 on 2 CPU cores ({depth}-layer nets, digits at 8×8, SGD as in the degradation demo)."
+            )
+            return None
+    residual, plain = (
+        shared_model(net.spec, net.source, None if trained is None else
+                     lambda net=net: shareable(net.source.loaded(net.spec, trained[net.spec.skip]), device())).model
+        for net in entry.nets()
+    )  # fmt: skip
+    return nets.assembled(name, residual, plain)
 
 
 def curve(pair: TrainedPair, kind: str, draws: int) -> dict[str, list[CurvePoint]] | None:
@@ -90,8 +94,9 @@ def curve(pair: TrainedPair, kind: str, draws: int) -> dict[str, list[CurvePoint
         return curves
 
     label = f"Compute the curve ({draws} random draws of k {noun} per k)"
-    return shared_on_request(("lesions.curve", pair.name, kind, draws), compute,
-                             lambda: st.button(label, key=f"lesions.curve.{kind}"))  # fmt: skip
+    return shared(
+        ("lesions.curve", pair.name, kind, draws), compute, lambda: st.button(label, key=f"lesions.curve.{kind}")
+    )
 
 
 def path_gradients(pair: TrainedPair, samples: int) -> PathGradients | None:
@@ -105,8 +110,12 @@ def path_gradients(pair: TrainedPair, samples: int) -> PathGradients | None:
         return measured
 
     label = f"Measure {samples} random paths of every length"
-    return shared_on_request(("lesions.paths", pair.name, samples), compute,
-                             lambda: st.button(label, key="lesions.paths"))  # fmt: skip
+    return shared(("lesions.paths", pair.name, samples), compute, lambda: st.button(label, key="lesions.paths"))
+
+
+def deleted_choice(pair: TrainedPair) -> str:
+    """The name of the choice (and the address parameter) of the blocks deleted from ``pair``."""
+    return f"deleted_{pair.name}"
 
 
 def deletion_diagram(pair: TrainedPair, labels: list[str]) -> None:
@@ -114,7 +123,7 @@ def deletion_diagram(pair: TrainedPair, labels: list[str]) -> None:
     brings it back; the multiselect of blocks to delete (drawn after this) follows."""
     spec = ModelSpec(f"cifar_resnet{pair.depth}", num_classes=len(pair.test.class_names))
     table = cached_stage_table(spec, pair.test.images.shape[-1])
-    chosen_key, clicked_key = f"lesions.deleted.{pair.name}", f"lesions.clicked.{pair.name}"
+    chosen_key, clicked_key = f"choice.{deleted_choice(pair)}", f"lesions.clicked.{pair.name}"
     crossed = [labels.index(label) for label in st.session_state.get(chosen_key, [])]
     event = chart(architecture_figure(table, crossed), key=f"lesions.diagram.{pair.name}", on_select="rerun",
                   selection_mode="points")  # fmt: skip

@@ -7,29 +7,36 @@ import streamlit as st
 from PIL import Image
 from torch import Tensor
 
+from explorer import catalogue
 from explorer.receptive_fields.effective import EffectiveField, effective_field_steps
-from explorer.receptive_fields.subjects import MeasuredNet, subject_images, subject_nets
+from explorer.receptive_fields.subjects import MeasuredNet, measured_net, subject_images
 from explorer.receptive_fields.theory import Field, stem_and_block_fields
 from explorer.spec import ModelSpec
-from explorer.ui.server import device, shared_model, shared_on_request, shared_result, with_progress
+from explorer.ui.server import run, shared, shared_model, with_progress
 
 
 def nets(subject: str) -> list[MeasuredNet]:
-    """The subject's residual and plain nets, loaded once for every session."""
-    return shared_model(("receptive.nets", subject, str(device())), lambda: subject_nets(subject, device()))
+    """The subject's residual and plain nets, shared by every session like any model."""
+    found = []
+    for net in catalogue.pair(subject).nets():
+        found.append(measured_net(net, shared_model(net.spec, net.source_here())))
+    return found
 
 
 def images(subject: str, count: int, side: int) -> tuple[Tensor, list[Image.Image]]:
     """The subject's images (inputs and pictures), drawn once for every session rather than on every rerun (treat
     the tensors as read-only)."""
-    return shared_result(("receptive.images", subject, count, side), lambda: subject_images(subject, count, side),
-                         "Drawing the images")  # fmt: skip
+    return shared(("receptive.images", subject, count, side),
+                  lambda: run(lambda: subject_images(subject, count, side), "Drawing the images"))  # fmt: skip
 
 
 def theoretical(spec: ModelSpec, size: int) -> list[Field]:
     """The stem's and every block's theoretical field of ``spec`` at ``size``, computed once for every session."""
-    return shared_result(("receptive.theory", spec, size), lambda: stem_and_block_fields(spec.build("meta"), size),
-                         "Laying out the fields")  # fmt: skip
+
+    def lay_out() -> list[Field]:
+        return stem_and_block_fields(spec.build("meta"), size)
+
+    return shared(("receptive.theory", spec, size), lambda: run(lay_out, "Laying out the fields"))
 
 
 def measured(subject: str, side: int, count: int) -> dict[str, list[EffectiveField]] | None:
@@ -53,5 +60,8 @@ def measured(subject: str, side: int, count: int) -> dict[str, list[EffectiveFie
         return found
 
     label = f"Measure the effective fields ({count} images at {side}×{side})"
-    return shared_on_request(("receptive.effective", subject, side, count, str(device())), compute,
-                             lambda: st.button(label, type="primary", key="receptive.measure"))  # fmt: skip
+    return shared(
+        ("receptive.effective", subject, side, count),
+        compute,
+        lambda: st.button(label, type="primary", key="receptive.measure"),
+    )

@@ -1,28 +1,41 @@
-"""What one server shares among its sessions: settings, the device, the job queue, and bounded caches.
+"""What one server shares among its sessions: settings, the device, the job queue, models and results.
 
 Every heavy computation of every page goes through the one :func:`jobs` queue, and a session that
-waits sees its place in it (:func:`wait`). Models live in :func:`models`, bounded by bytes and
-shared by all sessions; what a session computed for its current view lives in :func:`results`,
-under its own budget (:func:`keep` and :func:`kept`).
+waits sees its place in it (:func:`wait`); anything slow shows its progress and a stop button
+(:func:`with_progress`). Models live in :func:`models`, bounded by bytes and shared by all sessions
+(:func:`shared_model`, keyed by what determines the model). What is computed once for every session
+lives in :func:`shared_results`, under its own budget (:func:`shared`); what a session computed for its
+current view lives in :func:`results`, under that session's budget (:func:`keep` and :func:`kept`), and
+is dropped when the session ends.
 """
 
 from __future__ import annotations
 
+import contextvars
 import gc
+import logging
+import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
-from typing import TypeVar
+from typing import TypeVar, overload
 
 import streamlit as st
 import torch
+from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer.device import describe_device, pick_device
 from explorer.jobs import JobQueue, Ticket
-from explorer.memory import ByteLRU
+from explorer.memory import ByteLRU, Pending, SharedResults, drop_ended, nbytes
 from explorer.settings import MB, Settings
+from explorer.spec import ModelSpec
+from explorer.weights import LoadedModel, WeightSource, load_model
 
 T = TypeVar("T")
+SWEEP_S = 30.0  # how often the results of ended sessions are looked for
+ENDED_AFTER_S = 180.0  # a session gone this long has ended (Streamlit keeps a disconnected one for 120 s)
+LOG = logging.getLogger("explorer.server")
+_computing: contextvars.ContextVar[Pending | None] = contextvars.ContextVar("explorer_computing", default=None)
 
 
 @st.cache_resource
@@ -63,6 +76,12 @@ def results() -> ByteLRU:
     return ByteLRU(chosen.results_mb * MB, chosen.session_mb * MB)
 
 
+@st.cache_resource
+def shared_results() -> SharedResults:
+    """What is computed once and shown to every session, within ``EXPLORER_SHARED_MB``."""
+    return SharedResults(settings().shared_mb * MB)
+
+
 def session_id() -> str:
     """The id of the browser session this script run serves."""
     context = get_script_run_ctx()
@@ -76,7 +95,28 @@ def kept(name: str) -> object | None:
 
 def keep(name: str, value: object) -> None:
     """Keep ``value`` for this session under ``name``, replacing what was there (within the budgets)."""
+    _drop_ended_sessions()
     results().put((session_id(), name), value, owner=session_id())
+
+
+@st.cache_resource
+def _sessions_seen() -> tuple[threading.Lock, dict[Hashable, float], list[float]]:
+    return threading.Lock(), {}, [0.0]
+
+
+def _drop_ended_sessions() -> None:
+    """At most every :data:`SWEEP_S`: forget what sessions that ended kept (Streamlit tells which are alive)."""
+    lock, seen, last = _sessions_seen()
+    now = time.monotonic()
+    if not Runtime.exists() or now - last[0] < SWEEP_S or not lock.acquire(blocking=False):
+        return
+    try:
+        last[0] = now
+        dropped = drop_ended(results(), Runtime.instance().is_active_session, seen, now, ENDED_AFTER_S)
+        if dropped:
+            LOG.info("dropped what %d ended session(s) kept", len(dropped))
+    finally:
+        lock.release()
 
 
 def wait(ticket: Ticket[T], what: str) -> T:
@@ -123,47 +163,97 @@ def queued(steps: Iterator[T], what: str) -> Iterator[T]:
 
 
 def with_progress(steps: Iterator[T], total: int, what: str, stop_key: str) -> Iterator[T]:
-    """``steps`` through the queue, one job each, under a progress bar with the time left and a stop button.
+    """``steps`` through the queue, one job each, under a progress bar with the time left and a stop button: the one
+    way the pages run anything slow.
 
-    The stop button reruns the page, which ends the run within one step.
+    The stop button reruns the page, which ends the run within one step. Inside :func:`shared`, the sessions
+    waiting for the same result see the same progress.
     """
     bar = st.progress(0.0, text=f"{what}…")
     stop = st.empty()
     stop.button("Stop", key=stop_key, help="Stops after the current step.")
+    pending = _computing.get()
+    if pending is not None:
+        pending.what, pending.done, pending.total = what, 0, total
     began = time.perf_counter()
     try:
         for done, item in enumerate(queued(steps, what), start=1):
             elapsed = time.perf_counter() - began
             left = elapsed / done * (total - done)
             bar.progress(min(done / total, 1.0), text=f"{what}: {done} of {total} · about {left:.0f} s left")
+            if pending is not None:
+                pending.done = done
             yield item
     finally:
         bar.empty()
         stop.empty()
 
 
-def shared_model(key: Hashable, make: Callable[[], T]) -> T:
-    """The model under ``key``, made once for all sessions (made through the queue, as heavy work)."""
-    return models().get_or_create(key, lambda: run(make, "Loading the model"))
+def shared_model(spec: ModelSpec, source: WeightSource, make: Callable[[], LoadedModel] | None = None) -> LoadedModel:
+    """The model ``spec`` with the weights of ``source``, loaded once (through the queue) for every session and kept
+    under exactly those two: the one way pages get a model. ``make`` gives a model made otherwise (nets a page has
+    just trained) to keep under the same key; it must be shareable (:func:`explorer.weights.shareable`)."""
+    load = make or (lambda: load_model(spec, source, device()))
+    return models().get_or_create((spec, source.key), lambda: run(load, "Loading the model"))
 
 
-def shared_result(key: Hashable, make: Callable[[], T], what: str) -> T:
-    """A result every session shows alike (a score table, a profile), computed once through the queue."""
-    return results().get_or_create(("shared", key), lambda: run(make, what))
+@overload
+def shared(key: Hashable, compute: Callable[[], T], asked: None = None) -> T: ...
+@overload
+def shared(key: Hashable, compute: Callable[[], T], asked: Callable[[], bool]) -> T | None: ...
+def shared(key: Hashable, compute: Callable[[], T], asked: Callable[[], bool] | None = None) -> T | None:
+    """The result under ``key``, computed once for every session: the one way pages share results.
+
+    A kept result is returned at once. While another session computes it, this one waits for that (showing its
+    progress) rather than computing it again. Otherwise ``compute()`` runs here — through the queue, with
+    :func:`run` or :func:`with_progress` — and its result is kept for every session within
+    ``EXPLORER_SHARED_MB``. With ``asked`` (the page's button, drawn once per run) nothing is computed until it
+    says so: None until then. A stop (a rerun) or an error abandons the computation, and whoever asks next
+    computes it.
+    """
+    store = shared_results()
+    pressed: bool | None = None
+    while True:
+        if (found := store.get(key)) is not None:
+            return found  # type: ignore[return-value]
+        if (pending := store.pending(key)) is not None:
+            if (value := _await(pending)) is not None:
+                return value  # type: ignore[return-value]
+            continue  # abandoned: ask again
+        if asked is not None:
+            pressed = asked() if pressed is None else pressed
+            if not pressed:
+                return None
+        pending, mine = store.claim(key)
+        if not mine:
+            continue  # another session began it a moment ago: wait for that one
+        token = _computing.set(pending)
+        try:
+            value = compute()
+        except BaseException:
+            store.abandon(key, pending)
+            raise
+        finally:
+            _computing.reset(token)
+        if not store.finish(key, pending, value):
+            megabytes = nbytes(value) / MB
+            LOG.warning("a shared result of %.0f MB is larger than EXPLORER_SHARED_MB: not kept", megabytes)
+            st.caption(f"This result ({megabytes:.0f} MB) is larger than the server keeps for every session "
+                       f"(EXPLORER_SHARED_MB = {settings().shared_mb}): it is shown now, not kept.")  # fmt: skip
+        return value
 
 
-def shared_on_request(key: Hashable, compute: Callable[[], T], asked: Callable[[], bool] = lambda: True) -> T | None:
-    """The result every session shares under ``key``; else, once ``asked()`` (the page's button) says so,
-    ``compute()`` — which may show progress and a stop button: a stop reruns the page before anything is kept —
-    kept for every session. None until asked."""
-    shared = ("shared", key)
-    if (done := results().get(shared)) is not None:
-        return done
-    if not asked():
-        return None
-    result = compute()
-    results().put(shared, result)
-    return result
+def _await(pending: Pending) -> object | None:
+    """Wait for another session's computation, showing how far it got; its value (None if it was abandoned)."""
+    bar = st.progress(0.0, text="Computing for another session…")
+    try:
+        while not pending.finished.wait(0.2):
+            fraction = pending.done / pending.total if pending.total else 0.0
+            counted = f": {pending.done} of {pending.total}" if pending.total else ""
+            bar.progress(min(fraction, 1.0), text=f"{pending.what or 'Computing'} for another session{counted}")
+    finally:
+        bar.empty()
+    return pending.value
 
 
 def kept_while(name: str, key: Hashable, make: Callable[[], T]) -> T:

@@ -7,26 +7,28 @@ from collections.abc import Iterator
 
 from explorer.shapes import shipped
 from explorer.shapes.scoring import CHUNK, BlockScore, scoring_steps
-from explorer.ui.server import device, results, with_progress
+from explorer.ui.server import shared, shared_model, with_progress
+from explorer.weights import ShippedWeights
 
 
 def scores(count: int) -> dict[str, list[BlockScore]]:
     """Pointing-game and energy scores of every shipped model on ``count`` of its test images: computed once
     for every session, :data:`CHUNK` images per queue job, with progress, the time left and a stop button."""
-    key = ("shared", ("shapes.scores", count))
-    if (done := results().get(key)) is not None:
-        return done
-    models = list(shipped.shipped_models().values())
-    scored: dict[str, list[BlockScore]] = {}
 
-    def each() -> Iterator[None]:
-        for m in models:
-            for so_far in scoring_steps(shipped.load_shipped(m, device()), m.test_config, count):
-                scored[m.spec.label] = so_far
-                yield None
+    def compute() -> dict[str, list[BlockScore]]:
+        found = list(shipped.shipped_models().values())
+        models = [shared_model(m.spec, ShippedWeights()).model for m in found]  # loaded here, not inside a job
+        scored: dict[str, list[BlockScore]] = {}
 
-    total = len(models) * math.ceil(count / CHUNK)
-    for _ in with_progress(each(), total, f"Scoring every block on {count} test images", "shapes.stop"):
-        pass
-    results().put(key, scored)
-    return scored
+        def each() -> Iterator[None]:
+            for m, model in zip(found, models, strict=True):
+                for so_far in scoring_steps(model, m.test_config, count):
+                    scored[m.spec.label] = so_far
+                    yield None
+
+        total = len(found) * math.ceil(count / CHUNK)
+        for _ in with_progress(each(), total, f"Scoring every block on {count} test images", "shapes.stop"):
+            pass
+        return scored
+
+    return shared(("shapes.scores", count), compute)

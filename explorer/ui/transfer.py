@@ -12,13 +12,15 @@ from explorer.transfer import targets
 from explorer.transfer.figures import curve_figure
 from explorer.transfer.finetune import Recipe, Run, RunResult, run_steps, steps_per_run
 from explorer.transfer.sources import Source
-from explorer.ui.server import device, kept_while, shared_model, shared_on_request, with_progress
+from explorer.ui.server import device, kept_while, shared, shared_model, with_progress
 from models import ResNet
 
 
 def source_model(chosen: Source) -> ResNet:
-    """The source's model, loaded once for every session (never trained itself: each run trains its own)."""
-    return shared_model(("transfer.source", chosen.key, str(device())), lambda: chosen.load(device()))
+    """The source's model, shared by every session like any model (never trained itself: each run trains its own)."""
+    if not chosen.available():
+        chosen.load()  # raises TransferError, saying where the weights belong
+    return shared_model(chosen.spec, chosen.net.source).model
 
 
 def own_target(side: int) -> tuple[str, targets.TargetSet] | None:
@@ -68,5 +70,8 @@ def fine_tuned(
         return finished
 
     label = f"Fine-tune {len(runs)} runs ({len(runs) * steps:,} training steps)"
-    return shared_on_request(("transfer", chosen.key, target_key, tuple(runs), recipe, str(device())), compute,
-                             lambda: st.button(label, type="primary", key="transfer.start"))  # fmt: skip
+    return shared(
+        ("transfer", chosen.key, target_key, tuple(runs), recipe),
+        compute,
+        lambda: st.button(label, type="primary", key="transfer.start"),
+    )

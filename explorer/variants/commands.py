@@ -12,7 +12,7 @@ from explorer.commandline import add_device_option, render_text, to_json
 from explorer.device import describe_device, pick_device
 from explorer.images import SAMPLES, ImageError, load_image, load_sample
 from explorer.variants import reading
-from explorer.variants.catalogue import VARIANTS, check_keys, load_variant
+from explorer.variants.catalogue import VARIANTS, check_keys
 from explorer.variants.compare import compare_variant, shapes_test_image
 
 
@@ -48,7 +48,7 @@ def _variants(args: argparse.Namespace) -> str:
     chosen = check_keys(args.variants)
     image = _image(args.image)  # both checked before any model is built
     device = pick_device(args.device)
-    views = [compare_variant(v.name, load_variant(v, device), image, v.input_size) for v in chosen]
+    views = [compare_variant(net, net.load(device), image) for net in chosen]
     if args.json:
         return to_json(
             {"image": args.image, "device": describe_device(device), "variants": [v.summary() for v in views]}

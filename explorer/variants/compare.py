@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from explorer.architecture.stages import stage_table
+from explorer.catalogue import Net
 from explorer.imagelab.explain import Prediction
 from explorer.images import prepare
 from explorer.render import tensor_map, to_unit
@@ -78,9 +79,10 @@ def latency_ms(model: torch.nn.Module, x: torch.Tensor, repeats: int = LATENCY_R
     return statistics.median(times)
 
 
-def compare_variant(name: str, loaded: LoadedModel, image: Image.Image, size: int) -> VariantView:
-    """Variant ``name`` (its model ``loaded``) on ``image`` prepared at ``size`` × ``size``, explaining its top
-    class."""
+def compare_variant(net: Net, loaded: LoadedModel, image: Image.Image) -> VariantView:
+    """The variant ``net`` (its model ``loaded``, see :meth:`~explorer.catalogue.Net.load`) on ``image`` prepared at
+    its input size, explaining its top class."""
+    size = net.spec.default_input_size
     device = next(loaded.model.parameters()).device
     x, seen = prepare(image, size)
     x = x.to(device)
@@ -94,7 +96,7 @@ def compare_variant(name: str, loaded: LoadedModel, image: Image.Image, size: in
     names = loaded.class_names
     table = stage_table(loaded.spec, size)
     return VariantView(
-        name=name, weights=loaded.label, trained=loaded.trained, input_size=size, seen=seen,
+        name=net.name, weights=net.weights_label(loaded), trained=loaded.trained, input_size=size, seen=seen,
         predictions=tuple(Prediction(i, names[i], p) for i, p in result.top(5)),
         explained=names[int(result.targets[0])], stage_cams=dict(zip(ends, units, strict=True)), ratios=ratios,
         params=table.params, macs=table.macs, latency_ms=latency_ms(loaded.model, x),

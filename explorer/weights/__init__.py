@@ -6,9 +6,12 @@ source, one class per kind:
 * :class:`ImageNetWeights`: torchvision's weights, read from the local cache only (:mod:`.imagenet`);
 * :class:`ShippedWeights`: the explorer's own Shapes-trained checkpoints (:mod:`explorer.shapes.shipped`);
 * :class:`CheckpointWeights`: the bytes of a state-dict file, read with ``weights_only=True`` (:mod:`.checkpoint`);
-* :class:`RandomWeights`: a seeded random initialisation (untrained).
+* :class:`RandomWeights`: a seeded random initialisation (untrained);
+* :class:`~explorer.weights.digits.DigitsWeights`: nets trained here on the digits and kept on disk.
 
-Every failure is a :class:`WeightsError` with a one-line message that says what to do.
+Every failure is a :class:`WeightsError` with a one-line message that says what to do. A loaded model is in eval
+mode with its parameters' gradients off: it is shared by every session, which only ever reads it (gradients with
+respect to inputs and activations flow through it as usual).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 import torch
 
@@ -24,6 +27,8 @@ from explorer.shapes import shipped
 from explorer.spec import ModelSpec, SpecError
 from explorer.weights import imagenet
 from explorer.weights.checkpoint import MAX_CHECKPOINT_BYTES, WeightsError, load_checkpoint, read_checkpoint
+from explorer.weights.digits import DigitsWeights
+from explorer.weights.loaded import LoadedModel, WeightSource
 from models import ResNet, seeded
 
 WEIGHT_KINDS: dict[str, str] = {
@@ -33,38 +38,6 @@ WEIGHT_KINDS: dict[str, str] = {
     "checkpoint": "Checkpoint file (.pth, .pt, .safetensors)",
 }
 CLASSIFIER_WEIGHT = "fc.weight"
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A model in eval mode, the spec it was built from, and what its weights are.
-
-    ``spec`` is the architecture actually built (its class count is the weights' own);
-    ``weights_id`` names the weights exactly (a checkpoint by its SHA-256), so that together
-    with ``spec`` it keys anything computed with this model.
-    """
-
-    spec: ModelSpec
-    model: ResNet
-    label: str
-    trained: bool
-    class_names: tuple[str, ...]
-    weights_id: str
-
-
-class WeightSource(Protocol):
-    """Where a model's weights come from; ``load`` builds the spec with them on the CPU."""
-
-    kind: ClassVar[str]
-
-    @property
-    def key(self) -> str:
-        """What determines the weights, as a short string (for caches)."""
-        ...
-
-    def load(self, spec: ModelSpec) -> LoadedModel:
-        """``spec`` built on the CPU with these weights; raises WeightsError when they do not exist or fit."""
-        ...
 
 
 def random_model(spec: ModelSpec, seed: int = 0) -> ResNet:
@@ -91,6 +64,10 @@ class RandomWeights:
         """``random:<seed>``."""
         return f"random:{self.seed}"
 
+    def available(self, spec: ModelSpec) -> bool:
+        """Always: any spec can be initialised."""
+        return True
+
     def load(self, spec: ModelSpec) -> LoadedModel:
         """``spec`` with its random initial weights."""
         label = f"Random initialisation of {spec.label} (untrained: predictions and maps are meaningless noise)"
@@ -107,6 +84,10 @@ class ImageNetWeights:
     def key(self) -> str:
         """``imagenet``: the spec decides which torchvision weights these are."""
         return self.kind
+
+    def available(self, spec: ModelSpec) -> bool:
+        """Whether torchvision's file for ``spec`` is in the local cache."""
+        return imagenet.is_cached(spec)
 
     def load(self, spec: ModelSpec) -> LoadedModel:
         """``spec`` with its cached ImageNet weights; WeightsError (saying where the file belongs) otherwise."""
@@ -126,6 +107,10 @@ class ShippedWeights:
         """``shapes``: the spec decides which shipped checkpoint this is."""
         return self.kind
 
+    def available(self, spec: ModelSpec) -> bool:
+        """Whether a checkpoint for ``spec`` ships with the explorer."""
+        return shipped.shipped_for(spec) is not None
+
     def load(self, spec: ModelSpec) -> LoadedModel:
         """The shipped model for ``spec`` (any class count asked for becomes the checkpoint's six)."""
         found = shipped.shipped_for(spec)
@@ -139,20 +124,26 @@ class ShippedWeights:
 
 @dataclass(frozen=True)
 class CheckpointWeights:
-    """The bytes of a state-dict file (``.pth``, ``.pt`` or ``.safetensors``), named by their SHA-256."""
+    """The bytes of a state-dict file (``.pth``, ``.pt`` or ``.safetensors``), named by their SHA-256 (computed here
+    unless ``digest`` gives it: a page hashes an upload once, not on every rerun)."""
 
     data: bytes = field(repr=False, compare=False)
     filename: str = "checkpoint.pth"
-    digest: str = field(init=False)
+    digest: str = ""
     kind: ClassVar[str] = "checkpoint"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "digest", hashlib.sha256(self.data).hexdigest())
+        if not self.digest:
+            object.__setattr__(self, "digest", hashlib.sha256(self.data).hexdigest())
 
     @property
     def key(self) -> str:
         """``checkpoint:<sha256>``."""
         return f"{self.kind}:{self.digest}"
+
+    def available(self, spec: ModelSpec) -> bool:
+        """Always: whether the file fits ``spec`` is known once it is read."""
+        return True
 
     def load(self, spec: ModelSpec) -> LoadedModel:
         """``spec`` with the file's tensors; its class count is taken from the file's classifier."""
@@ -176,13 +167,17 @@ SOURCES: dict[str, WeightSource] = {
 
 
 def load_model(spec: ModelSpec, source: WeightSource, device: torch.device | str = "cpu") -> LoadedModel:
-    """Build ``spec`` with the weights of ``source``, in eval mode, on ``device``.
+    """Build ``spec`` with the weights of ``source``, in eval mode with its parameters' gradients off, on ``device``.
 
     Raises :class:`WeightsError` with a one-line message when the weights are unavailable
     (ImageNet weights not in the local cache, no shipped model for the spec) or do not fit.
     """
-    loaded = source.load(spec)
-    return replace(loaded, model=loaded.model.to(device).eval())
+    return shareable(source.load(spec), device)
+
+
+def shareable(loaded: LoadedModel, device: torch.device | str = "cpu") -> LoadedModel:
+    """``loaded`` on ``device`` as every session may share it: eval mode, parameters' gradients off."""
+    return replace(loaded, model=loaded.model.to(device).eval().requires_grad_(False))
 
 
 def source_from_argument(argument: str) -> WeightSource:
@@ -201,6 +196,7 @@ __all__ = [
     "SOURCES",
     "WEIGHT_KINDS",
     "CheckpointWeights",
+    "DigitsWeights",
     "ImageNetWeights",
     "LoadedModel",
     "RandomWeights",
@@ -209,5 +205,6 @@ __all__ = [
     "WeightsError",
     "load_model",
     "random_model",
+    "shareable",
     "source_from_argument",
 ]
