@@ -70,7 +70,8 @@ class JobQueue:
     """At most ``workers`` jobs at a time, in order of arrival; equal-keyed batched jobs run as one batch.
 
     A batched job that reaches the front waits until ``batch_wait_s`` after its own arrival for
-    company, then takes every queued job with its key (up to ``max_batch``) into one call.
+    company (less, once a full batch is there), then takes every queued job with its key (up to ``max_batch``)
+    into one call.
     """
 
     def __init__(self, workers: int = 1, max_batch: int = 16, batch_wait_s: float = 0.02) -> None:
@@ -151,10 +152,16 @@ class JobQueue:
             head.ticket.started = True
             if head.run_batch is None:
                 return [head]
-            while self.max_batch > 1 and (delay := head.arrived + self.batch_wait_s - time.monotonic()) > 0:
+
+            def company() -> list[_Job]:
+                return [job for job in self._waiting if job.run_batch is not None and job.key == head.key]
+
+            while (
+                len(company()) < self.max_batch - 1
+                and (delay := head.arrived + self.batch_wait_s - time.monotonic()) > 0
+            ):
                 self._changed.wait(delay)  # company that arrives meanwhile joins the batch
-            mates = [job for job in self._waiting if job.run_batch is not None and job.key == head.key]
-            mates = mates[: self.max_batch - 1]
+            mates = company()[: self.max_batch - 1]
             for job in mates:
                 self._waiting.remove(job)
                 job.ticket.started = True

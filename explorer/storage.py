@@ -55,6 +55,12 @@ def atomic_write(path: Path, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
+def write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` (text as UTF-8) to ``path`` atomically; OSError when it cannot be written."""
+    with atomic_write(path) as file:
+        file.write(data.encode() if isinstance(data, str) else data)
+
+
 def keep(path: Path, write: Callable[[IO], object]) -> bool:
     """Write ``path`` atomically with ``write(file)``; whether it was kept. A folder that cannot be written is
     logged and said by :func:`unwritable`, not raised: the result is simply not kept."""

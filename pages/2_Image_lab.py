@@ -183,9 +183,7 @@ with common.page("Image lab", ":material/image_search:"):
         if st.button(f"Compute {method}", key="lab.compute"):
             x = image.x.to(server.device())
             steps = input_attribution_steps(method, loaded.model, x, result.target, result.stats[block].block)
-            *_, (_, _, attribution) = server.with_progress(
-                steps, METHODS[method].count(x), f"{method} on {server.device_label()}", "lab.captum_stop"
-            )
+            *_, (_, _, attribution) = server.with_progress(steps, METHODS[method].count(x), method, "lab.captum_stop")
             unit = to_unit([np.clip(tensor_map(attribution[0]), 0, None)], shared=False)[0]
             picture = enlarged(overlay(image.seen, unit))
             method_details = details | {"method": method, "block": result.stats[block].paper_name}

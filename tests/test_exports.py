@@ -9,15 +9,16 @@ import pytest
 from PIL import Image
 
 from explorer import recordings
-from explorer.provenance import csv_with_header, png_bytes, zip_pngs
+from explorer.provenance import csv_text, png_bytes, zip_pngs
 from explorer.render import enlarged
 
 
 def test_a_csv_says_what_made_it_in_a_header_block() -> None:
-    text = csv_with_header("a,b\n1,2\n", {"model": "ResNet-20 (CIFAR)", "weights": "Checkpoint x.pth"})
+    details = {"model": "ResNet-20 (CIFAR)", "weights": "Checkpoint x.pth"}
+    text = csv_text(["a", "b"], [{"a": 1, "b": 2}, {"a": "x, y"}], details)
     lines = text.splitlines()
     assert lines[0] == "# ResNet Explorer export" and "# model: ResNet-20 (CIFAR)" in lines
-    assert [line for line in lines if not line.startswith("#")] == ["a,b", "1,2"]
+    assert [line for line in lines if not line.startswith("#")] == ["a,b", "1,2", '"x, y",']
 
 
 def test_pngs_and_zips_carry_the_same_details() -> None:

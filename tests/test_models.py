@@ -219,14 +219,26 @@ def test_no_batch_norm_and_other_activations() -> None:
     assert torch.isfinite(model(torch.randn(2, 3, 32, 32))).all()
 
 
-def test_sections_reproduce_the_forward_pass() -> None:
-    model = ModelSpec("resnet18").build()
-    x = torch.randn(1, 3, 64, 64)
-    y = x
-    for section in model.sections():
-        y = section(y)
-    assert torch.equal(y, model(x))
-    assert [s.name for s in model.sections()] == ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool, fc"]
+def test_the_sections_compute_the_rows_of_table_1_as_torchvision_does() -> None:
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18().eval()
+    _randomise_batch_norm(reference)
+    ours = ModelSpec("resnet18").build()
+    ours.load_state_dict(reference.state_dict(), strict=True)
+    rows = [  # what each row of Table 1 is, written out on torchvision's own modules
+        lambda h: reference.relu(reference.bn1(reference.conv1(h))),
+        lambda h: reference.layer1(reference.maxpool(h)),
+        reference.layer2,
+        reference.layer3,
+        reference.layer4,
+        lambda h: reference.fc(torch.flatten(reference.avgpool(h), 1)),
+    ]
+    assert [s.name for s in ours.sections()] == ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "pool, fc"]
+    h_ours = h_reference = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        for section, row in zip(ours.sections(), rows, strict=True):
+            h_ours, h_reference = section(h_ours), row(h_reference)
+            assert h_ours.shape == h_reference.shape and (h_ours - h_reference).abs().max() <= 1e-5, section.name
 
 
 def test_blocks_are_listed_in_order_with_their_state_dict_prefix() -> None:

@@ -12,8 +12,9 @@ from explorer import ModelSpec, RandomWeights, load_model
 from explorer.errors import UserError
 from explorer.imagelab.explain import explain, explain_batch
 from explorer.jobs import JobQueue
-from explorer.memory import ByteLRU, nbytes
+from explorer.memory import ByteLRU, SharedResults, drop_ended, nbytes
 from explorer.settings import Settings
+from explorer.ui import server
 
 # --- the admission queue ------------------------------------------------------------------------
 
@@ -22,6 +23,7 @@ def test_jobs_run_in_order_at_most_workers_at_a_time() -> None:
     queue = JobQueue(workers=2, batch_wait_s=0)
     running, most, order = 0, 0, []
     lock = threading.Lock()
+    pairs = threading.Barrier(2, timeout=10)  # each job waits until another runs beside it
 
     def job(i: int) -> int:
         nonlocal running, most
@@ -29,7 +31,7 @@ def test_jobs_run_in_order_at_most_workers_at_a_time() -> None:
             running += 1
             most = max(most, running)
             order.append(i)
-        time.sleep(0.02)
+        pairs.wait()
         with lock:
             running -= 1
         return i * i
@@ -42,10 +44,9 @@ def test_jobs_run_in_order_at_most_workers_at_a_time() -> None:
 
 def test_a_waiting_job_knows_its_place_and_can_be_cancelled() -> None:
     queue = JobQueue(workers=1, batch_wait_s=0)
-    release = threading.Event()
-    first = queue.submit(release.wait)
-    while not first.started:
-        time.sleep(0.001)
+    running, release = threading.Event(), threading.Event()
+    first = queue.submit(lambda: (running.set(), release.wait()))
+    assert running.wait(10)
     second, third = queue.submit(lambda: 2), queue.submit(lambda: 3)
     assert (first.ahead(), second.ahead(), third.ahead()) == (0, 0, 1)
     assert second.cancel() and third.ahead() == 0 and not first.cancel()
@@ -84,8 +85,8 @@ def test_waiting_batched_jobs_of_one_key_run_as_one_batch() -> None:
     queue.close()
 
 
-def test_a_lone_trace_waits_a_moment_for_company() -> None:
-    queue = JobQueue(workers=1, max_batch=8, batch_wait_s=0.2)
+def test_a_lone_trace_waits_for_company_until_its_batch_is_full() -> None:
+    queue = JobQueue(workers=1, max_batch=2, batch_wait_s=600)  # a window no test could wait out
     sizes: list[int] = []
 
     def run_batch(items: list[int]) -> list[int]:
@@ -93,9 +94,9 @@ def test_a_lone_trace_waits_a_moment_for_company() -> None:
         return list(items)
 
     first = queue.submit_batched("m", 1, run_batch)
-    time.sleep(0.05)
-    second = queue.submit_batched("m", 2, run_batch)
-    assert (first.result(timeout=10), second.result(timeout=10)) == (1, 2) and sizes == [2]
+    assert not first.wait(0.1)  # alone, it waits for company
+    second = queue.submit_batched("m", 2, run_batch)  # a full batch: both run at once
+    assert (first.result(timeout=30), second.result(timeout=30)) == (1, 2) and sizes == [2]
     queue.close()
 
 
@@ -183,6 +184,79 @@ def test_a_value_asked_for_by_many_threads_is_made_once() -> None:
     for thread in threads:
         thread.join()
     assert made == [1] and cache.get("k") == 42
+
+
+def test_a_shared_result_asked_for_at_once_is_computed_once_and_given_to_every_asker() -> None:
+    store = SharedResults(budget=10**6)
+    computed, started, release = [], threading.Event(), threading.Event()
+    got: list[object] = []
+
+    def ask() -> None:
+        pending, mine = store.claim("curve")
+        if mine:
+            computed.append(1)
+            started.set()
+            release.wait(10)
+            store.finish("curve", pending, "the curve")
+        else:
+            assert pending.finished.wait(10)
+        got.append(store.get("curve") if mine else pending.value)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert started.wait(10)
+    others = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    release.set()
+    for thread in [first, *others]:
+        thread.join()
+    assert computed == [1] and got == ["the curve"] * 4 and store.get("curve") == "the curve"
+
+
+def test_an_abandoned_shared_result_is_computed_by_the_next_asker_and_a_huge_one_is_not_kept() -> None:
+    store = SharedResults(budget=100)
+    pending, mine = store.claim("k")
+    assert mine and store.claim("k") == (pending, False)
+    store.abandon("k", pending)  # a stop
+    assert pending.finished.is_set() and pending.value is None and store.get("k") is None
+    again, mine = store.claim("k")
+    assert mine and again is not pending
+    assert not store.finish("k", again, b"x" * 1000)  # over the budget: not kept...
+    assert again.value == b"x" * 1000 and store.get("k") is None  # ...but handed to whoever waited
+
+
+def test_server_shared_computes_once_for_concurrent_sessions() -> None:
+    calls, gate = [], threading.Event()
+
+    def compute() -> str:
+        calls.append(1)
+        gate.wait(10)
+        return "profiles"
+
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(server.shared(("test", "once"), compute)))
+               for _ in range(3)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    while server.shared_results().pending(("test", "once")) is None:
+        threading.Event().wait(0.01)
+    gate.set()
+    for thread in threads:
+        thread.join()
+    assert calls == [1] and results == ["profiles"] * 3
+
+
+def test_what_ended_sessions_kept_is_dropped_after_a_grace_time() -> None:
+    cache: ByteLRU[str] = ByteLRU(budget=1000, owner_budget=100)
+    cache.put(("alive", 1), "a", size=10, owner="alive")
+    cache.put(("gone", 1), "g", size=10, owner="gone")
+    seen: dict = {}
+    alive = {"alive"}
+    assert drop_ended(cache, alive.__contains__, seen, now=0.0, grace_s=60) == []
+    assert drop_ended(cache, alive.__contains__, seen, now=59.0, grace_s=60) == []  # gone a moment: kept
+    assert drop_ended(cache, alive.__contains__, seen, now=61.0, grace_s=60) == ["gone"]
+    assert cache.get(("gone", 1)) is None and cache.get(("alive", 1)) == "a" and "gone" not in seen
 
 
 # --- settings -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from explorer import catalogue
+from explorer.architecture.stages import stage_table
 from explorer.imagelab.attribution import METHODS, input_attribution
 from explorer.images import normalise
 from explorer.jobs import JobQueue
@@ -123,6 +124,7 @@ def jobs(model: ResNet, data: dict) -> dict[str, Callable[[], object]]:
         "variants": lambda: compare_variant(NET, as_loaded, shapes_test_image(0)),
         "fine-tuning": fine_tuning,
         "seeded build": lambda: random_model(NET.spec, seed=3).state_dict(),
+        "stage table": lambda: stage_table(NET.spec, 32),
         "plain forward": lambda: forward(model, x),
     }
     return found
@@ -198,6 +200,31 @@ def test_a_forward_pass_beside_a_landscape_or_guided_grad_cam_sees_the_trained_w
         differing += not torch.equal(forward(shared, x), reference)
     thread.join()
     assert differing == 0, f"{differing} of {passes} forward passes saw moved weights or guided ReLUs"
+
+
+def test_counting_multiply_adds_beside_a_trace_leaves_the_trace_alone(shared, data) -> None:
+    """Counting a stage table's MACs must not reach other threads (``FlopCounterMode``'s module tracker hooks every
+    module of the process, and broke the backward passes of sessions running meanwhile)."""
+    x = data["x"][:2]
+    reference = block_cams(trace(shared, x))
+    done, errors = threading.Event(), []
+
+    def count() -> None:
+        try:
+            while not done.is_set():
+                stage_table(catalogue.NETS["untrained-resnet56"].spec, 32)
+        except BaseException as error:
+            errors.append(error)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        for _ in range(30):
+            same(block_cams(trace(shared, x)), reference, "trace")
+    finally:
+        done.set()
+        counter.join()
+    assert not errors, errors[:1]
 
 
 def test_the_catalogue_builds_one_untrained_model_per_seed_in_any_thread() -> None:

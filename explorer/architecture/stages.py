@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 from explorer.spec import ModelSpec, SpecError, check_input_size
 from models import ResidualBlock, ResNet, ZeroPadShortcut
@@ -215,6 +217,23 @@ def _summarise_row(
 
 
 @torch.no_grad()
+class MacCounter(TorchDispatchMode):
+    """Counts the multiply-accumulates of the operators this thread runs inside it, with ``torch.utils.flop_counter``'s
+    formulas (FLOPs ÷ 2). Unlike ``FlopCounterMode`` it tracks no modules: that one's module tracker installs
+    process-wide module hooks, which reach into every other session's passes while it counts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.macs = 0
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if (formula := flop_registry.get(func._overloadpacket)) is not None:
+            self.macs += formula(*args, **kwargs, out_val=out) // 2
+        return out
+
+
 def stage_table(spec: ModelSpec, input_size: int | None = None) -> StageTable:
     """Compute the stage table of ``spec`` for square inputs of side ``input_size``.
 
@@ -230,9 +249,9 @@ def stage_table(spec: ModelSpec, input_size: int | None = None) -> StageTable:
         row_macs = 0
         blocks: list[ResidualBlock] = []
         for module in section.modules:
-            with FlopCounterMode(display=False) as counter:
+            with MacCounter() as counter:
                 y = module(x)
-            macs = counter.get_total_flops() // 2
+            macs = counter.macs
             row_macs += macs
             if isinstance(module, ResidualBlock):
                 blocks.append(module)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from explorer import storage
 from explorer.commandline import add_device_option, add_model_options, spec_from_args, to_json
 from explorer.device import describe_device, pick_device
 from explorer.imagelab.explain import explain, parse_target
@@ -50,7 +51,7 @@ def _explain(args: argparse.Namespace) -> str:
     x, seen = prepare(image, size)
     result = explain(loaded.model, x.to(device), seen, loaded.class_names, target)
     try:
-        (out / "input.png").write_bytes(png_bytes(seen, {"image": str(path), "input_size": size}))
+        storage.write(out / "input.png", png_bytes(seen, {"image": str(path), "input_size": size}))
         details = {
             "image": str(path),
             "model": loaded.spec.label,
@@ -62,10 +63,10 @@ def _explain(args: argparse.Namespace) -> str:
         }
         explained = details | {"explained class": f"{result.target_name} ({result.target})"}
         for i, (name, picture) in enumerate(result.overlays(args.shared_scale).items(), start=1):
-            (out / f"gradcam_{i:02d}_{name}.png").write_bytes(png_bytes(picture, explained))
-        (out / "blocks.csv").write_text(result.stats_csv(explained))
+            storage.write(out / f"gradcam_{i:02d}_{name}.png", png_bytes(picture, explained))
+        storage.write(out / "blocks.csv", result.stats_csv(explained))
         summary = {**details, **result.summary()}
-        (out / "summary.json").write_text(to_json(summary))
+        storage.write(out / "summary.json", to_json(summary))
     except OSError as error:
         raise ImageError(f"cannot write to {out}: {error.strerror or error}") from error
     if args.json:

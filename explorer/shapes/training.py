@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from explorer import storage
 from explorer.errors import check_range
 from explorer.images import normalise
 from explorer.shapes import dataset
@@ -142,8 +143,8 @@ def train(
 
 def save(model: ResNet, metadata: dict, stem: Path) -> tuple[Path, Path]:
     """Write ``stem.pt`` (the state dict) and ``stem.json`` (the metadata)."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
     checkpoint, meta = stem.with_suffix(".pt"), stem.with_suffix(".json")
-    torch.save(model.state_dict(), checkpoint)
-    meta.write_text(json.dumps(metadata, indent=2) + "\n")
+    with storage.atomic_write(checkpoint) as file:
+        torch.save(model.state_dict(), file)
+    storage.write(meta, json.dumps(metadata, indent=2) + "\n")
     return checkpoint, meta

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from explorer import storage
 from explorer.commandline import add_device_option, render_text, to_json
 from explorer.device import describe_device, pick_device
 from explorer.transfer import reading, targets
@@ -61,10 +62,10 @@ def _transfer(args: argparse.Namespace) -> str:
         folder.mkdir(parents=True, exist_ok=True)
         for result in results:
             name = result.run.choice + ("" if result.run.normalised else "_raw")
-            (folder / f"{args.source}_{name}.pth").write_bytes(exported(result))
+            storage.write(folder / f"{args.source}_{name}.pth", exported(result))
         details = {"command": "transfer", "source": chosen.label, "target": target.description, "recipe": recipe,
                    "device": describe_device(device)}  # fmt: skip
-        (folder / "curves.csv").write_text(reading.curves_csv(results, details))
+        storage.write(folder / "curves.csv", reading.curves_csv(results, details))
     if args.json:
         return to_json({
             "source": args.source, "target": target.description, "device": describe_device(device),

@@ -49,6 +49,8 @@ PROJECTOR_CSS = """<style>
 .stApp [data-baseweb="select"] div, .stApp input { font-size: 1.2rem !important; }
 h1 { font-size: 3.2rem !important; } h2, h3 { font-size: 2.1rem !important; }
 </style>"""
+SETTINGS = "page.settings"  # where a run of a page lists the settings it offered
+_BOUNDS = ("options", "min_value", "max_value", "step", "max_selections")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 _FAMILY_LABELS = {"imagenet": "ImageNet (Table 1)", "cifar": "CIFAR-10 (6n+2)"}
 _SHORTCUT_LABELS = {
@@ -81,11 +83,18 @@ def page(title: str, icon: str) -> Iterator[None]:
 
     ``icon`` is a ``:material/name:`` code.
     """
+    st.session_state[SETTINGS] = {}
     setup_page(title, icon)
     try:
         yield
     except UserError as error:
         show_error(error)
+
+
+def page_settings() -> dict[str, dict[str, Any]]:
+    """The settings this run of the page offered, by name: each one's default and the values its widget allows
+    (``options``, or ``min_value``/``max_value``/``step``), as :func:`choice` drew them."""
+    return dict(st.session_state.get(SETTINGS, {}))
 
 
 def setup_page(title: str, icon: str) -> None:
@@ -208,7 +217,7 @@ def from_address(name: str, default: Any, **kwargs: Any) -> Any:
     if text is None:
         return default
     options = list(kwargs.get("options") or ())
-    like = default[0] if isinstance(default, list) and default else default
+    like = (default[:1] or [None])[0] if isinstance(default, list) else default
     like = next((o for o in options if o is not None), None) if like is None else like
     try:
         if isinstance(default, list):
@@ -252,6 +261,8 @@ def choice(widget: Callable[..., Any], label: str, name: str, default: Any, **kw
     ``on_change`` callback runs after the choice is kept.
     """
     store, key = f"choice.{name}", f"widget.{name}"
+    allowed = {k: list(v) if k == "options" else v for k, v in kwargs.items() if k in _BOUNDS}
+    st.session_state.setdefault(SETTINGS, {})[name] = {"default": default, **allowed}
     st.session_state[key] = remembered(name, default, **kwargs)
     then = kwargs.pop("on_change", None)
 

@@ -17,9 +17,9 @@ from explorer.render import colourise, jpeg_bytes
 from explorer.shapes import dataset, shipped, training
 from explorer.shapes.dataset import Sample, ShapesConfig
 from explorer.spec import ModelSpec
-from explorer.ui.common import choice, plain, show_error
+from explorer.ui.common import choice, plain
 from explorer.ui.server import device, jobs, keep, kept, kept_while, shared_model, wait
-from explorer.weights import SOURCES, CheckpointWeights, LoadedModel, RandomWeights, WeightsError, imagenet
+from explorer.weights import SOURCES, CheckpointWeights, LoadedModel, RandomWeights, imagenet
 from explorer.weights.checkpoint import MAX_CHECKPOINT_BYTES
 
 LAB_MAX_INPUT = 512
@@ -151,12 +151,10 @@ def _imagenet_fallback(spec: ModelSpec) -> LoadedModel:
             bar.progress(fraction, text=f"Downloading… {done / 2**20:.0f} MB")
 
         try:
-            imagenet.download_imagenet(spec, report)
-        except WeightsError as error:
+            imagenet.download_imagenet(spec, report)  # offline: a WeightsError, shown by the page in one line
+        finally:
             bar.empty()
-            show_error(error)
-        else:
-            st.rerun()
+        st.rerun()
     return _random(spec)
 
 

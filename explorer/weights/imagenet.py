@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import urllib.request
 from collections.abc import Callable
 from http.client import HTTPException
@@ -23,6 +22,7 @@ import torch
 from torch import nn
 from torchvision.models import ResNet50_Weights, WeightsEnum, get_model_weights
 
+from explorer import storage
 from explorer.errors import short_detail
 from explorer.spec import ModelSpec
 from explorer.weights.checkpoint import WeightsError, as_state_dict, load_checkpoint
@@ -139,19 +139,6 @@ def _stream(url: str, file: BinaryIO, progress: Progress | None) -> str:
     return digest.hexdigest()
 
 
-def _partial_file(path: Path) -> tuple[int, Path]:
-    """A new temporary file (descriptor and path) next to ``path``, creating the folder if needed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    except OSError as error:
-        raise WeightsError(
-            f"Cannot write to the weights cache {path.parent} ({short_detail(error)}); "
-            "set TORCH_HOME to a writable folder"
-        ) from error
-    return descriptor, Path(name)
-
-
 def download_imagenet(spec: ModelSpec, progress: Progress | None = None, url: str | None = None) -> Path:
     """Download the ImageNet weights of ``spec`` into torchvision's cache and return the file's path.
 
@@ -165,23 +152,25 @@ def download_imagenet(spec: ModelSpec, progress: Progress | None = None, url: st
     source = url or weights.url
     path = cache_path(weights)
     expected = _expected_hash_prefix(path.name)
-    descriptor, partial = _partial_file(path)
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            digest = _stream(source, file, progress)
-        if not digest.startswith(expected):
-            raise WeightsError(
-                f"The download from {source} is corrupt: its SHA-256 starts {digest[: len(expected)]}, not "
-                f"{expected} as its name says; nothing was saved, try again"
-            )
-        os.replace(partial, path)
-    except (URLError, HTTPException, OSError) as error:
+        with storage.atomic_write(path) as file:  # nothing lands in the cache unless it is complete and verified
+            try:
+                digest = _stream(source, file, progress)
+            except (URLError, HTTPException, OSError) as error:
+                raise WeightsError(
+                    f"Could not download ImageNet weights for {spec.label} from {source} (offline?): "
+                    f"{short_detail(error)}; try again when online, or copy {path.name} to {path.parent}"
+                ) from error
+            if not digest.startswith(expected):
+                raise WeightsError(
+                    f"The download from {source} is corrupt: its SHA-256 starts {digest[: len(expected)]}, not "
+                    f"{expected} as its name says; nothing was saved, try again"
+                )
+    except OSError as error:
         raise WeightsError(
-            f"Could not download ImageNet weights for {spec.label} from {source} (offline?): {short_detail(error)}; "
-            f"try again when online, or copy {path.name} to {path.parent}"
+            f"Cannot write to the weights cache {path.parent} ({short_detail(error)}); "
+            "set TORCH_HOME to a writable folder"
         ) from error
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 

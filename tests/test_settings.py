@@ -1,0 +1,61 @@
+"""Every page's settings live in its address: change each one, reload the page from that address in a new session,
+and the page shows every setting as it was (:func:`explorer.ui.common.choice` is the one way there)."""
+
+from typing import Any
+
+import pytest
+
+from explorer.ui.common import SETTINGS
+from tests.conftest import PAGES, open_page
+
+pytestmark = pytest.mark.usefixtures("recordings_folder", "torch_home")  # never the real recordings or weights
+INPUTS = ("selectbox", "radio", "toggle", "checkbox", "slider", "select_slider", "number_input", "multiselect",
+          "text_input", "button_group")  # fmt: skip
+NOT_SETTINGS = {"grad.replay_step"}  # where a replay stands, not how the page is set up
+ALONE = {"lesion_nets", "landscape_nets"}  # another pair must be trained first: the page stops there, so alone
+
+
+def another(setting: dict[str, Any], now: Any) -> Any:
+    """A value the setting's widget allows other than ``now``."""
+    options = setting.get("options")
+    if isinstance(now, list):
+        return options[:1] if now != options[:1] else options[-2:]
+    if options is not None:
+        valid = [o for o in options if o is not None]
+        return valid[(valid.index(now) + 1) % len(valid)] if now in valid else valid[0]
+    if isinstance(now, bool):
+        return not now
+    low, high, step = setting.get("min_value"), setting.get("max_value"), setting.get("step") or 1
+    return now + step if high is None or now + step <= high else low
+
+
+def widgets(at: Any) -> dict[str, Any]:
+    """Every input widget of the page by key."""
+    return {w.key: w for kind in INPUTS for w in getattr(at, kind, []) if w.key}
+
+
+def shown(at: Any) -> dict[str, Any]:
+    """Each setting's value as the page's widget shows it."""
+    found = widgets(at)
+    return {name: found[f"widget.{name}"].value for name in at.session_state[SETTINGS] if f"widget.{name}" in found}
+
+
+@pytest.mark.parametrize("page", ["Home.py", *PAGES])
+def test_every_setting_survives_a_reload(page: str) -> None:
+    at = open_page(page)
+    loose = [key for key in widgets(at) if not key.startswith("widget.") and key not in NOT_SETTINGS]
+    assert not loose, f"widgets that bypass the address: {loose}"
+    settings = at.session_state[SETTINGS]
+    before = shown(at)
+    for names in ([n for n in before if n not in ALONE], [n for n in before if n in ALONE]):
+        if not names:
+            continue
+        at = open_page(page)
+        for name in names:
+            widgets(at)[f"widget.{name}"].set_value(another(settings[name], before[name]))
+        at.run()
+        assert not at.exception, at.exception
+        changed = shown(at)
+        assert sum(changed[n] != before[n] for n in names if n in changed) >= max(1, len(names) // 2), changed
+        reloaded = open_page(page, **dict(at.query_params.items()))
+        assert shown(reloaded) == changed
