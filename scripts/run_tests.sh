@@ -26,4 +26,6 @@ echo "==> ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "==> pytest"
-exec .venv/bin/python -m pytest -ra "$@"
+# Three workers on two cores: the browser and replica tests (one worker each, --dist loadgroup) mostly wait for their
+# servers, so they run beside the rest; every worker runs torch on one thread (tests/conftest.py).
+exec .venv/bin/python -m pytest -ra -n "${TEST_WORKERS:-3}" --dist loadgroup "$@"

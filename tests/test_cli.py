@@ -295,15 +295,15 @@ def test_weights_download_from_a_mirror_with_progress(
 
 
 def test_lesion_deletes_named_blocks_and_draws_the_curve(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(["lesion", "--delete", "conv3_2, conv2_1", "--json"], capsys)
+    status, out, _ = run(["lesion", "--delete", "conv3_2, conv2_1", "--images", "200", "--json"], capsys)
     result = json.loads(out)
     assert status == 0 and result["deleted"] == ["conv2_1", "conv3_2"]
     assert [row["net"] for row in result["errors"]] == ["ResNet-20", "plain-20"]
     assert all(row["error with the blocks deleted"] > row["intact error"] for row in result["errors"])
-    status, out, _ = run(["lesion", "--swap", "--draws", "1", "--json"], capsys)
+    status, out, _ = run(["lesion", "--swap", "--draws", "1", "--images", "200", "--json"], capsys)
     curves = json.loads(out)["curves"]
     assert status == 0 and curves["ResNet-20"][0]["k"] == 0 and curves["ResNet-20"][-1]["k"] == 8
-    status, out, _ = run(["lesion", "--draws", "1"], capsys)
+    status, out, _ = run(["lesion", "--draws", "1", "--images", "200"], capsys)
     assert status == 0 and "blocks deleted  ResNet-20 error  plain-20 error" in out and "chance 83%" in out
 
 

@@ -216,7 +216,6 @@ def _summarise_row(
     return notation, ", ".join(notes) or "—"
 
 
-@torch.no_grad()
 class MacCounter(TorchDispatchMode):
     """Counts the multiply-accumulates of the operators this thread runs inside it, with ``torch.utils.flop_counter``'s
     formulas (FLOPs ÷ 2). Unlike ``FlopCounterMode`` it tracks no modules: that one's module tracker installs
@@ -234,6 +233,7 @@ class MacCounter(TorchDispatchMode):
         return out
 
 
+@torch.no_grad()
 def stage_table(spec: ModelSpec, input_size: int | None = None) -> StageTable:
     """Compute the stage table of ``spec`` for square inputs of side ``input_size``.
 

@@ -25,6 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     lesion.add_argument("--swap", action="store_true", help="the curve for k random swaps of neighbouring blocks")
     lesion.add_argument("--draws", type=int, default=study.DEFAULT_DRAWS, help="random draws per k (default 5)")
+    lesion.add_argument("--images", type=int, default=None, help="test images the errors are measured on (default all)")
     lesion.add_argument("--seed", type=int, default=0)
     lesion.set_defaults(run=_lesion)
     path = commands.add_parser("paths", help="how much gradient paths of each length carry (Veit et al. 2016)")
@@ -56,9 +57,11 @@ def parse_blocks(model: ResNet, text: str) -> list[int]:
 
 def _lesion(args: argparse.Namespace) -> str:
     check_range("draws", args.draws, 1, study.MAX_DRAWS)  # before any training
+    if args.images is not None:
+        check_range("images", args.images, 1, MAX_PATH_IMAGES)
     device = pick_device(args.device)
     found = nets.pair(args.nets, args.train_steps, device)
-    test = found.test
+    test = found.test if args.images is None else found.test.first(args.images)
     if args.delete is not None:
         deleted = parse_blocks(found.residual, args.delete)
         lesion = Lesion.delete(deleted)
@@ -69,9 +72,11 @@ def _lesion(args: argparse.Namespace) -> str:
         ]  # fmt: skip
         names = [found.residual.paper_block_names()[b] for b in deleted]
         if args.json:
-            return to_json({"nets": args.nets, "device": describe_device(device), "deleted": names, "errors": rows})
+            return to_json({"nets": args.nets, "device": describe_device(device), "test": test.description,
+                            "deleted": names, "errors": rows})  # fmt: skip
         text_rows = [{k: v if isinstance(v, str) else f"{v:.1%}" for k, v in row.items()} for row in rows]
-        return "\n".join([f"{found.description}; deleted: {', '.join(names) or 'none'}", render_text(text_rows)])
+        head = f"{found.description}; deleted: {', '.join(names) or 'none'}; test error on {test.description}"
+        return "\n".join([head, render_text(text_rows)])
     kind = "swap" if args.swap else "delete"
     curves = {
         label: study.lesion_curve(model, test.images, test.labels, kind, draws=args.draws, seed=args.seed)

@@ -48,6 +48,12 @@ class LabelledSet:
         array = (x.permute(1, 2, 0).numpy() * 255).round().astype("uint8")
         return Image.fromarray(array).resize((side, side), Image.Resampling.NEAREST)
 
+    def first(self, count: int) -> LabelledSet:
+        """The first ``count`` of these images (all of them if there are fewer)."""
+        count = min(count, len(self.labels))
+        described = f"the first {count:,} of {len(self.labels):,} {self.description.split(' ', 1)[1]}"
+        return LabelledSet(self.images[:count], self.labels[:count], self.class_names, described)
+
     @property
     def chance_error(self) -> float:
         """The error of guessing a class at random."""
