@@ -24,18 +24,26 @@ with common.page("Loss landscape", ":material/landscape:"):
     """
     )
     pair = lesions_ui.pick_pair("landscape_nets")
-    train = nets.training_sample(pair.name, BATCH_IMAGES)
-    row = st.columns([3, 2, 2, 2])
+    row = st.columns([3, 2, 2, 2, 2])
     resolution = common.choice(row[0].select_slider, "Resolution (points per direction)", "resolution",
                                runs.DEFAULT_RESOLUTION, options=list(RESOLUTIONS))  # fmt: skip
     span = common.choice(row[1].select_slider, "Range ±", "span", runs.DEFAULT_SPAN,
                          options=[0.25, 0.5, 1.0, 2.0, MAX_SPAN])  # fmt: skip
     seed = common.choice(row[2].number_input, "Directions' seed", "directions_seed", 0, min_value=0, max_value=10_000)
-    surface = common.choice(row[3].toggle, "3-D surface", "surface", False,
+    images = common.choice(
+        row[3].select_slider,
+        "Training images",
+        "landscape_images",
+        BATCH_IMAGES,
+        options=[128, 256, BATCH_IMAGES],
+        help="The loss is measured on this many training images: fewer is faster, and rougher.",
+    )
+    surface = common.choice(row[4].toggle, "3-D surface", "surface", False,
                             help="Draw the plane as a surface instead of contours.")  # fmt: skip
-    line_settings = runs.LandscapeSettings(pair.name, "line", resolution, span, int(seed))
-    plane_settings = runs.LandscapeSettings(pair.name, "plane", resolution, span, int(seed))
-    per_loss = landscape_ui.seconds_per_loss(pair, train, BATCH_IMAGES)
+    train = nets.training_sample(pair.name, images)
+    line_settings = runs.LandscapeSettings(pair.name, "line", resolution, span, int(seed), images)
+    plane_settings = runs.LandscapeSettings(pair.name, "plane", resolution, span, int(seed), images)
+    per_loss = landscape_ui.seconds_per_loss(pair, train, images)
     st.caption(
         f"{pair.description}. The loss is the mean cross-entropy on {train.description}, batch norm with its running "
         f"statistics. One loss of one net takes {per_loss * 1000:.0f} ms here, so a line costs "

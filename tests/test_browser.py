@@ -35,7 +35,6 @@ WAIT_MS = 120_000  # generous: every wait is for a condition, never a fixed time
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("browser"),  # one worker runs them all, beside the others: one server for the module
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=NO_CHROMIUM),
 ]
 
@@ -356,7 +355,7 @@ def test_lesions_page_deletes_a_block_stops_a_curve_and_shows_the_paths(server: 
 
 
 def test_loss_landscape_announces_its_cost_draws_the_line_and_stops_the_plane(server: str, page: object) -> None:
-    page.goto(f"{server}/Loss_landscape?landscape_nets=shapes-20")
+    page.goto(f"{server}/Loss_landscape?landscape_nets=shapes-20&landscape_images=128")
     page.get_by_text("One loss of one net takes").first.wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name="Compute the line").click()
     page.get_by_text("at the trained weights").first.wait_for(timeout=WAIT_MS)

@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from streamlit.testing.v1 import AppTest
 
 from explorer.errors import UserError
 from explorer.landscape import reading, runs, slices
 from explorer.lesions import nets
-from tests.conftest import ROOT, decode_plotly, devices
+from tests.conftest import decode_plotly, devices, open_page
 
 pytestmark = pytest.mark.usefixtures("recordings_folder")  # never the real recordings
 
@@ -89,10 +88,7 @@ def test_on_digits_56_the_plain_landscape_is_far_rougher(digits56: nets.TrainedP
 
 
 def test_the_page_shows_the_cost_first_and_keeps_what_it_computed(recordings_folder: Path) -> None:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=600)
-    at.run()
-    at.switch_page("pages/6_Loss_landscape.py").run()
-    assert not at.exception
+    at = open_page("pages/6_Loss_landscape.py", landscape_images="128")
     assert not at.get("plotly_chart")  # nothing computed before it is asked for
     cost = next(c.value for c in at.caption if "One loss of one net takes" in c.value)
     assert "a line costs 2 × 11 losses" in cost and "a plane 2 × 121" in cost
@@ -102,8 +98,6 @@ def test_the_page_shows_the_cost_first_and_keeps_what_it_computed(recordings_fol
     assert [t["name"] for t in figure["data"]] == ["ResNet-20", "plain-20"]
     assert "at the trained weights" in " ".join(m.value for m in at.markdown)
     assert any(recordings_folder.glob("landscape-*.json"))
-    again = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=600)
-    again.run()
-    again.switch_page("pages/6_Loss_landscape.py").run()
+    again = open_page("pages/6_Loss_landscape.py", landscape_images="128")
     assert len(again.get("plotly_chart")) == 1  # the recording appears at once for the next class
     assert "A recording made" in " ".join(c.value for c in again.caption)

@@ -153,7 +153,9 @@ class Student:
         self.page.locator('[data-testid="stCaptionContainer"]', has_text=f"({self.target}). One forward").wait_for(
             timeout=WAIT_MS
         )
-        assert self.page.locator(".st-key-gradcam-strip img").count() == 9  # ResNet-20's nine blocks
+        self.page.wait_for_function(  # ResNet-20's nine blocks (a rerun may still be drawing the last of them)
+            "() => document.querySelectorAll('.st-key-gradcam-strip img').length === 9", timeout=WAIT_MS
+        )
 
 
 def test_a_class_through_the_balancer_and_a_replica_that_dies(balancer: Balancer, tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ def pair(name: str, steps: int = DIGITS_STEPS, device: torch.device | str = "cpu
     return found
 
 
-@lru_cache(maxsize=len(PAIRS))
+@lru_cache(maxsize=3 * len(PAIRS))  # the page offers three sample sizes
 def training_sample(name: str, count: int = 512) -> LabelledSet:
     """The first ``count`` training images of the pair ``name`` (what its loss landscape is measured on); drawn
     once and shared (treat the tensors as read-only), not on every rerun of the page."""
