@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 PAGES = {  # name: (path with its settings in the address, what to wait for)
     "architecture": ("/Architecture?imagenet_model=resnet18", ".js-plotly-plot"),

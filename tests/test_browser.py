@@ -13,19 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = ROOT / "artifacts" / "screenshots"
 NO_CHROMIUM = (
     "Debian's chromium is not at /usr/bin/chromium: scripts/run_tests.sh installs it where it can "
@@ -400,7 +390,7 @@ def test_variants_side_by_side_aligns_the_stages_of_two_families(server: str, pa
 
 def test_transfer_learning_draws_live_curves_stops_and_shows_every_run(server: str, page: object) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.goto(f"{server}/Transfer_learning?epochs=4&transfer_images=100")  # 3 batches an epoch: a stop comes midway
+    page.goto(f"{server}/Transfer_learning?epochs=2&transfer_images=100")  # 3 batches an epoch: a stop comes midway
     page.get_by_text("normalised channel by channel with the ImageNet mean").wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name="Fine-tune 6 runs").click()
     page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT_MS)  # the live curves, after the first epoch

@@ -1,7 +1,7 @@
-"""A class through the balancer: two replicas behind nginx, eight browsers, and a replica that dies.
+"""A class through the balancer: two replicas behind nginx, six browsers, and a replica that dies.
 
-``python -m explorer replicas 2`` starts the replicas and nginx. Eight browser contexts (eight
-students, four on each replica) each upload their own image and explain their own class; every
+``python -m explorer replicas 2`` starts the replicas and nginx. Six browser contexts (six
+students, three on each replica) each upload their own image and explain their own class; every
 one must see exactly its own results. Then one replica is killed: its students are moved to the
 other replica and start fresh with a clear message, while the other students keep their results.
 """
@@ -22,10 +22,11 @@ import pytest
 from PIL import Image
 
 from explorer.deploy import NGINX
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ROOT
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, SHOTS, WAIT_MS
+from tests.test_browser import NO_CHROMIUM, SHOTS, WAIT_MS
 
-STUDENTS_PER_REPLICA = 4
+STUDENTS_PER_REPLICA = 3
 
 pytestmark = [
     pytest.mark.browser,
@@ -165,7 +166,7 @@ def test_a_class_through_the_balancer_and_a_replica_that_dies(balancer: Balancer
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         students: dict[str, list[Student]] = {"1": [], "2": []}
-        for _ in range(40):  # the balancer spreads new browsers at random: open until four are on each replica
+        for _ in range(40):  # the balancer spreads new browsers at random: open until three are on each replica
             student = Student(browser, balancer.url)
             if len(students[student.replica]) < STUDENTS_PER_REPLICA:
                 students[student.replica].append(student)
@@ -177,7 +178,7 @@ def test_a_class_through_the_balancer_and_a_replica_that_dies(balancer: Balancer
         everyone = [*students["1"], *students["2"]]
         for index, student in enumerate(everyone):
             student.work(index, tmp_path)
-        for student in everyone:  # after all eight worked at once, each still sees exactly its own results
+        for student in everyone:  # after all six worked at once, each still sees exactly its own results
             student.check_image()
             student.check_target()
         everyone[0].page.screenshot(path=str(SHOTS / "replicas_student.png"), full_page=True)
