@@ -40,6 +40,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_gradcam import timed_ms  # noqa: E402
 from explorer import ModelSpec, RandomWeights, describe_device, load_model, pick_device  # noqa: E402
 from explorer.trace import trace  # noqa: E402
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -102,14 +103,7 @@ def trace_ms(device: torch.device, repeats: int = 10) -> float:
     """Median milliseconds of the all-block trace of ResNet-50 at 224² with random weights, in this process."""
     loaded = load_model(ModelSpec("resnet50"), RandomWeights(), device)
     x = torch.randn(1, 3, 224, 224, device=device)
-    times = []
-    for _ in range(repeats + 2):
-        start = time.perf_counter()
-        trace(loaded.model, x)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times[2:])
+    return timed_ms(lambda: trace(loaded.model, x), device, repeats)
 
 
 def measure(device: torch.device, uploads: int = 5, side: int = 3000) -> dict[str, object]:
