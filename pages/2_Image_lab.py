@@ -76,9 +76,9 @@ with common.page("Image lab", ":material/image_search:"):
                 label = f"{common.plain(prediction.name)} ({prediction.index}): {prediction.probability:.1%}{mark}"
                 st.progress(min(max(prediction.probability, 0.0), 1.0), text=label)
         st.caption(
-            f"Explaining **{common.plain(result.target_name)}** ({result.target}). One forward and one backward pass "
-            f"recorded all {len(result.stats)} blocks in {view.seconds * 1000:.0f} ms on {server.device_label()} "
-            "(queue included)."
+            f"Explaining **{common.plain(result.target_name)}** ({result.target}) in {common.plain(picked.name)}. "
+            f"One forward and one backward pass recorded all {len(result.stats)} blocks in "
+            f"{view.seconds * 1000:.0f} ms on {server.device_label()} (queue included)."
         )
 
     st.subheader("3 · Grad-CAM of every residual block")

@@ -5,6 +5,7 @@ import fcntl
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,16 @@ PAGES = tuple(f"pages/{path.name}" for path in sorted((ROOT / "pages").glob("*.p
 # cores made every small convolution about 2.6 times slower (measured here). Parallel workers use the other core.
 os.environ["OMP_NUM_THREADS"] = "1"
 torch.set_num_threads(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse ``--dist loadgroup`` on a pytest whose node ids pytest-xdist 3.8 cannot mark with a group (9.2 and
+    later, xdist issue 1386): the marks would be ignored without a word, and grouped tests would each start their own
+    servers and train their own nets."""
+    version = tuple(int(part) for part in pytest.__version__.split(".")[:2])
+    if getattr(config.option, "dist", "no") == "loadgroup" and version >= (9, 2):
+        raise pytest.UsageError(f"--dist loadgroup ignores xdist_group on pytest {pytest.__version__} (pytest-xdist "
+                                "issue 1386): install the pytest pinned in requirements-dev.txt")
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +68,33 @@ def digits56(tmp_path_factory: pytest.TempPathFactory) -> object:
         patch.setenv("EXPLORER_RECORDINGS", str(folder))
         fcntl.flock(lock, fcntl.LOCK_EX)
         return nets.pair("digits-56", steps=200)
+
+
+@dataclass(frozen=True)
+class DegradationDemo:
+    """The gradient lab's degradation demo at 100 steps as the page ran it on a click: the page after the click,
+    the recordings folder it wrote, and the curves it recorded."""
+
+    page: object
+    folder: Path
+    curves: dict
+
+
+@pytest.fixture(scope="session")
+def degradation_demo_clicked(tmp_path_factory: pytest.TempPathFactory) -> DegradationDemo:
+    """The degradation demo trained once per worker (four nets, 100 steps: the slowest page action the tests click):
+    the tests that use it share the ``degradation`` xdist group, so a parallel run trains it once."""
+    from explorer import gradlab, recordings
+
+    folder = tmp_path_factory.mktemp("degradation") / "recordings"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXPLORER_RECORDINGS", str(folder))
+        at = open_page("pages/4_Gradient_lab.py")
+        at.select_slider(key="widget.demo_steps").set_value(100).run()
+        at.button(key="grad.demo").click().run()
+        recording = recordings.load("degradation", {"steps": 100, "seed": 0, "depths": list(gradlab.DEMO_DEPTHS)})
+    assert recording is not None, "the demo was not recorded"
+    return DegradationDemo(at, folder, gradlab.curves_from_results(recording.results))
 
 
 def open_page(page: str, **address: str) -> object:

@@ -176,11 +176,11 @@ def test_image_lab_upload_strip_and_csv(server: str, page: object, tmp_path: Pat
         str(ROOT / "explorer" / "samples" / "cat.jpg")
     )
     page.wait_for_selector('[data-testid="stFileChipName"]:has-text("cat.jpg")', timeout=WAIT_MS)
+    page.wait_for_selector('[data-testid="stCaptionContainer"]:has-text("in cat.jpg")', timeout=WAIT_MS)
     page.wait_for_function(
-        "() => document.querySelectorAll('.st-key-gradcam-strip img').length === 16"
-        " && !document.querySelector('[data-testid=stStatusWidget]')",
-        timeout=WAIT_MS,
+        "() => document.querySelectorAll('.st-key-gradcam-strip img').length === 16", timeout=WAIT_MS
     )
+    wait_until_idle(page)  # no rerun under way when the download is clicked
     assert page.get_by_text("Random initialisation of ResNet-50").count() >= 1
     with page.expect_download(timeout=WAIT_MS) as download_info:
         page.get_by_text("Download per-block statistics (CSV)").click()

@@ -37,7 +37,7 @@ from explorer.gradlab import (
 from explorer.gradlab.data import DIGITS_COUNT, batches, dataset, digits, shapes
 from explorer.shapes.dataset import CLASSES
 from models.init import initialize
-from tests.conftest import csv_lines, devices
+from tests.conftest import DegradationDemo, csv_lines, devices
 
 PROBE = GradLabConfig(depth=20, data="random", image_size=32, batch_size=64, seed=0)
 SMALL = GradLabConfig(depth=8, batch_size=16, steps=4, seed=3)
@@ -251,12 +251,19 @@ def test_adam_and_unrecorded_steps() -> None:
     assert len(records) == SMALL.steps and records[-1][1].signal == () and records[-1][1].loss > 0
 
 
-def test_degradation_deep_plain_net_trains_worse() -> None:
-    curves = degradation_demo(steps=100, seed=0)  # measured: plain-56 0.84 training error, plain-20 0.03
+@pytest.mark.xdist_group("degradation")
+def test_degradation_deep_plain_net_trains_worse(degradation_demo_clicked: DegradationDemo) -> None:
+    curves = degradation_demo_clicked.curves  # the page's run: measured plain-56 0.84 training error, plain-20 0.03
     assert list(curves) == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
     loss = {label: curve.final_loss(last=30) for label, curve in curves.items()}
     assert loss["plain-56"] > 2 * loss["plain-20"] and loss["plain-56"] > 2 * loss["ResNet-56"], loss
     assert curves["plain-56"].final_error(last=30) > 0.3 > curves["plain-20"].final_error(last=30), loss
+
+
+def test_degradation_demo_trains_each_depth_plain_and_residual_on_the_same_batches() -> None:
+    curves = degradation_demo(steps=3, depths=(8,))
+    assert list(curves) == ["plain-8", "ResNet-8"] and all(len(c.loss) == 3 for c in curves.values())
+    assert curves["plain-8"].loss != curves["ResNet-8"].loss
 
 
 # --- configuration and export ----------------------------------------------------------------

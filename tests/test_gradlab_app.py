@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import gradlab
-from tests.conftest import decode_plotly, open_page, shown_tables
+from tests.conftest import DegradationDemo, decode_plotly, open_page, shown_tables
 
 PAGE = "pages/4_Gradient_lab.py"
 
@@ -112,15 +112,17 @@ def test_the_first_training_steps() -> None:
     assert early and len(early[0]["data"]) == 2 * len(gradlab.EARLY_STEPS)
 
 
-def test_the_degradation_demo_is_recorded_and_shown_at_once_next_time(recordings_folder: Path) -> None:
-    at = open_page(PAGE)
-    at.select_slider(key="widget.demo_steps").set_value(100).run()
-    at.button(key="grad.demo").click().run()
+@pytest.mark.xdist_group("degradation")
+def test_the_degradation_demo_is_recorded_and_shown_at_once_next_time(
+    degradation_demo_clicked: DegradationDemo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = degradation_demo_clicked.page
     assert not at.exception
     table = shown_tables(at)[0]
     assert list(table["net"]) == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
     assert any("Training error over the last 50 steps: plain-20" in c.value for c in at.caption)
-    assert len(list(recordings_folder.glob("degradation-*.json"))) == 1
+    assert len(list(degradation_demo_clicked.folder.glob("degradation-*.json"))) == 1
+    monkeypatch.setenv("EXPLORER_RECORDINGS", str(degradation_demo_clicked.folder))
     next_class = open_page(PAGE, **{"demo_steps": "100"})  # no button: the recording is shown at once
     assert list(shown_tables(next_class)[0]["net"]) == ["plain-20", "ResNet-20", "plain-56", "ResNet-56"]
     assert any("A recording made" in c.value for c in next_class.caption)
