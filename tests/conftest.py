@@ -29,8 +29,10 @@ def pytest_configure(config: pytest.Config) -> None:
     servers and train their own nets."""
     version = tuple(int(part) for part in pytest.__version__.split(".")[:2])
     if getattr(config.option, "dist", "no") == "loadgroup" and version >= (9, 2):
-        raise pytest.UsageError(f"--dist loadgroup ignores xdist_group on pytest {pytest.__version__} (pytest-xdist "
-                                "issue 1386): install the pytest pinned in requirements-dev.txt")
+        raise pytest.UsageError(
+            f"--dist loadgroup ignores xdist_group on pytest {pytest.__version__} (pytest-xdist "
+            "issue 1386): install the pytest pinned in requirements-dev.txt"
+        )
 
 
 @pytest.fixture(autouse=True)
