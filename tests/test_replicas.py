@@ -151,7 +151,7 @@ class Student:
         )
 
     def check_target(self) -> None:
-        self.page.locator('[data-testid="stCaptionContainer"]', has_text=f"({self.target}). One forward").wait_for(
+        self.page.locator('[data-testid="stCaptionContainer"]', has_text=f"({self.target}) in ").wait_for(
             timeout=WAIT_MS
         )
         self.page.wait_for_function(  # ResNet-20's nine blocks (a rerun may still be drawing the last of them)
