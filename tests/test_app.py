@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.device import describe_device, pick_device
-from tests.conftest import PAGES, ROOT, decode_plotly, shown_tables
+from tests.conftest import ROOT, decode_plotly, shown_tables
 
 ARCHITECTURE = "pages/1_Architecture.py"
 
@@ -139,16 +139,6 @@ def test_pre_activation_changes_the_block_order_text(architecture: AppTest) -> N
     text = " ".join(md.value for md in architecture.markdown)
     assert "**Block order** — pre-activation (He et al. 2016): BN → ReLU → conv" in text
     assert "The net ends with BN → ReLU → pool" in text
-
-
-@pytest.mark.usefixtures("recordings_folder", "torch_home")
-def test_every_page_shows_the_device() -> None:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300).run()
-    expected = f"Device: {describe_device(pick_device())}"
-    assert not at.exception and any(expected in c.value for c in at.sidebar.caption), "Home.py"
-    for page in PAGES:
-        at.switch_page(page).run()
-        assert not at.exception and any(expected in c.value for c in at.sidebar.caption), page
 
 
 @pytest.mark.parametrize("families", [("imagenet", "cifar"), ("cifar", "imagenet")])

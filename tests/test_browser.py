@@ -25,6 +25,8 @@ WAIT_MS = 120_000  # generous: every wait is for a condition, never a fixed time
 
 pytestmark = [
     pytest.mark.browser,
+    # one worker, one server: these tests mostly wait for the page, and the other workers use the cores meanwhile
+    pytest.mark.xdist_group("browser"),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=NO_CHROMIUM),
 ]
 

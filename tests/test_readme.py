@@ -3,9 +3,10 @@ with doctest.
 
 They run from a temporary folder that holds the repository's ``explorer`` and ``models`` (so the relative paths
 work and the outputs land there), with a temporary torchvision cache that holds a seeded stand-in for the ResNet-50
-ImageNet file (nothing is downloaded). The long runs (``train``, ``score``, ``lesion``, ``paths``, ``landscape``,
-``receptive`` and ``transfer``) are shortened by the flags in :data:`SHORTER`, as README.md says; every line's output
-must hold what :data:`SHOWS` says it shows, so a command that runs but prints the wrong thing fails.
+ImageNet file (nothing is downloaded). The long runs (``train``, ``score``, ``gradlab``, ``lesion``, ``paths``,
+``landscape``, ``receptive`` and ``transfer``) are shortened by the flags in :data:`SHORTER`, as README.md says;
+every line's output must hold what :data:`SHOWS` says it shows, so a command that runs but prints the wrong thing
+fails.
 """
 
 import doctest
@@ -36,6 +37,7 @@ SHORTER = {  # the README's long runs, cut to seconds (later flags override earl
     "landscape": ["--images", "4"],
     "transfer": ["--epochs", "1", "--train-images", "64"],
     "receptive": ["--images", "2"],
+    "gradlab": ["--image-size", "8"],
 }
 SHOWS: dict[str, list[str]] = {  # what each README line prints (for --json lines: what its JSON holds)
     "stages resnet50": ["ResNet-50 at 224×224", "25,557,032", "4.089G", "4 dashed (projection), 12 solid (identity)"],

@@ -1,10 +1,12 @@
-"""Every page's settings live in its address: change each one, reload the page from that address in a new session,
-and the page shows every setting as it was (:func:`explorer.ui.common.choice` is the one way there)."""
+"""Every page names the device its models run on, and keeps its settings in its address: change each one, reload the
+page from that address in a new session, and the page shows every setting as it was
+(:func:`explorer.ui.common.choice` is the one way there)."""
 
 from typing import Any
 
 import pytest
 
+from explorer.device import describe_device, pick_device
 from explorer.ui.common import SETTINGS
 from tests.conftest import PAGES, open_page
 
@@ -41,8 +43,9 @@ def shown(at: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("page", ["Home.py", *PAGES])
-def test_every_setting_survives_a_reload(page: str) -> None:
+def test_every_page_shows_the_device_and_every_setting_survives_a_reload(page: str) -> None:
     at = open_page(page)
+    assert any(f"Device: {describe_device(pick_device())}" in c.value for c in at.sidebar.caption), page
     loose = [key for key in widgets(at) if not key.startswith("widget.") and key not in NOT_SETTINGS]
     assert not loose, f"widgets that bypass the address: {loose}"
     settings = at.session_state[SETTINGS]
