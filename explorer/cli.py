@@ -1,6 +1,6 @@
 """Command line: ``python -m explorer stages MODEL``, ``compare``, ``models``, ``explain IMAGE``, ``train``, ``score``,
-``gradlab``, ``lesion``, ``paths``, ``landscape``, ``receptive``, ``variants``, ``transfer``, ``weights``, ``serve``,
-``replicas``.
+``gradlab``, ``lesion``, ``paths``, ``landscape``, ``receptive``, ``variants``, ``transfer``, ``lesson``, ``weights``,
+``serve``, ``replicas``.
 
 A bad input or setting (a :class:`~explorer.errors.UserError`) is one line on stderr and exit status 2; anything
 else is a bug and ends with its traceback and exit status 1. Results go to stdout as text or JSON. Each command
@@ -20,6 +20,7 @@ from explorer.gradlab import commands as gradlab_commands
 from explorer.imagelab import commands as imagelab_commands
 from explorer.landscape import commands as landscape_commands
 from explorer.lesions import commands as lesion_commands
+from explorer.lessons import commands as lessons_commands
 from explorer.receptive_fields import commands as receptive_commands
 from explorer.shapes import commands as shapes_commands
 from explorer.transfer import commands as transfer_commands
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         receptive_commands,
         variants_commands,
         transfer_commands,
+        lessons_commands,
         weights_commands,
         serve,
         deploy,

@@ -1,0 +1,178 @@
+"""Lessons: the shipped files, every way a lesson file can be wrong (one line naming the step and the field), the
+answers the explorer computes for a question, and who may move a class."""
+
+import pytest
+import torch
+from torchvision.models import resnet34
+
+from explorer.classroom.play import JOIN_ATTEMPTS, JoinLimiter, Play, join_class, move, start_class
+from explorer.classroom.store import RoomError, SQLiteStore
+from explorer.lessons.answers import ANSWERS, last_block_field, projection_parameters
+from explorer.lessons.lesson import LessonError, parse_lesson, shipped_lessons
+from explorer.lessons.pages import page_settings, page_titles
+
+GOOD = """
+title = "A lesson"
+[[steps]]
+title = "ResNet-34"
+page = "Architecture"
+[steps.settings]
+imagenet_model = "resnet34"
+"""
+
+
+def lesson_with(step: str) -> str:
+    return f'title = "A lesson"\n[[steps]]\ntitle = "first"\npage = "Home"\n[[steps]]\ntitle = "second"\n{step}'
+
+
+def test_the_shipped_lessons_read_and_cover_the_three_topics() -> None:
+    lessons = shipped_lessons()
+    assert [lesson.title for lesson in lessons.values()] == [
+        "Vanishing gradients in ten minutes", "Table 1 and the shortcut", "Why shortcuts help"]  # fmt: skip
+    pages = {step.page for lesson in lessons.values() for step in lesson.steps}
+    assert pages == {"Gradient lab", "Architecture", "Lesions and paths", "Loss landscape", "Receptive fields"}
+    questions = [s.question for lesson in lessons.values() for s in lesson.steps if s.question is not None]
+    assert [q.answer for q in questions] == list(ANSWERS)  # every computed answer is asked somewhere
+
+
+def test_a_step_keeps_its_settings_as_the_address_does() -> None:
+    step = parse_lesson(GOOD).steps[0]
+    assert step.settings == {"imagenet_model": "resnet34"} and step.address() == {"imagenet_model": "resnet34"}
+    at_default = parse_lesson(GOOD.replace('"resnet34"', '"resnet50"')).steps[0]  # the page's default
+    assert at_default.settings == {"imagenet_model": "resnet50"} and at_default.address() == {}
+    flags = parse_lesson(GOOD.replace('imagenet_model = "resnet34"', "skip = false")).steps[0]
+    assert flags.address() == {"skip": "0"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("title = ", "the lesson is not valid TOML"),
+        ('title = "x"', "the lesson has no steps"),
+        ('summary = "x"\n[[steps]]\ntitle = "a"\npage = "Home"', "the lesson, field 'title' is missing"),
+        ('title = "x"\nauthor = "me"\n[[steps]]\ntitle = "a"\npage = "Home"', "the lesson: unknown field 'author'"),
+        (lesson_with('page = "Architecure"'), "the lesson, step 2, field 'page': no page 'Architecure'; the pages"),
+        (lesson_with('page = "Class"'), "step 2, field 'page': no page 'Class'"),
+        (lesson_with("page = 3"), "step 2, field 'page' must be text"),
+        (lesson_with(""), "step 2, field 'page' is missing"),
+        (lesson_with('page = "Home"\nnotes = "x"'), "step 2: unknown field 'notes'"),
+        (lesson_with('page = "Architecture"\n[steps.settings]\nimagenet_model = "resnet9"'),
+         "step 2 (Architecture), setting 'imagenet_model': 'resnet9' is not one the page offers (one of resnet18"),
+        (lesson_with('page = "Architecture"\n[steps.settings]\nimagenet_size = 9000'),
+         "setting 'imagenet_size': 9000 is not one the page offers (a number from 32 to 4096)"),
+        (lesson_with('page = "Architecture"\n[steps.settings]\nskip = "no"'),
+         "setting 'skip': 'no' is not one the page offers (true or false)"),
+        (lesson_with('page = "Architecture"\n[steps.settings]\ndepth = 34'),
+         "step 2 (Architecture), setting 'depth': the page has no such setting; it has block, cifar_depth"),
+        (lesson_with('page = "Architecture"\n[steps.settings]\nprojector = true'),
+         "setting 'projector': each viewer sets projector for themselves"),
+        (lesson_with('page = "Gradient lab"\n[steps.settings]\n"g.lr" = 0'), "setting 'g.lr': 0 is not one"),
+        (lesson_with('page = "Home"\n[steps.question]\ntext = "Which?"\nkind = "choice"\n'
+                     'answer = "gradlab.larger_first_block_signal"'),
+         "step 2, question, field 'choices': a choice question needs 2 to 8 choices"),
+        (lesson_with('page = "Home"\n[steps.question]\ntext = "Which?"\nchoices = ["plain"]\n'
+                     'answer = "gradlab.larger_first_block_signal"'), "a choice question needs 2 to 8 choices"),
+        (lesson_with('page = "Home"\n[steps.question]\ntext = "Which?"\nchoices = ["a", "a"]\n'
+                     'answer = "gradlab.larger_first_block_signal"'), "field 'choices' must be different texts"),
+        (lesson_with('page = "Home"\n[steps.question]\ntext = "Which?"\nchoices = ["a", "b"]\n'
+                     'answer = "gradlab.larger_first_block_signal"'),
+         "field 'choices' must include every answer gradlab.larger_first_block_signal can give: plain, residual"),
+        (lesson_with('page = "Home"\n[steps.question]\ntext = "How many?"\nkind = "number"\nchoices = ["1", "2"]\n'
+                     'answer = "architecture.projection_parameters"'), "a number question has no choices"),
+        (lesson_with('page = "Home"\n[steps.question]\ntext = "How many?"\nanswer = "the number 42"'),
+         "step 2, question, field 'answer': no computed answer 'the number 42'; there are"),
+        (lesson_with('page = "Home"\n[steps.question]\ntext = "How many?"\nkind = "choice"\nchoices = ["1", "2"]\n'
+                     'answer = "architecture.projection_parameters"'),
+         "architecture.projection_parameters is a number answer, the question a choice one"),
+        (lesson_with('page = "Home"\n[steps.question]\nkind = "number"\nanswer = "architecture.projection_parameters"'),
+         "step 2, question, field 'text' is missing"),
+        (lesson_with('page = "Home"\nquestion = "Why?"'), "step 2, field 'question' must be a table"),
+        (lesson_with('page = "Home"\nsay = "' + "x" * 2001 + '"'), "field 'say' is longer than 2000 characters"),
+        ('title = "x"\nsteps = [1]', "the lesson, step 1 must be a table"),
+    ],
+)  # fmt: skip
+def test_a_bad_lesson_file_gets_one_line_naming_the_step_and_field(text: str, message: str) -> None:
+    with pytest.raises(LessonError) as raised:
+        parse_lesson(text)
+    assert message in str(raised.value) and "\n" not in str(raised.value), str(raised.value)
+
+
+def test_the_settings_a_lesson_may_set_come_from_the_pages() -> None:
+    assert page_titles()[0] == "Home" and "Class" not in page_titles()
+    assert page_settings("Gradient lab")["demo_steps"] == {"default": 400, "options": [100, 200, 400, 800]}
+
+
+def test_the_projection_answer_is_what_torchvisions_resnet34_spends_on_its_downsampling_shortcuts() -> None:
+    model = resnet34()  # torchvision uses option B: a 1×1 projection (conv + batch norm) where the shape changes
+    projections = [m.downsample for m in model.modules() if getattr(m, "downsample", None) is not None]
+    assert len(projections) == 3
+    assert projection_parameters() == str(sum(p.numel() for d in projections for p in d.parameters())) == "173824"
+
+
+def test_the_receptive_field_answer_is_resnet50s_known_427_pixels() -> None:
+    assert last_block_field() == "427"  # Araujo et al. 2019, "Computing receptive fields of CNNs" (Distill), Table
+
+
+def test_the_gradient_answer_is_the_residual_net_in_the_vanishing_preset() -> None:
+    torch.manual_seed(1)  # the answer does not depend on the global generator: the lab seeds its own builds
+    assert ANSWERS["gradlab.larger_first_block_signal"].compute() == "residual"
+
+
+def test_only_the_teachers_browser_moves_the_class(tmp_path) -> None:
+    store = SQLiteStore(tmp_path / "classroom.sqlite3")
+    lesson = shipped_lessons()["2_table1_and_the_shortcut"]
+    teacher = start_class(store, lesson, minutes=30)
+    student = join_class(store, teacher.code or "", JoinLimiter())
+    with pytest.raises(RoomError, match="Only the teacher's browser can move this class"):
+        move(store, student, 2)
+    impostor = Play(lesson, "teacher", code=teacher.code, secret="guessed")  # a forged play, without the secret
+    with pytest.raises(RoomError, match="Only the teacher's browser"):
+        move(store, impostor, 2)
+    assert store.room(teacher.code or "").step == 0
+    move(store, teacher, 2)
+    assert store.room(teacher.code or "").step == 2 and teacher.step == 2
+    with pytest.raises(RoomError, match="there is no step 6"):
+        move(store, teacher, 5)
+
+
+def test_a_thousand_guessed_codes_reach_the_store_five_times_and_the_class_goes_on(tmp_path) -> None:
+    store = SQLiteStore(tmp_path / "classroom.sqlite3")
+    teacher = start_class(store, shipped_lessons()["1_vanishing_gradients"], minutes=30)
+    looked_up: list[str] = []
+    room = store.room
+    store.room = lambda code: looked_up.append(code) or room(code)  # type: ignore[method-assign]
+    limiter, refusals = JoinLimiter(), []
+    for guess in range(1000):
+        with pytest.raises(RoomError) as raised:
+            join_class(store, f"ZZZZ{guess:04d}".replace("0", "A").replace("1", "B"), limiter, now=1000.0 + guess / 100)
+        refusals.append(str(raised.value))
+    assert len(looked_up) == JOIN_ATTEMPTS
+    assert all(r.startswith("No class with code") for r in refusals[:JOIN_ATTEMPTS])
+    assert all(r.startswith("Too many wrong class codes from this browser") for r in refusals[JOIN_ATTEMPTS:])
+    later = join_class(store, teacher.code or "", limiter, now=1000.0 + 10 + 61)  # a minute later: allowed again
+    assert later.code == teacher.code and later.role == "student"
+    move(store, teacher, 1)  # the room itself was never touched
+    assert store.room(teacher.code or "").step == 1
+
+
+def test_the_lesson_command_checks_a_file_in_one_line(tmp_path, capsys) -> None:
+    from explorer.cli import main
+
+    bad = tmp_path / "my_lesson.toml"
+    bad.write_text(lesson_with('page = "Architecture"\n[steps.settings]\nimagenet_model = "resnet9"'))
+    assert main(["lesson", str(bad)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("python -m explorer: error: my_lesson.toml, step 2 (Architecture), setting") and (
+        "\n" not in error
+    )
+    good = tmp_path / "good.toml"
+    good.write_text(GOOD)
+    assert main(["lesson", str(good), "--json"]) == 0
+    assert '"address": "imagenet_model=resnet34"' in capsys.readouterr().out
+
+
+def test_a_step_sets_every_setting_of_its_page() -> None:
+    step = shipped_lessons()["2_table1_and_the_shortcut"].steps[1]  # the plain twin
+    values = step.values()
+    assert values["imagenet_model"] == "resnet34" and values["skip"] is False
+    assert set(values) == set(page_settings("Architecture")) and values["shortcut"] == "default"  # the rest: defaults
