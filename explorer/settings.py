@@ -11,6 +11,8 @@
 | ``EXPLORER_RESULTS_MB`` | results (explanations, overlays) kept for all sessions together | 1024 |
 | ``EXPLORER_SESSION_MB`` | results one session may keep | 64 |
 | ``EXPLORER_SHARED_MB`` | results computed once and shown to every session (curves, fields, fine-tuned runs) | 512 |
+| ``EXPLORER_CLASS_STORE`` | where classes live: ``sqlite:///path`` or ``redis://host:port/db`` | recordings folder |
+| ``EXPLORER_CLASS_MINUTES`` | how long a class lasts after it is started | 180 |
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Settings:
     results_mb: int = 1024
     session_mb: int = 64
     shared_mb: int = 512
+    class_store: str = ""
+    class_minutes: int = 180
 
     def __post_init__(self) -> None:
         check_choice(f"{PREFIX}DEVICE", self.device, DEVICE_CHOICES)
@@ -51,7 +55,8 @@ class Settings:
                 f"{PREFIX}REPLICA must be up to 40 letters, digits, '-', '_' or '.'; got {self.replica!r}"
             )
         limits = {"jobs": (1, 64), "max_batch": (1, 256), "batch_wait_ms": (0, 1000), "models_mb": (64, 10**6),
-                  "results_mb": (16, 10**6), "session_mb": (4, 10**6), "shared_mb": (16, 10**6)}  # fmt: skip
+                  "results_mb": (16, 10**6), "session_mb": (4, 10**6), "shared_mb": (16, 10**6),
+                  "class_minutes": (10, 7 * 24 * 60)}  # fmt: skip
         for name, (low, high) in limits.items():
             value = getattr(self, name)
             if not (name == "max_batch" and value is None):
@@ -78,7 +83,7 @@ class Settings:
             text = environment.get(f"{PREFIX}{field.name.upper()}")
             if text is None:
                 continue
-            if field.name not in ("device", "replica"):
+            if field.name not in ("device", "replica", "class_store"):
                 try:
                     values[field.name] = int(text)
                 except ValueError:

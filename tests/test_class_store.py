@@ -1,0 +1,255 @@
+"""The room store of a class, one suite run on both backends: SQLite (WAL, a file the replicas share) and Redis
+(a ``redis-server`` started here on a free loopback port). Every refusal is one line; a new store object on the same
+file or server (a restarted replica) sees everything; concurrent writers cannot answer twice."""
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from explorer.classroom import store as store_module
+from explorer.classroom.store import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    PRESENT_S,
+    RedisStore,
+    RoomError,
+    RoomStore,
+    SQLiteStore,
+    normalised_code,
+    open_store,
+    shown_code,
+)
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+NO_REDIS = not Path(REDIS_SERVER).exists()
+LESSON = 'title = "x"\n[[steps]]\ntitle = "a"\npage = "Home"\n'
+SECRET = "the teacher's secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of its own on a free loopback port (nothing kept on disk), stopped after the module."""
+    if NO_REDIS:
+        pytest.skip("Debian's redis-server is not installed (scripts/run_tests.sh installs it)")
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    command = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", str(folder)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The setting ``EXPLORER_CLASS_STORE`` naming a fresh store of each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'classroom.sqlite3'}"
+    url = request.getfixturevalue("redis_url")
+    RedisStore(url)._db.flushdb()
+    return url
+
+
+@pytest.fixture
+def store(where: str, tmp_path: Path) -> RoomStore:
+    return open_store(where, tmp_path)
+
+
+def test_the_setting_picks_the_backend(where: str, tmp_path: Path) -> None:
+    kind = SQLiteStore if where.startswith("sqlite") else RedisStore
+    assert isinstance(open_store(where, tmp_path), kind)
+    assert isinstance(open_store("", tmp_path), SQLiteStore)  # empty: a file in the recordings folder
+    assert (tmp_path / "classroom.sqlite3").exists()
+
+
+def test_a_new_room_has_a_long_code_and_starts_at_the_first_step(store: RoomStore) -> None:
+    room = store.create(LESSON, SECRET, 600)
+    assert len(room.code) == CODE_LENGTH and set(room.code) <= set(CODE_ALPHABET)
+    assert room.step == 0 and room.revealed == {} and room.lesson == LESSON
+    assert store.room(shown_code(room.code).lower()) == room  # as a student types it: ABCD-EFGH, any case
+    codes = {store.create(LESSON, SECRET, 600).code for _ in range(20)}
+    assert len(codes) == 20
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("ABCD", "'ABCD' is not a room code: 8 letters and digits"),
+        ("ABCD-EFG0", "is not a room code"),  # 0 is not in the alphabet (it reads as O)
+        ("x" * 500, "'xxxxxxxxxxxxxxxxxxxx…' is not a room code"),
+        ("ABCD-EFGH", "No class with code ABCD-EFGH: check the code with your teacher."),
+    ],
+)
+def test_an_unknown_or_malformed_code_gets_one_line(store: RoomStore, code: str, message: str) -> None:
+    with pytest.raises(RoomError) as raised:
+        store.room(code)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_room_expires_after_its_time_and_when_closed(store: RoomStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    short, long = store.create(LESSON, SECRET, 60), store.create(LESSON, SECRET, 600)
+    later = time.time() + 61
+    monkeypatch.setattr(store_module, "_now", lambda: later)
+    with pytest.raises(RoomError, match=f"The class {shown_code(short.code)} has ended"):
+        store.room(short.code)
+    with pytest.raises(RoomError, match="has ended"):
+        store.answer(short.code, 0, "student", "1")
+    assert store.room(long.code).code == long.code  # the other room goes on
+    store.close(long.code, SECRET)
+    with pytest.raises(RoomError, match=f"The class {shown_code(long.code)} has ended"):
+        store.seen(long.code, "student", True)
+
+
+@pytest.mark.parametrize("ttl", [0, 59, 8 * 24 * 3600, float("nan"), "600", True])
+def test_a_class_lasts_a_sensible_time(store: RoomStore, ttl: object) -> None:
+    with pytest.raises(RoomError, match="A class lasts from 60 to 604800 seconds"):
+        store.create(LESSON, SECRET, ttl)  # type: ignore[arg-type]
+
+
+def test_only_the_secret_moves_reveals_or_closes_a_room(store: RoomStore) -> None:
+    room = store.create(LESSON, SECRET, 600)
+    for act in (lambda s: store.move(room.code, s, 1), lambda s: store.reveal(room.code, s, 0, "42"),
+                lambda s: store.close(room.code, s)):  # fmt: skip
+        with pytest.raises(RoomError, match="Only the teacher's browser can"):
+            act("guessed")
+        with pytest.raises(RoomError, match="Only the teacher's browser can"):
+            act("")
+    assert store.room(room.code) == room  # untouched by the refusals
+    moved = store.move(room.code, SECRET, 2)
+    assert moved.step == 2 and moved.version == room.version + 1
+    with pytest.raises(RoomError, match="A step must be a whole number from 0; got -1"):
+        store.move(room.code, SECRET, -1)
+
+
+def test_one_answer_per_student_per_question_and_none_after_the_reveal(store: RoomStore) -> None:
+    room = store.create(LESSON, SECRET, 600)
+    store.answer(room.code, 0, "ann", "plain")
+    store.answer(room.code, 0, "bob", "residual")
+    store.answer(room.code, 1, "ann", "7")  # another step: another question
+    with pytest.raises(RoomError, match="You have already answered this question"):
+        store.answer(room.code, 0, "ann", "residual")
+    assert sorted(store.answers(room.code, 0)) == ["plain", "residual"]  # values only: nobody's name
+    revealed = store.reveal(room.code, SECRET, 0, "residual")
+    assert revealed.revealed == {0: "residual"} and revealed.version == room.version + 1
+    again = store.reveal(room.code, SECRET, 0, "plain")  # a second reveal keeps the first value
+    assert again.revealed == {0: "residual"} and again.version == revealed.version
+    with pytest.raises(RoomError, match="The answer to this question has been revealed: answers are closed"):
+        store.answer(room.code, 0, "cat", "plain")
+    assert sorted(store.answers(room.code, 0)) == ["plain", "residual"]
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "message"),
+    [("", "1", "A member id must be 1 to 64 characters"), ("m" * 65, "1", "A member id must be 1 to 64"),
+     ("ann", "", "An answer must be 1 to 64 characters"), ("ann", "9" * 65, "An answer must be 1 to 64")],
+)  # fmt: skip
+def test_odd_answers_are_refused_in_one_line(store: RoomStore, member: str, value: str, message: str) -> None:
+    room = store.create(LESSON, SECRET, 600)
+    with pytest.raises(RoomError) as raised:
+        store.answer(room.code, 0, member, value)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+    assert store.answers(room.code, 0) == []
+
+
+def test_presence_counts_those_seen_lately_and_those_following(
+    store: RoomStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = store.create(LESSON, SECRET, 600)
+    start = time.time()
+    monkeypatch.setattr(store_module, "_now", lambda: start)
+    for member, following in [("ann", True), ("bob", True), ("cat", False)]:
+        store.seen(room.code, member, following)
+    store.seen(room.code, "bob", False)  # bob breaks away: one mark each, the latest counts
+    assert (store.presence(room.code).present, store.presence(room.code).following) == (3, 1)
+    monkeypatch.setattr(store_module, "_now", lambda: start + PRESENT_S + 1)
+    store.seen(room.code, "ann", True)
+    assert (store.presence(room.code).present, store.presence(room.code).following) == (1, 1)  # bob, cat gone
+
+
+def test_a_restarted_replica_loses_nothing_of_the_room(where: str, tmp_path: Path) -> None:
+    first = open_store(where, tmp_path)
+    room = first.create(LESSON, SECRET, 600)
+    first.move(room.code, SECRET, 3)
+    first.answer(room.code, 3, "ann", "12")
+    first.reveal(room.code, SECRET, 2, "plain")
+    first.seen(room.code, "ann", True)
+    del first
+    again = open_store(where, tmp_path)  # a new process would open the store just so
+    seen = again.room(room.code)
+    assert (seen.step, seen.revealed, seen.lesson) == (3, {2: "plain"}, LESSON)
+    assert again.answers(room.code, 3) == ["12"] and again.presence(room.code).present == 1
+    again.move(room.code, SECRET, 4)  # and the teacher's secret still works there
+
+
+def test_racing_answers_from_many_threads_keep_one_per_student(store: RoomStore, where: str, tmp_path: Path) -> None:
+    room = store.create(LESSON, SECRET, 600)
+    outcomes: list[str] = []
+    start = threading.Barrier(12)
+
+    def answer(member: str, value: str) -> None:
+        mine = open_store(where, tmp_path)  # each thread its own connection, as each replica has
+        start.wait(timeout=30)
+        try:
+            mine.answer(room.code, 0, member, value)
+            outcomes.append("ok")
+        except RoomError as error:
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=answer, args=(f"student{i % 4}", str(i))) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes.count("ok") == 4 and len(outcomes) == 12
+    assert set(outcomes) == {"ok", "You have already answered this question."}
+    assert len(store.answers(room.code, 0)) == 4
+
+
+def test_a_room_store_that_cannot_be_reached_or_named_says_so_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(RoomError, match=r"EXPLORER_CLASS_STORE must be empty .* got 'mysql://x'"):
+        open_store("mysql://x", tmp_path)
+    closed_port = _free_port()
+    with pytest.raises(RoomError, match=f"The class store at redis://127.0.0.1:{closed_port}/0 cannot be reached"):
+        open_store(f"redis://127.0.0.1:{closed_port}/0", tmp_path)
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    with pytest.raises(RoomError, match=r"The class store .* cannot be opened"):
+        open_store(f"sqlite:///{blocked}/classroom.sqlite3", tmp_path)
+
+
+@pytest.mark.skipif(NO_REDIS, reason="Debian's redis-server is not installed (scripts/run_tests.sh installs it)")
+def test_redis_drops_a_room_whole_when_it_expires(redis_url: str) -> None:
+    store = RedisStore(redis_url)
+    room = store.create(LESSON, SECRET, 600)
+    store.answer(room.code, 0, "ann", "1")
+    store.reveal(room.code, SECRET, 1, "x")
+    store.seen(room.code, "ann", True)
+    keys = store._db.keys(f"explorer:room:{{{room.code}}}*")
+    assert len(keys) == 4 and all(0 < store._db.ttl(key) <= 601 for key in keys)
+
+
+def test_normalised_codes() -> None:
+    assert normalised_code(" abcd-efgh ") == "ABCDEFGH" and shown_code("ABCDEFGH") == "ABCD-EFGH"
