@@ -15,3 +15,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# A script for a student's page (its argument: a step's "step n of N"): window.__shown becomes the time (Date.now())
+# the page's lesson bar first shows that step while following; the class test and benchmark read it.
+FOLLOWED = """(want) => {
+    window.__shown = null;
+    const look = () => {
+        const bar = document.querySelector('.st-key-lesson-bar');
+        if (bar && bar.innerText.includes(want) && bar.innerText.includes('Following')) {
+            window.__shown = Date.now(); return; }
+        setTimeout(look, 10);
+    };
+    look();
+}"""

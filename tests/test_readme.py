@@ -81,6 +81,11 @@ SHOWS: dict[str, list[str]] = {  # what each README line prints (for --json line
                                          "from scratch (random initialisation)"],
     "transfer --target shapes-recoloured --runs head,scratch --export finetuned/ --json": [
         '"source": "shapes-resnet20"', '"choice": "scratch"'],
+    "lesson": ["2_table1_and_the_shortcut  Table 1 and the shortcut (5 steps)", "Why shortcuts help (4 steps)"],
+    "lesson explorer/lessons/shipped/2_table1_and_the_shortcut.toml": [
+        "Table 1 and the shortcut: 5 steps, every one checked against the pages",
+        "2. Architecture: The plain twin: the same layers without shortcuts  ?imagenet_model=resnet34&skip=0",
+        "question (number, answered by architecture.projection_parameters)"],
     "weights list": ["torchvision's cache:", "resnet50-11ad3fa6.pth", "(1 of 9 cached)"],
     "nginx-config explorer1:8501 explorer2:8501": ["server explorer1:8501", "server explorer2:8501",
                                                   "hash $explorer_affinity consistent"],
@@ -110,8 +115,8 @@ def readme_folder(tmp_path: Path, torch_home: Path, monkeypatch: pytest.MonkeyPa
 def test_the_readme_has_examples() -> None:
     commands = {line.removeprefix(PREFIX).split()[0] for line in command_lines()}
     assert commands == {"stages", "compare", "models", "explain", "train", "score", "gradlab", "lesion",
-                        "paths", "landscape", "receptive", "variants", "transfer", "weights", "nginx-config", "serve",
-                        "replicas"}  # fmt: skip
+                        "paths", "landscape", "receptive", "variants", "transfer", "lesson", "weights", "nginx-config",
+                        "serve", "replicas"}  # fmt: skip
 
 
 def run_here(line: str) -> bool:

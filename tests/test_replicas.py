@@ -56,13 +56,14 @@ def _ports() -> tuple[int, int]:
 
 
 class Balancer:
-    """The ``replicas`` command running in the background, with what it printed."""
+    """The ``replicas`` command running in the background (``environment``: more variables for it), with what it
+    printed."""
 
-    def __init__(self, torch_home: Path) -> None:
+    def __init__(self, torch_home: Path, **environment: str) -> None:
         self.port, first = _ports()
         command = [sys.executable, "-m", "explorer", "replicas", "2", "--port", str(self.port), "--address",
                    "127.0.0.1", "--first-port", str(first)]  # fmt: skip
-        env = {**os.environ, "TORCH_HOME": str(torch_home), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "TORCH_HOME": str(torch_home), "PYTHONUNBUFFERED": "1", **environment}
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()

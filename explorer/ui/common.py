@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import plotly.graph_objects as go
@@ -16,6 +16,7 @@ import streamlit as st
 from PIL import Image, ImageDraw
 
 from explorer import recordings
+from explorer.address import BOUNDS, address_text, allowed, parse_text
 from explorer.errors import UserError
 from explorer.figstyle import for_projector
 from explorer.spec import (
@@ -50,7 +51,8 @@ PROJECTOR_CSS = """<style>
 h1 { font-size: 3.2rem !important; } h2, h3 { font-size: 2.1rem !important; }
 </style>"""
 SETTINGS = "page.settings"  # where a run of a page lists the settings it offered
-_BOUNDS = ("options", "min_value", "max_value", "step", "max_selections")
+SETTINGS_COMPLETE = "page.settings.complete"  # whether that run went to the end of the page
+VIEW = "page.view"  # how many times a lesson has opened a step in this session: see widget_key
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 _FAMILY_LABELS = {"imagenet": "ImageNet (Table 1)", "cifar": "CIFAR-10 (6n+2)"}
 _SHORTCUT_LABELS = {
@@ -78,17 +80,23 @@ def table(rows: list[dict[str, object]]) -> None:
 
 @contextmanager
 def page(title: str, icon: str) -> Iterator[None]:
-    """Every page's body runs inside this: the page set-up (:func:`setup_page`), and the one place a page catches a
-    bad input or setting (a :class:`~explorer.errors.UserError`), shown as one line where the page stops.
+    """Every page's body runs inside this: the page set-up (:func:`setup_page`), the lesson bar during a lesson
+    (the body is hidden while the step's question waits for its reveal), and the one place a page catches a bad
+    input or setting (a :class:`~explorer.errors.UserError`), shown as one line where the page stops.
 
     ``icon`` is a ``:material/name:`` code.
     """
-    st.session_state[SETTINGS] = {}
+    from explorer.ui import classroom  # it draws with this module's helpers
+
+    st.session_state[SETTINGS], st.session_state[SETTINGS_COMPLETE] = {}, False
     setup_page(title, icon)
     try:
-        yield
+        hidden = classroom.lesson_bar(title)
+        with st.container(key=classroom.HIDDEN) if hidden else nullcontext():
+            yield
     except UserError as error:
         show_error(error)
+    st.session_state[SETTINGS_COMPLETE] = True  # not after a stopped or interrupted run: its list is partial
 
 
 def page_settings() -> dict[str, dict[str, Any]]:
@@ -188,26 +196,6 @@ def _settled() -> bool:
     return True
 
 
-def _parsed(text: str, like: Any) -> Any:
-    """``text`` from the address as a value of ``like``'s type (ValueError when it is not one)."""
-    if isinstance(like, bool):
-        if text not in ("0", "1"):
-            raise ValueError(text)
-        return text == "1"
-    return type(like)(text) if like is not None else text
-
-
-def _valid(value: Any, kwargs: dict[str, Any]) -> bool:
-    """Whether ``value`` is one the widget built with ``kwargs`` can show: among its options, within its bounds."""
-    options = kwargs.get("options")
-    values = value if isinstance(value, list) else [value]
-    if options is not None and not all(v in list(options) for v in values if v is not None):
-        return False
-    low, high = kwargs.get("min_value"), kwargs.get("max_value")
-    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-    return all((low is None or low <= v) and (high is None or v <= high) for v in numbers)
-
-
 def from_address(name: str, default: Any, **kwargs: Any) -> Any:
     """The value of the page address's ``?name=``, if the widget built with ``kwargs`` can show it; else ``default``.
 
@@ -216,29 +204,32 @@ def from_address(name: str, default: Any, **kwargs: Any) -> Any:
     text = st.query_params.get(name)
     if text is None:
         return default
-    options = list(kwargs.get("options") or ())
-    like = (default[:1] or [None])[0] if isinstance(default, list) else default
-    like = next((o for o in options if o is not None), None) if like is None else like
     try:
-        if isinstance(default, list):
-            value: Any = [_parsed(t, like) for t in text.split(",") if t]
-        else:
-            value = _parsed(text, like)
+        return parse_text(text, default, kwargs)
     except ValueError:
         return default
-    return value if _valid(value, kwargs) else default
+
+
+def settings_now() -> dict[str, str] | None:
+    """The settings the page's last whole run offered that are not at their default, as address texts: what a
+    bookmark of the page holds, read from the session (a browser's late request cannot change it, as it can the
+    address); None while the page's run has not gone to its end (during that run, or after one that stopped)."""
+    if not st.session_state.get(SETTINGS_COMPLETE, False):
+        return None
+    now = {}
+    for name, offered in st.session_state.get(SETTINGS, {}).items():
+        value = st.session_state.get(f"choice.{name}", offered["default"])
+        if value != offered["default"]:
+            now[name] = address_text(value)
+    return now
 
 
 def to_address(name: str, value: Any, default: Any) -> None:
     """Write a choice into the page address (only when it differs from its default, to keep it short)."""
     if value == default:
         st.query_params.pop(name, None)
-    elif isinstance(value, list):
-        st.query_params[name] = ",".join(map(str, value))
-    elif value is None:
-        st.query_params[name] = ""
     else:
-        st.query_params[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        st.query_params[name] = address_text(value)
 
 
 def remembered(name: str, default: Any, **kwargs: Any) -> Any:
@@ -247,9 +238,17 @@ def remembered(name: str, default: Any, **kwargs: Any) -> Any:
     store = f"choice.{name}"
     if store not in st.session_state:
         st.session_state[store] = from_address(name, default, **kwargs)
-    elif not _valid(st.session_state[store], kwargs):
+    elif not allowed(st.session_state[store], kwargs):
         st.session_state[store] = default
     return st.session_state[store]
+
+
+def widget_key(name: str) -> str:
+    """The key of the widget of the choice ``name``: new each time a lesson opens a step (:data:`VIEW`). A browser
+    that lags behind sends its widgets' old values with its next request; under the old keys they are dropped
+    instead of overriding the step's settings (30 students on 2 cores: a third of the class broke away at once)."""
+    view = st.session_state.get(VIEW, 0)
+    return f"widget.{name}" if view == 0 else f"widget.{view}.{name}"
 
 
 def choice(widget: Callable[..., Any], label: str, name: str, default: Any, **kwargs: Any) -> Any:
@@ -260,13 +259,15 @@ def choice(widget: Callable[..., Any], label: str, name: str, default: Any, **kw
     ``default`` is the choice's value before anyone chose (pass it here, not as the widget's own value). An
     ``on_change`` callback runs after the choice is kept.
     """
-    store, key = f"choice.{name}", f"widget.{name}"
-    allowed = {k: list(v) if k == "options" else v for k, v in kwargs.items() if k in _BOUNDS}
-    st.session_state.setdefault(SETTINGS, {})[name] = {"default": default, **allowed}
+    store, key = f"choice.{name}", widget_key(name)
+    bounds = {k: list(v) if k == "options" else v for k, v in kwargs.items() if k in BOUNDS}
+    st.session_state.setdefault(SETTINGS, {})[name] = {"default": default, **bounds}
     st.session_state[key] = remembered(name, default, **kwargs)
     then = kwargs.pop("on_change", None)
 
     def save() -> None:
+        if key != widget_key(name):  # a widget of a view a lesson has left (Streamlit still calls it): not a choice
+            return
         st.session_state[store] = st.session_state[key]
         if then is not None:
             then()

@@ -1,0 +1,337 @@
+"""The lesson bar every page shows during a lesson, and the class page's pieces: start, join, follow, answer.
+
+A browser in a lesson keeps one :class:`~explorer.classroom.play.Play` in its session. Moving to a step opens
+the step's page on the step's settings exactly as a bookmarked address does (the page's own choices are dropped,
+the step's address is opened). Students follow the class through the room store shared by every replica
+(:func:`class_store`): a fragment polls it every second and opens the teacher's step when it changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import time
+from collections import Counter
+
+import plotly.graph_objects as go
+import segno
+import streamlit as st
+
+from explorer import recordings
+from explorer.classroom.play import JoinLimiter, Play, join_class, move, start_class
+from explorer.classroom.store import RoomError, RoomStore, StoreUnavailable, open_store, shown_code
+from explorer.lessons.answers import ANSWERS
+from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson
+from explorer.lessons.pages import CLASS_PAGE, HOME, page_files
+from explorer.ui.common import VIEW, chart, plain, projector, settings_now
+from explorer.ui.server import run, settings
+
+PLAY = "class.play"
+FOLLOW_EVERY_S = 1.0  # how often a student's browser looks at the teacher's step
+WATCH_EVERY_S = 2.0  # how often the teacher's browser counts the room and its answers
+HOME_TITLE = "ResNet Explorer"  # the title Home.py shows
+HIDDEN = "lesson-hidden"
+
+
+@st.cache_resource
+def class_store() -> RoomStore:
+    """This server's room store (``EXPLORER_CLASS_STORE``), shared by every session and every replica."""
+    return open_store(settings().class_store, recordings.folder())
+
+
+def play() -> Play | None:
+    """This browser's lesson, if it is in one."""
+    return st.session_state.get(PLAY)
+
+
+def begin(new: Play) -> None:
+    """Enter a lesson (alone, as teacher or as student) and open its current step."""
+    st.session_state[PLAY] = new
+    go_to_step(new)
+
+
+def leave() -> None:
+    """Leave the lesson; a teacher's class ends with it."""
+    current = play()
+    if current is not None and current.role == "teacher" and current.code:
+        class_store().close(current.code, current.secret or "")
+    st.session_state.pop(PLAY, None)
+    st.query_params.pop("room", None)
+
+
+def go_to_step(current: Play) -> None:
+    """Open ``current``'s step: its page, on its settings. Every choice of this session is set to the step's (the
+    projector's excepted) rather than read back from the address, and every widget gets a new key
+    (:func:`~explorer.ui.common.widget_key`): a browser that lags behind can send its old address and its widgets'
+    old values with its next request, and under load (30 students on 2 cores) did."""
+    step = current.current
+    st.session_state[VIEW] = st.session_state.get(VIEW, 0) + 1
+    for key in [k for k in st.session_state if str(k).startswith("choice.") and k != "choice.projector"]:
+        del st.session_state[key]
+    for name, value in step.values().items():
+        st.session_state[f"choice.{name}"] = value
+    address = step.address() | ({"room": current.code} if current.code else {})
+    st.switch_page(page_files()[step.page], query_params=address)
+
+
+def lesson_bar(title: str) -> bool:
+    """The lesson bar at the top of a page (nothing outside a lesson, except joining the class a ``?room=``
+    address names); True when the page's results must stay hidden until the step's question is revealed."""
+    page = HOME if title == HOME_TITLE else title
+    current = play()
+    if current is None:
+        _join_from_address(page)
+        return False
+    with st.container(border=True, key="lesson-bar"):
+        if current.leads:
+            _leader_bar(current, page)
+        else:
+            _follow(page)
+    current = play()
+    if current is None:
+        return False
+    question = current.current.question
+    on_step = page == current.current.page and (current.leads or current.following)
+    hidden = question is not None and on_step and current.step not in current.revealed
+    if hidden:
+        st.html(f"<style>.st-key-{HIDDEN} {{ display: none; }}</style>")
+        st.info("The page shows its result once the answer is revealed: predict first.", icon=":material/lock:")
+    return hidden
+
+
+def _join_from_address(page: str) -> None:
+    """A fresh session whose address names a room (a shared link, or a browser moved to another replica) joins it."""
+    code = st.query_params.get("room")
+    if not code or st.session_state.get("class.tried") == code:
+        return
+    st.session_state["class.tried"] = code
+    try:
+        joined = join_class(class_store(), code, _limiter())
+    except RoomError as error:
+        st.query_params.pop("room", None)
+        st.error(f"{error}", icon=":material/group_off:")
+        return
+    begin(joined)
+
+
+def _limiter() -> JoinLimiter:
+    return st.session_state.setdefault("class.limiter", JoinLimiter())
+
+
+def join(code: str) -> None:
+    """Join the class ``code`` (the class page's form); a RoomError in one line when it cannot be joined."""
+    begin(join_class(class_store(), code, _limiter()))
+
+
+def start(lesson: Lesson, as_class: bool) -> None:
+    """Start ``lesson``: alone (its first step opens), or as a class this browser leads (the class page then shows
+    the code and the QR code while the students join; the teacher opens the first step when ready)."""
+    if not as_class:
+        begin(Play(lesson))
+        return
+    st.session_state[PLAY] = start_class(class_store(), lesson, settings().class_minutes)
+    st.rerun()
+
+
+def _leader_bar(current: Play, page: str) -> None:
+    lesson, step = current.lesson, current.current
+    total = len(lesson.steps)
+    st.markdown(f"**{plain(lesson.title)}** · step {current.step + 1} of {total}: **{plain(step.title)}**")
+    back, forward, jump, end = st.columns([1, 1, 3, 1.4])
+    if back.button("← Previous", key="class.previous", disabled=current.step == 0):
+        _move(current, current.step - 1)
+    if forward.button("Next →", key="class.next", disabled=current.step == total - 1, type="primary"):
+        _move(current, current.step + 1)
+    names = [f"{i + 1}. {s.title}" for i, s in enumerate(lesson.steps)]
+    picked = jump.selectbox("Jump to step", names, index=current.step, key=f"class.jump.{current.step}",
+                            label_visibility="collapsed")  # fmt: skip
+    if names.index(picked) != current.step:
+        _move(current, names.index(picked))
+    if end.button("End the class" if current.role == "teacher" else "Leave the lesson", key="class.leave"):
+        leave()
+        st.rerun()
+    if page == CLASS_PAGE:
+        if st.button(f"Open step {current.step + 1} ({plain(step.page)})", key="class.back", type="primary"):
+            go_to_step(current)
+    elif page != step.page:
+        st.warning(f"This is not the step's page ({plain(step.page)}).", icon=":material/wrong_location:")
+        if st.button(f"Back to step {current.step + 1}", key="class.back"):
+            go_to_step(current)
+    if step.say:  # on a projector the class would read it too: folded away there
+        with st.expander("Teacher's notes", expanded=not projector(), key=f"class.notes.{projector()}"):
+            st.info(plain(step.say), icon=":material/record_voice_over:")
+    if current.role == "teacher":
+        _watch(current)
+    elif step.question is not None:
+        _question(current)
+
+
+@st.fragment(run_every=WATCH_EVERY_S)
+def _watch(current: Play) -> None:
+    """The teacher's view of the room: its code, who is in it and following, and the step's answers."""
+    code = current.code or ""
+    try:
+        presence = class_store().presence(code)
+        given = class_store().answers(code, current.step)
+    except RoomError as error:  # busy for a moment, or the class has ended: said, and asked again in a moment
+        st.warning(plain(str(error)), icon=":material/sync_problem:")
+        return
+    st.markdown(
+        f"### Class code **{shown_code(code)}** · {presence.present} in the room, {presence.following} following"
+    )
+    step = current.current
+    if step.question is None:
+        return
+    st.markdown(f"**Question:** {plain(step.question.text)}")
+    _histogram(step.question.choices, given)
+    if current.step in current.revealed:
+        _revealed(current)
+    elif st.button("Reveal the answer", key="class.reveal", type="primary"):
+        _reveal(current)
+        st.rerun(scope="app")
+
+
+def _histogram(choices: tuple[str, ...], given: list[str]) -> None:
+    """The class's answers: a bar per choice (or per number given), and the same counts in words."""
+    counts = Counter(given)
+    labels = list(choices) or sorted(counts, key=lambda v: float(v))
+    words = " · ".join(f"{label}: {counts.get(label, 0)}" for label in labels)
+    st.caption(f"Answers ({len(given)}): {plain(words) if labels else 'none yet'}")
+    if labels:
+        figure = go.Figure(go.Bar(x=labels, y=[counts.get(label, 0) for label in labels], marker_color="#2171b5"))
+        whole = max(1, math.ceil(max(counts.values(), default=0) / 5))  # whole students on the axis
+        figure.update_layout(height=260, margin=dict(l=40, r=10, t=10, b=40), xaxis_type="category",
+                             yaxis=dict(title="students", dtick=whole, rangemode="tozero"))  # fmt: skip
+        chart(figure, key=f"class.answers.{len(given)}")
+
+
+def _reveal(current: Play) -> None:
+    """Compute the step's answer now and reveal it (to the class, through the store)."""
+    question = current.current.question
+    assert question is not None
+    value = run(ANSWERS[question.answer].compute, "Computing the answer")
+    if current.role == "teacher" and current.code:
+        value = class_store().reveal(current.code, current.secret or "", current.step, value).revealed[current.step]
+    current.revealed[current.step] = value
+
+
+def _revealed(current: Play) -> None:
+    question = current.current.question
+    assert question is not None
+    value = current.revealed[current.step]
+    mine = current.answered.get(current.step)
+    said = f" (you said {plain(mine)})" if mine is not None else ""
+    st.success(f"Measured by the explorer: **{plain(value)}**{said} — {ANSWERS[question.answer].measures}.",
+               icon=":material/verified:")  # fmt: skip
+
+
+def _question(current: Play) -> None:
+    """The step's question for one viewer: answer it once, then wait for (or see) the reveal."""
+    question = current.current.question
+    assert question is not None
+    st.markdown(f"**Question:** {plain(question.text)}")
+    if current.step in current.revealed:
+        _revealed(current)
+        return
+    if current.step in current.answered:
+        st.caption(f"Your answer is in: {plain(current.answered[current.step])}. Wait for the reveal.")
+    else:
+        key = f"class.answer.{current.step}"
+        if question.kind == "choice":
+            value = st.radio("Your answer", list(question.choices), index=None, key=key, horizontal=True)
+        else:
+            value = st.number_input("Your answer", value=None, step=1.0, format="%g", key=key)
+        if st.button("Send my answer", key=f"{key}.send", disabled=value is None):
+            _answer(current, f"{value:g}" if isinstance(value, float) else str(value))
+    if current.role == "solo" and st.button("Reveal the answer", key="class.reveal", type="primary"):
+        _reveal(current)
+        st.rerun()
+
+
+def _answer(current: Play, value: str) -> None:
+    if current.role == "student" and current.code:
+        try:
+            class_store().answer(current.code, current.step, current.member, value)
+        except RoomError as error:
+            st.error(str(error))
+            return
+    current.answered[current.step] = value
+    st.rerun(scope="app")
+
+
+def _move(current: Play, step: int) -> None:
+    move(class_store() if current.role == "teacher" else None, current, step)
+    go_to_step(current)
+
+
+@st.fragment(run_every=FOLLOW_EVERY_S)
+def _follow(page: str) -> None:
+    """A student's bar: every second, the teacher's step, opened at once while this browser follows."""
+    current = play()
+    if current is None:
+        return
+    store = class_store()
+    try:
+        room = store.room(current.code or "")
+    except StoreUnavailable as error:  # the room is as it was: this browser asks again in a second
+        st.caption(plain(str(error)))
+        return
+    except RoomError as error:
+        st.session_state.pop(PLAY, None)
+        st.query_params.pop("room", None)
+        st.session_state["class.ended"] = str(error)
+        st.rerun(scope="app")
+    if current.following and not _on_step(current, page):
+        current.following = False  # the student changed a setting or opened another page: exploring alone
+    with contextlib.suppress(StoreUnavailable):  # presence is counted over 10 s: the next heartbeat makes up for it
+        current.tell_store(store, time.time())
+    newly_revealed = current.step in room.revealed and current.step not in current.revealed
+    current.revealed = dict(room.revealed)
+    if room.version != current.version:
+        current.version = room.version
+        if current.following and room.step != current.step:
+            current.step = room.step
+            go_to_step(current)
+        if newly_revealed:
+            st.rerun(scope="app")
+    total = len(current.lesson.steps)
+    teacher_step = current.lesson.steps[room.step]
+    if current.following:
+        st.markdown(f"**Following the class {shown_code(room.code)}** · step {room.step + 1} of {total}: "
+                    f"**{plain(teacher_step.title)}**")  # fmt: skip
+        if st.button("Explore on my own", key="class.break"):
+            current.following = False
+            st.rerun(scope="fragment")
+    else:
+        st.markdown(f"**Exploring on your own** · the class {shown_code(room.code)} is at step {room.step + 1} of "
+                    f"{total}: **{plain(teacher_step.title)}**")  # fmt: skip
+        if st.button("Back to the class", key="class.rejoin", type="primary"):
+            current.following, current.step, current.version = True, room.step, room.version
+            go_to_step(current)
+    if current.following and current.current.question is not None:
+        _question(current)
+
+
+def _on_step(current: Play, page: str) -> bool:
+    """Whether this page shows ``current``'s step: the step's page, on the step's settings (taken as so while the
+    page is still running). The settings are read from the session, not from the address: a browser that lags
+    behind its page can send its old address back with its next request, and under load did (a whole class seemed
+    to break away at once)."""
+    now = settings_now()
+    if page != current.current.page or now is None:
+        return page == current.current.page
+    return {k: v for k, v in now.items() if k not in NOT_IN_LESSONS} == current.current.address()
+
+
+def class_link(code: str) -> str:
+    """The link students open to join ``code``: this server's address, on the class page."""
+    base = st.context.url.split("?", 1)[0].rsplit("/", 1)[0]
+    return f"{base}/Class?room={code}"
+
+
+def qr_png(link: str) -> bytes:
+    """A QR code of ``link``, as PNG bytes (drawn here: nothing fetched)."""
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()

@@ -1,0 +1,44 @@
+"""Class: start a lesson (alone or as a class the students follow) or join one by its code."""
+
+import streamlit as st
+
+from explorer.errors import UserError
+from explorer.lessons.lesson import parse_lesson, shipped_lessons
+from explorer.ui import classroom, common
+
+with common.page("Class", ":material/co_present:"):
+    current = classroom.play()
+    if (ended := st.session_state.pop("class.ended", None)) is not None:
+        st.warning(common.plain(ended), icon=":material/event_busy:")
+    if current is not None and current.role == "teacher" and current.code:
+        link = classroom.class_link(current.code)
+        left, right = st.columns([2, 1])
+        left.markdown(f"# {classroom.shown_code(current.code)}")
+        left.markdown(f"Students open **{common.plain(link)}** or the Class page and type the code.")
+        left.caption("Students who join see the class's step at once; the bar above opens it for you.")
+        right.image(classroom.qr_png(link), caption="scan to join", width=420 if common.projector() else 260)
+    elif current is not None:
+        st.info(f"You are in the lesson **{common.plain(current.lesson.title)}**: the bar above leads it.")
+    else:
+        start, join = st.columns(2)
+        with start:
+            st.subheader("Start a lesson")
+            lessons = shipped_lessons()
+            picked = st.selectbox("Lesson", list(lessons), format_func=lambda k: lessons[k].title, key="class.lesson")
+            upload = st.file_uploader("…or your own lesson file (TOML)", type=["toml"], key="class.upload")
+            try:
+                lesson = parse_lesson(upload.getvalue().decode("utf-8"), upload.name) if upload else lessons[picked]
+            except (UserError, UnicodeDecodeError) as error:
+                common.show_error(error)
+                st.stop()
+            st.caption(f"**{common.plain(lesson.title)}** · {len(lesson.steps)} steps. {common.plain(lesson.summary)}")
+            alone, together = st.columns(2)
+            if alone.button("Play it alone", key="class.alone"):
+                classroom.start(lesson, as_class=False)
+            if together.button("Start a class", key="class.start", type="primary"):
+                classroom.start(lesson, as_class=True)
+        with join:
+            st.subheader("Join a class")
+            code = st.text_input("Class code", placeholder="ABCD-EFGH", key="class.code", max_chars=20)
+            if st.button("Join", key="class.join", disabled=not code):
+                classroom.join(code)
