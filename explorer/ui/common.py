@@ -6,6 +6,7 @@ call the plain functions of the rest of the package.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -84,6 +85,10 @@ def page(title: str, icon: str) -> Iterator[None]:
     (the body is hidden while the step's question waits for its reveal), and the one place a page catches a bad
     input or setting (a :class:`~explorer.errors.UserError`), shown as one line where the page stops.
 
+    A page's run ends with a full garbage collection (what Streamlit's ``runner.postScriptGC`` would do after every
+    run, which ``.streamlit/config.toml`` turns off): after the runs that computed something, and not after each
+    one-second poll of a student following a class (half the server's time for those polls, measured).
+
     ``icon`` is a ``:material/name:`` code.
     """
     from explorer.ui import classroom  # it draws with this module's helpers
@@ -91,12 +96,15 @@ def page(title: str, icon: str) -> Iterator[None]:
     st.session_state[SETTINGS], st.session_state[SETTINGS_COMPLETE] = {}, False
     setup_page(title, icon)
     try:
-        hidden = classroom.lesson_bar(title)
-        with st.container(key=classroom.HIDDEN) if hidden else nullcontext():
-            yield
-    except UserError as error:
-        show_error(error)
-    st.session_state[SETTINGS_COMPLETE] = True  # not after a stopped or interrupted run: its list is partial
+        try:
+            hidden = classroom.lesson_bar(title)
+            with st.container(key=classroom.HIDDEN) if hidden else nullcontext():
+                yield
+        except UserError as error:
+            show_error(error)
+        st.session_state[SETTINGS_COMPLETE] = True  # not after a stopped or interrupted run: its list is partial
+    finally:
+        gc.collect()
 
 
 def page_settings() -> dict[str, dict[str, Any]]:
