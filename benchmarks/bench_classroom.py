@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_imagelab_latency import free_port, start_server  # noqa: E402
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS, FOLLOWED  # noqa: E402
+from benchmarks.bench_imagelab_latency import start_server  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, FOLLOWED, free_port  # noqa: E402
 
 WAIT_MS = int(os.environ.get("BENCH_WAIT_MS", "300000"))
 LESSON_TITLE = "Table 1 and the shortcut"

@@ -24,7 +24,6 @@ import argparse
 import io
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_gradcam import timed_ms  # noqa: E402
 from explorer import ModelSpec, RandomWeights, describe_device, load_model, pick_device  # noqa: E402
 from explorer.trace import trace  # noqa: E402
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 STRIP = ".st-key-gradcam-strip img"
 STRIP_SHOWN = """(old) => {
@@ -59,13 +58,6 @@ def photo(side: int, seed: int) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(coarse).resize((side, side), Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
-
-
-def free_port() -> int:
-    """A port free on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(port: int, torch_home: str, device: str) -> subprocess.Popen:

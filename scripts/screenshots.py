@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 PAGES = {  # name: (path with its settings in the address, what to wait for)
     "architecture": ("/Architecture?imagenet_model=resnet18", ".js-plotly-plot"),
@@ -74,9 +73,7 @@ def shots(every: bool) -> list[tuple[int, str, bool, str | None]]:
 def serve(home: str, kept: str | None) -> tuple[subprocess.Popen, int]:
     """The app on a free local port, with an empty torchvision cache in ``home`` and the recordings (and trained
     digits nets) of ``kept``, or an empty folder in ``home``."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "TORCH_HOME": home, "EXPLORER_RECORDINGS": kept or os.path.join(home, "recordings")}
     command = [sys.executable, "-m", "explorer", "serve", "--server.port", str(port), "--server.address",
                "127.0.0.1", "--server.headless", "true"]  # fmt: skip

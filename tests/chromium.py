@@ -1,8 +1,11 @@
-"""Debian's headless Chromium as every browser test, benchmark and script launches it.
+"""Debian's headless Chromium as every browser test, benchmark and script launches it, and a free port for the
+server it opens.
 
 A plain module (it imports nothing of the tests): importing ``tests.conftest`` would put torch on one thread in the
 importing process and in every server it starts.
 """
+
+import socket
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -27,3 +30,10 @@ FOLLOWED = """(want) => {
     };
     look();
 }"""
+
+
+def free_port() -> int:
+    """A port free on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -2,7 +2,6 @@
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.conftest import ROOT
 
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -31,15 +30,9 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     empty_cache = tmp_path_factory.mktemp("torch-home")  # ImageNet weights are absent, as on a fresh machine
     recordings = tmp_path_factory.mktemp("recordings")  # nothing recorded yet, and the real folder left alone
     process = subprocess.Popen(

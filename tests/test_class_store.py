@@ -25,6 +25,7 @@ from explorer.classroom.store import (
     open_store,
     shown_code,
 )
+from tests.chromium import free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 NO_REDIS = not Path(REDIS_SERVER).exists()
@@ -32,18 +33,12 @@ LESSON = 'title = "x"\n[[steps]]\ntitle = "a"\npage = "Home"\n'
 SECRET = "the teacher's secret"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A redis-server of its own on a free loopback port (nothing kept on disk), stopped after the module."""
     if NO_REDIS:
         pytest.skip("Debian's redis-server is not installed (scripts/run_tests.sh installs it)")
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("redis")
     command = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                "--dir", str(folder)]  # fmt: skip
@@ -231,7 +226,7 @@ def test_racing_answers_from_many_threads_keep_one_per_student(store: RoomStore,
 def test_a_room_store_that_cannot_be_reached_or_named_says_so_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(RoomError, match=r"EXPLORER_CLASS_STORE must be empty .* got 'mysql://x'"):
         open_store("mysql://x", tmp_path)
-    closed_port = _free_port()
+    closed_port = free_port()
     with pytest.raises(RoomError, match=f"The class store at redis://127.0.0.1:{closed_port}/0 cannot be reached"):
         open_store(f"redis://127.0.0.1:{closed_port}/0", tmp_path)
     blocked = tmp_path / "a file"
