@@ -23,9 +23,15 @@ class UserError(ValueError):
         super().__init__(" ".join(message.split()))
 
 
-def check_range(name: str, value: N, low: N, high: N, *, whole: bool = True, above_low: bool = False) -> N:
+E = TypeVar("E", bound=UserError)
+
+
+def check_range(
+    name: str, value: N, low: N, high: N, *, whole: bool = True, above_low: bool = False, error: type[E] = UserError
+) -> N:
     """``value`` if it is a number from ``low`` to ``high`` (above ``low`` with ``above_low``; a whole number
-    unless ``whole`` is False); otherwise a UserError naming ``name``, the range and the value given."""
+    unless ``whole`` is False); otherwise a UserError (or the subclass ``error``) naming ``name``, the range and
+    the value given."""
     number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if whole and not isinstance(value, int):
         number = False
@@ -34,7 +40,7 @@ def check_range(name: str, value: N, low: N, high: N, *, whole: bool = True, abo
         kind = "a whole number" if whole else "a number"
         low_text, high_text = _number(low), _number(high)
         bounds = f"above {low_text} and at most {high_text}" if above_low else f"from {low_text} to {high_text}"
-        raise UserError(f"{name} must be {kind} {bounds}; got {value!r}")
+        raise error(f"{name} must be {kind} {bounds}; got {value!r}")
     return value
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from explorer.errors import UserError
+from explorer.errors import UserError, check_range
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8  # 32**8 ≈ 1.1e12 codes
@@ -109,9 +109,7 @@ class RoomStore(ABC):
     def create(self, lesson: str, secret: str, ttl_s: float) -> Room:
         """A new room for ``lesson`` (its TOML text) under a fresh random code, for ``ttl_s`` seconds (60 to 7
         days); only the sha256 of the teacher's ``secret`` is kept."""
-        low, high = TTL_S
-        if not isinstance(ttl_s, int | float) or isinstance(ttl_s, bool) or not low <= ttl_s <= high:
-            raise RoomError(f"A class lasts from {low:g} to {high:g} seconds; got {ttl_s!r}")
+        check_range("A class's length in seconds", ttl_s, *TTL_S, whole=False, error=RoomError)
         if not secret:
             raise RoomError("A class needs the teacher's secret: open it again from the teacher's page.")
         expires_at = _now() + float(ttl_s)
