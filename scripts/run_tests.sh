@@ -19,8 +19,10 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/red
       "here, so the browser, balancer and Redis tests will be skipped (install those packages to run them)"
   else
     echo "==> installing Debian's chromium, nginx and redis-server for the browser, balancer and Redis tests"
-    $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium nginx redis-server
+    # another install holding dpkg's lock (a second clone's set-up, unattended upgrades) is waited for, not a failure
+    apt=(env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -q)
+    $as_root "${apt[@]}" update
+    $as_root "${apt[@]}" install -y chromium nginx redis-server
   fi
 fi
 echo "==> ruff"
