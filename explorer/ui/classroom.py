@@ -261,7 +261,12 @@ def _answer(current: Play, value: str) -> None:
 
 
 def _move(current: Play, step: int) -> None:
-    move(class_store() if current.role == "teacher" else None, current, step)
+    """Move the lesson to ``step`` and open it; when the store does not answer, one line in the bar, which stays."""
+    try:
+        move(class_store() if current.role == "teacher" else None, current, step)
+    except RoomError as error:
+        st.error(plain(str(error)), icon=":material/sync_problem:")
+        return
     go_to_step(current)
 
 
@@ -325,8 +330,9 @@ def _on_step(current: Play, page: str) -> bool:
 
 
 def class_link(code: str) -> str:
-    """The link students open to join ``code``: this server's address, on the class page."""
-    base = st.context.url.split("?", 1)[0].rsplit("/", 1)[0]
+    """The link students open to join ``code``: this server's address, on the class page (a path from the server's
+    root where the page's address is not known, as in a script run without a browser)."""
+    base = (st.context.url or "").split("?", 1)[0].rsplit("/", 1)[0]
     return f"{base}/Class?room={code}"
 
 

@@ -98,6 +98,10 @@ def page(title: str, icon: str) -> Iterator[None]:
     try:
         try:
             hidden = classroom.lesson_bar(title)
+        except UserError as error:  # said in one line; the page is drawn all the same (it yields exactly once)
+            show_error(error)
+            hidden = False
+        try:
             with st.container(key=classroom.HIDDEN) if hidden else nullcontext():
                 yield
         except UserError as error:

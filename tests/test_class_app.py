@@ -1,0 +1,58 @@
+"""The class surface in AppTest, tried as bad luck, an attacker and a curious student would (issue 24)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from explorer.classroom.store import RoomError, StoreUnavailable
+from explorer.ui import classroom, server
+from tests.conftest import open_page
+
+pytestmark = pytest.mark.usefixtures("recordings_folder", "torch_home")  # never the real recordings or weights
+LESSON = "2_table1_and_the_shortcut"
+
+
+@pytest.fixture
+def class_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A fresh class store (SQLite) in an empty recordings folder, the one every page of these tests uses."""
+    monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path / "recordings"))
+    server.settings.clear()
+    classroom.class_store.clear()
+    yield classroom.class_store()
+    classroom.class_store.clear()
+
+
+def teacher_of_a_class() -> object:
+    """The Class page of a browser that has just started a class of :data:`LESSON`."""
+    at = open_page("pages/10_Class.py")
+    at.selectbox(key="class.lesson").set_value(LESSON)
+    at.button(key="class.start").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_next_while_the_store_is_down_is_one_line_and_the_page_goes_on(
+    class_store: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = teacher_of_a_class()
+
+    def down(*_: object) -> None:
+        raise StoreUnavailable("The class store did not answer: try again")
+
+    monkeypatch.setattr(class_store, "move", down)
+    at.button(key="class.next").click().run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1 and "did not answer" in at.error[0].value
+    assert at.button(key="class.next").label == "Next →"  # the bar is still there, at the same step
+    assert any("step 1 of" in m.value for m in at.markdown)
+
+
+def test_the_page_frame_draws_the_page_whatever_the_lesson_bar_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(title: str) -> bool:
+        raise RoomError("The class store did not answer")
+
+    monkeypatch.setattr(classroom, "lesson_bar", failing)
+    at = open_page("pages/1_Architecture.py")
+    assert len(at.error) == 1 and "did not answer" in at.error[0].value
+    assert [m.label for m in at.metric][:2] == ["Depth", "Parameters"]  # the page itself, drawn below the line
