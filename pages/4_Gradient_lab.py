@@ -64,7 +64,9 @@ with common.page("Gradient lab", ":material/monitoring:"):
     recorded = gradlab_ui.recorded_run(config)
     start, replay = st.columns(2)
     started = start.button(f"Train {config.steps} steps", type="primary", key="grad.start")
-    replaying = recorded is not None and replay.button(f"Replay the recording of {recorded.made}", key="grad.replay")
+    replaying = recorded is not None and replay.button(
+        f"Replay the recording of {common.plain(recorded.made)}", key="grad.replay"
+    )
     progress = st.container()
     status, heat, curves = st.empty(), st.empty(), st.empty()
     nets = list(gradlab.NETS)
@@ -83,7 +85,10 @@ with common.page("Gradient lab", ":material/monitoring:"):
         last = run.records[-1].step
         if run.recording is not None:
             made = run.recording
-            status.caption(f"A recording made {made.made} on {made.device}, with the settings above ({last} steps).")
+            status.caption(
+                f"A recording made {common.plain(made.made)} on {common.plain(made.device)}, with the settings above "
+                f"({last} steps)."
+            )
             shown_step = st.slider("Replay up to step", 1, last, last, key="grad.replay_step")
             shown_records = [r for r in run.records if r.step <= shown_step]
         else:
@@ -125,7 +130,8 @@ with common.page("Gradient lab", ":material/monitoring:"):
             ],
         )  # fmt: skip
         st.caption(
-            f"{gradlab.degradation_reading(shown_curves)} A recording made {demo.made} on {demo.device} ({steps} "
-            f"steps, seed 0, digits 8×8, batch norm, He init, SGD with learning rate 0.05 and momentum 0.9, batch 64); "
+            f"{gradlab.degradation_reading(shown_curves)} A recording made {common.plain(demo.made)} on "
+            f"{common.plain(demo.device)} ({steps} steps, seed 0, digits 8×8, batch norm, He init, SGD with learning "
+            f"rate 0.05 and momentum 0.9, batch 64); "
             f"it is kept on disk, so the next class sees it at once."
         )

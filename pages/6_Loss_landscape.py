@@ -57,7 +57,9 @@ with common.page("Loss landscape", ":material/landscape:"):
         lines = runs.from_results(line.results)
         common.chart(line_figure(lines), png_name=f"landscape_line_{pair.name}", key="landscape.line_figure")
         st.markdown(reading.line_reading(lines))
-        st.caption(f"A recording made {line.made} on {line.device}, kept on disk by its settings.")
+        st.caption(
+            f"A recording made {common.plain(line.made)} on {common.plain(line.device)}, kept on disk by its settings."
+        )
 
     st.subheader("Over a plane of two directions")
     plane = landscape_ui.recorded_or_computed(pair, train, plane_settings)
@@ -71,8 +73,8 @@ with common.page("Loss landscape", ":material/landscape:"):
                              key=f"landscape.plane.{label}")  # fmt: skip
         st.caption(
             f"log10 of the training loss, one colour scale for both nets (yellow: the highest loss of either). Both "
-            f"nets use directions drawn from the same seed ({seed} and {seed + 1}). A recording made {plane.made} on "
-            f"{plane.device}, kept on disk by its settings."
+            f"nets use directions drawn from the same seed ({seed} and {seed + 1}). A recording made "
+            f"{common.plain(plane.made)} on {common.plain(plane.device)}, kept on disk by its settings."
         )
     st.caption(
         "What this shows: the loss on one random plane (or line) through the trained weights, at this scale. What it "

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -429,3 +430,18 @@ def test_clicking_a_block_in_the_lesion_diagram_deletes_it_and_a_second_click_br
         "() => [...document.querySelectorAll('[data-testid=stMetricDelta]')].length == 0", timeout=WAIT_MS
     )
     wait_for_metric(page, "0.2%")
+
+
+def test_a_class_link_with_markdown_or_html_is_shown_literally_and_fetches_nothing_outside(
+    server: str, page: object
+) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    for room in ("[Log in](//ev.il/x)", "![](//ev.il/p.png)", "<img src=//ev.il/p.png>"):
+        page.goto(f"{server}/Class?room={urllib.parse.quote(room)}")
+        message = page.locator('[data-testid="stAlertContentError"]', has_text="is not a room code")
+        message.wait_for(timeout=WAIT_MS)
+        assert room[:15] in message.inner_text()  # the characters themselves, as typed
+        assert page.locator('a[href*="ev.il"], img[src*="ev.il"]').count() == 0
+    outside = [url for url in asked if not url.startswith((server, "data:", "blob:"))]
+    assert not outside, outside

@@ -1,5 +1,6 @@
 """The class surface in AppTest, tried as bad luck, an attacker and a curious student would (issue 24)."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +57,11 @@ def test_the_page_frame_draws_the_page_whatever_the_lesson_bar_raises(monkeypatc
     at = open_page("pages/1_Architecture.py")
     assert len(at.error) == 1 and "did not answer" in at.error[0].value
     assert [m.label for m in at.metric][:2] == ["Depth", "Parameters"]  # the page itself, drawn below the line
+
+
+@pytest.mark.parametrize("room", ["[Log in](//ev.il/x)", "![](//ev.il/p.png)", "<img src=//ev.il/p.png>"])
+def test_a_class_link_with_markdown_or_html_in_it_is_shown_literally(class_store: object, room: str) -> None:
+    at = open_page("Home.py", room=room)
+    assert len(at.error) == 1
+    shown = at.error[0].value
+    assert not set(re.sub(r"\\.", "", shown)) & set("[]()<>!"), shown  # each one escaped: shown, not acted on

@@ -110,7 +110,7 @@ def _join_from_address(page: str) -> None:
         joined = join_class(class_store(), code, _limiter())
     except RoomError as error:
         st.query_params.pop("room", None)
-        st.error(f"{error}", icon=":material/group_off:")
+        st.error(plain(str(error)), icon=":material/group_off:")
         return
     begin(joined)
 
@@ -254,7 +254,7 @@ def _answer(current: Play, value: str) -> None:
         try:
             class_store().answer(current.code, current.step, current.member, value)
         except RoomError as error:
-            st.error(str(error))
+            st.error(plain(str(error)))
             return
     current.answered[current.step] = value
     st.rerun(scope="app")

@@ -1,0 +1,227 @@
+"""Text from outside (the address, uploads, lesson files, recordings, the class store) reaches the page only as
+literal text: every value put into Streamlit's Markdown (texts, captions, messages, widget labels) goes through
+``plain()``, or is one of the expressions below, read and found to be the explorer's own text (numbers, its own
+labels and sentences). A new value in Markdown fails this test until it is escaped or reviewed and added here."""
+
+import ast
+
+from tests.conftest import ROOT
+
+# Streamlit calls whose first argument is Markdown (labels too: they render links and images).
+MARKDOWN = {
+    "markdown", "caption", "error", "warning", "info", "success", "write", "toast", "title", "header", "subheader",
+    "button", "download_button", "form_submit_button", "page_link", "expander", "popover", "status", "spinner",
+    "tabs", "metric", "radio", "selectbox", "multiselect", "toggle", "checkbox", "number_input", "text_input",
+    "slider", "select_slider", "file_uploader",
+}  # fmt: skip
+REVIEWED: dict[str, set[str]] = {
+    "explorer/ui/classroom.py": {
+        "ANSWERS[question.answer].measures",
+        "current.step",
+        "len(given)",
+        "presence.following",
+        "presence.present",
+        "room.step",
+        "said",
+        "shown_code(code)",
+        "shown_code(room.code)",
+        "total",
+    },
+    "explorer/ui/common.py": {
+        "device_label()",
+        "icon",
+        "replica",
+        "size",
+        "spec.label",
+        "title",
+    },
+    "explorer/ui/gradlab.py": {
+        "label",
+        "net",
+    },
+    "explorer/ui/imagelab.py": {
+        "FORMAT_NAMES",
+        "MAX_CHECKPOINT_BYTES // 2 ** 20",
+        "MAX_FILE_BYTES // 2 ** 20",
+        "imagenet.imagenet_unavailable_reason(spec)",
+        "path",
+        "spec.label",
+    },
+    "explorer/ui/landscape.py": {
+        "settings.kind",
+    },
+    "explorer/ui/lesions.py": {
+        "depth",
+        "label",
+    },
+    "explorer/ui/receptive_fields.py": {
+        "label",
+    },
+    "explorer/ui/server.py": {
+        "ahead",
+        "settings().shared_mb",
+        "what",
+    },
+    "explorer/ui/transfer.py": {
+        "label",
+        "limit",
+    },
+    "explorer/ui/variants.py": {
+        "FORMAT_NAMES",
+        "MAX_FILE_BYTES // 2 ** 20",
+    },
+    "pages/10_Class.py": {
+        "classroom.shown_code(current.code)",
+        "len(lesson.steps)",
+    },
+    "pages/1_Architecture.py": {
+        "'×'.join(map(str, block.in_shape))",
+        "'×'.join(map(str, block.out_shape))",
+        "block.paper_name",
+        "block.shortcut_detail",
+        "block_order(spec)",
+        "drawn",
+        "format_count(block.macs)",
+        "kinds.count('identity')",
+        "len(kinds) - kinds.count('identity')",
+        "note",
+        "size",
+        "spec.label",
+        "spec.shortcut_option",
+    },
+    "pages/2_Image_lab.py": {
+        "FORMAT_NAMES",
+        "METHODS[method].description",
+        "len(result.stats)",
+        "limit",
+        "method",
+        "result.stats[-1].shape.split('×', 1)[1]",
+        "result.target",
+        "server.device_label()",
+        "size",
+        "truth.box",
+        "truth.class_name",
+    },
+    "pages/3_Shapes_dataset.py": {
+        "', '.join(CLASSES[:-1])",
+        "CLASSES[-1]",
+    },
+    "pages/4_Gradient_lab.py": {
+        "' and '.join(map(str, gradlab.EARLY_STEPS[1:]))",
+        "config.steps",
+        "done",
+        "gradlab.PRESET_NOTES[preset]",
+        "gradlab.PROFILE_IMAGE_SIZE",
+        "gradlab.degradation_reading(shown_curves)",
+        "gradlab.early_reading(early)",
+        "gradlab.profile_reading(profiles, profiled)",
+        "last",
+        "max(gradlab.EARLY_STEPS)",
+        "run.config.steps",
+        "step",
+        "steps",
+    },
+    "pages/5_Lesions_and_paths.py": {
+        "blocks",
+        "blocks // 2",
+        "label",
+        "pair.description",
+        "pair.residual_label",
+        "paths.DEFAULT_IMAGES",
+        "reading.lesion_reading(curves, kind, test.chance_error)",
+        "reading.paths_reading(measured)",
+        "samples",
+        "test.description",
+    },
+    "pages/6_Loss_landscape.py": {
+        "line_settings.points",
+        "pair.description",
+        "plane_settings.points",
+        "reading.line_reading(lines)",
+        "reading.plane_reading(planes)",
+        "seed",
+        "train.description",
+    },
+    "pages/7_Receptive_fields.py": {
+        "' · '.join((f'**{net.label}**: {net.weights}' for net in chosen))",
+        "EFFECTIVE_BOX",
+        "THEORY_BOX",
+        "count",
+        "label",
+        "reading.effective_reading(found, side)",
+        "reading.theory_reading(fields, size)",
+        "size",
+        "spec.label",
+    },
+    "pages/8_Variants_side_by_side.py": {
+        "', '.join(missing)",
+        "reading.comparison_reading(views)",
+        "server.device_label()",
+        "stage",
+        "view.input_size",
+        "view.name",
+    },
+    "pages/9_Transfer_learning.py": {
+        "', '.join(missing)",
+        "', '.join(names)",
+        "chosen.side",
+        "chosen.spec.label.replace(' (CIFAR)', '')",
+        "len(finished[0].cams_before)",
+        "len(names)",
+        "len(names) - 1",
+        "mean",
+        "reading.moved_reading(finished)",
+        "reading.runs_reading(finished, target.chance)",
+        "recipe.batch_size",
+        "recipe.epochs",
+        "result.run.label",
+        "server.device_label()",
+        "std",
+        "target.description",
+    },
+    "Home.py": {
+        "server.device_label()",
+        "size",
+        "spec.label",
+    },
+}
+
+
+def is_plain(node: ast.expr) -> bool:
+    """Whether ``node`` is a call of ``plain()`` (or ``common.plain()``)."""
+    return isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "plain"
+
+
+def rendered(node: ast.expr) -> set[str]:
+    """The values in the text ``node`` makes that are neither literal, nor ``plain()``, nor formatted numbers."""
+    if isinstance(node, ast.Constant) or is_plain(node):
+        return set()
+    if isinstance(node, ast.JoinedStr):
+        parts = [p.value for p in node.values if isinstance(p, ast.FormattedValue) and p.format_spec is None]
+        return set().union(*(rendered(part) for part in parts))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return rendered(node.left) | rendered(node.right)
+    if isinstance(node, ast.IfExp):
+        return rendered(node.body) | rendered(node.orelse)
+    return {ast.unparse(node)}
+
+
+def unescaped(tree: ast.Module) -> set[str]:
+    """The values ``tree`` puts into Markdown that are neither literal, nor ``plain()``, nor formatted numbers."""
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
+    return set().union(*(rendered(call.args[0]) for call in calls if call.func.attr in MARKDOWN and call.args))
+
+
+def test_every_value_in_markdown_is_escaped_or_the_explorers_own() -> None:
+    files = [*sorted((ROOT / "explorer" / "ui").glob("*.py")), *sorted((ROOT / "pages").glob("*.py")), ROOT / "Home.py"]
+    new = {}
+    for path in files:
+        name = path.relative_to(ROOT).as_posix()
+        if extra := unescaped(ast.parse(path.read_text())) - REVIEWED.get(name, set()):
+            new[name] = sorted(extra)
+    assert not new, f"wrap these in plain(), or review them as the explorer's own text and add them to REVIEWED: {new}"
+
+
+def test_the_check_sees_a_value_from_outside() -> None:
+    tree = ast.parse('st.error(f"{error}")\nst.caption(f"made {plain(made)} in {seconds:.1f} s")\nst.button(title)')
+    assert unescaped(tree) == {"error", "title"}
