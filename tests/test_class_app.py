@@ -65,3 +65,16 @@ def test_a_class_link_with_markdown_or_html_in_it_is_shown_literally(class_store
     assert len(at.error) == 1
     shown = at.error[0].value
     assert not set(re.sub(r"\\.", "", shown)) & set("[]()<>!"), shown  # each one escaped: shown, not acted on
+
+
+def test_a_damaged_class_store_is_one_line_and_a_new_class_starts(class_store: object) -> None:
+    at = teacher_of_a_class()
+    class_store.path.write_bytes(b"planted " * 1000)
+    at.button(key="class.next").click().run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1 and "damaged" in at.error[0].value
+    at.button(key="class.leave").click().run()  # the teacher ends the lost class and starts another
+    at.selectbox(key="class.lesson").set_value(LESSON)
+    at.button(key="class.start").click().run()
+    assert not at.exception and not at.error, at.error
+    assert any("Class code" in m.value for m in at.markdown)

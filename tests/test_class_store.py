@@ -248,3 +248,34 @@ def test_redis_drops_a_room_whole_when_it_expires(redis_url: str) -> None:
 
 def test_normalised_codes() -> None:
     assert normalised_code(" abcd-efgh ") == "ABCDEFGH" and shown_code("ABCDEFGH") == "ABCD-EFGH"
+
+
+@pytest.mark.parametrize("damage", ["not a database", "cut to 100 bytes"])
+def test_a_damaged_sqlite_store_is_set_aside_and_new_classes_work(
+    damage: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "classroom.sqlite3"
+    store = SQLiteStore(path)
+    code = store.create(LESSON, SECRET, 600.0).code
+    store.create(LESSON, SECRET, 600.0)  # more than one page of rows
+    if damage == "not a database":
+        path.write_bytes(b"\\x00 planted " * 500)
+    else:
+        with path.open("r+b") as file:
+            file.truncate(100)
+    with pytest.raises(RoomError, match="damaged: classes running now are lost; new classes work"):
+        store.room(code)
+    assert len(list(tmp_path.glob("classroom.sqlite3.damaged-*"))) >= 1
+    assert "is damaged" in caplog.text
+    fresh = store.create(LESSON, SECRET, 600.0)  # the same store object: a fresh file
+    assert store.room(fresh.code).step == 0
+    with pytest.raises(RoomError, match="No class with code"):
+        store.room(code)  # the damaged file's rooms are gone, and said so in one line
+
+
+def test_a_replica_starting_on_a_damaged_store_file_sets_it_aside(tmp_path: Path) -> None:
+    path = tmp_path / "classroom.sqlite3"
+    path.write_bytes(b"planted by someone else " * 100)
+    store = SQLiteStore(path)
+    assert store.room(store.create(LESSON, SECRET, 600.0).code).step == 0
+    assert [p.name.startswith("classroom.sqlite3.damaged-") for p in tmp_path.iterdir() if p != path] == [True]

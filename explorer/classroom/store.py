@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 import math
 import secrets
 import sqlite3
@@ -33,10 +34,16 @@ PRESENT_S = 10.0  # a member seen within this many seconds is "in the room"
 TTL_S = (60.0, 7 * 24 * 3600.0)  # the shortest and longest life of a room
 TEXT_CHARS = 64  # the longest member id and answer
 T = TypeVar("T")
+LOG = logging.getLogger("explorer.classroom")
 
 
 class RoomError(UserError):
     """A room that cannot be used as asked; one line saying why and what to do."""
+
+
+class StoreDamaged(RoomError):
+    """The store's file was damaged (not a database, or malformed): it was set aside, a fresh store took its place,
+    and the classes it held are lost."""
 
 
 class StoreUnavailable(RoomError):
@@ -230,11 +237,43 @@ class SQLiteStore(RoomStore):
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("PRAGMA journal_mode=WAL")  # kept in the file: every later connection uses it
-                db.executescript(_SCHEMA)
+            try:
+                self._create()
+            except sqlite3.DatabaseError as error:
+                if isinstance(error, sqlite3.OperationalError):
+                    raise
+                self._set_aside(error)  # a damaged file is no reason not to start: a fresh store replaces it
         except (OSError, sqlite3.Error) as error:
             raise RoomError(f"The class store {self.path} cannot be opened: {error}") from None
+
+    def _create(self) -> None:
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")  # kept in the file: every later connection uses it
+            db.executescript(_SCHEMA)
+
+    def _damaged(self) -> bool:
+        """Whether the file is damaged now (read again: another replica may have replaced it already)."""
+        try:
+            with self._connect() as db:
+                return db.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+        except sqlite3.OperationalError:  # busy or gone: not known to be damaged
+            return False
+        except sqlite3.DatabaseError:
+            return True
+
+    def _set_aside(self, error: sqlite3.DatabaseError) -> None:
+        """Move the damaged file (with its write-ahead log) aside, named with the time, and start a fresh store."""
+        if self._damaged():
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            for suffix in ("", "-wal", "-shm"):
+                kept = Path(f"{self.path}{suffix}")
+                try:
+                    kept.rename(kept.with_name(f"{self.path.name}.damaged-{stamp}{suffix}"))
+                except FileNotFoundError:  # no log, or another replica moved it first
+                    continue
+            LOG.warning("the class store %s is damaged (%s): moved aside as %s.damaged-%s; a fresh store replaces it",
+                        self.path, error, self.path.name, stamp)  # fmt: skip
+        self._create()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -258,6 +297,16 @@ class SQLiteStore(RoomStore):
                 db.execute("COMMIT")
         except sqlite3.OperationalError as error:  # locked past the timeout, or the file went away
             raise StoreUnavailable(f"The class store {self.path} did not answer ({error}): try again") from None
+        except sqlite3.DatabaseError as error:  # not a database, or malformed: set aside, and a fresh store
+            try:
+                self._set_aside(error)
+            except (OSError, sqlite3.Error) as failed:
+                raise StoreUnavailable(
+                    f"The class store {self.path} is damaged and cannot be replaced: {failed}"
+                ) from None
+            raise StoreDamaged(
+                "The class store was damaged: classes running now are lost; new classes work (start or join one again)."
+            ) from None
 
     def _insert(self, code: str, lesson: str, digest: str, expires_at: float) -> bool:
         with self._transaction() as db:

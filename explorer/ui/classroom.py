@@ -55,7 +55,8 @@ def leave() -> None:
     """Leave the lesson; a teacher's class ends with it."""
     current = play()
     if current is not None and current.role == "teacher" and current.code:
-        class_store().close(current.code, current.secret or "")
+        with contextlib.suppress(RoomError):  # a class already gone, or a store down (the room expires on its own)
+            class_store().close(current.code, current.secret or "")
     st.session_state.pop(PLAY, None)
     st.query_params.pop("room", None)
 
