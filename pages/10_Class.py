@@ -8,8 +8,6 @@ from explorer.ui import classroom, common
 
 with common.page("Class", ":material/co_present:"):
     current = classroom.play()
-    if (ended := st.session_state.pop("class.ended", None)) is not None:
-        st.warning(common.plain(ended), icon=":material/event_busy:")
     if current is not None and current.role == "teacher" and current.code:
         link = classroom.class_link(current.code)
         left, right = st.columns([2, 1])

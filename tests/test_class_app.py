@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from explorer.classroom.play import start_class
 from explorer.classroom.store import RoomError, StoreUnavailable
+from explorer.lessons.lesson import shipped_lessons
 from explorer.ui import classroom, server
 from tests.conftest import open_page
 
@@ -78,3 +80,14 @@ def test_a_damaged_class_store_is_one_line_and_a_new_class_starts(class_store: o
     at.button(key="class.start").click().run()
     assert not at.exception and not at.error, at.error
     assert any("Class code" in m.value for m in at.markdown)
+
+
+def test_a_student_on_a_step_page_is_told_when_the_teacher_ends_the_class(class_store: object) -> None:
+    teacher = start_class(class_store, shipped_lessons()[LESSON], 30)
+    student = open_page("Home.py", room=teacher.code)  # the class link: joins and opens the step's page
+    assert any("Following the class" in m.value for m in student.markdown)
+    class_store.close(teacher.code, teacher.secret)
+    student.run()
+    assert not student.exception, student.exception
+    assert [m.label for m in student.metric][:1] == ["Depth"]  # still on the step's page (Architecture) …
+    assert len(student.warning) == 1 and "ended" in student.warning[0].value  # … and told there

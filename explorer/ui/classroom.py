@@ -32,6 +32,7 @@ FOLLOW_EVERY_S = 1.0  # how often a student's browser looks at the teacher's ste
 WATCH_EVERY_S = 2.0  # how often the teacher's browser counts the room and its answers
 HOME_TITLE = "ResNet Explorer"  # the title Home.py shows
 HIDDEN = "lesson-hidden"
+ENDED = "class.ended"  # why the class this browser followed ended: said once, on the next page it shows
 
 
 @st.cache_resource
@@ -82,6 +83,8 @@ def lesson_bar(title: str) -> bool:
     page = HOME if title == HOME_TITLE else title
     current = play()
     if current is None:
+        if (ended := st.session_state.pop(ENDED, None)) is not None:  # on whatever page the student is
+            st.warning(plain(ended), icon=":material/event_busy:")
         _join_from_address(page)
         return False
     with st.container(border=True, key="lesson-bar"):
@@ -286,7 +289,7 @@ def _follow(page: str) -> None:
     except RoomError as error:
         st.session_state.pop(PLAY, None)
         st.query_params.pop("room", None)
-        st.session_state["class.ended"] = str(error)
+        st.session_state[ENDED] = str(error)
         st.rerun(scope="app")
     if current.following and not _on_step(current, page):
         current.following = False  # the student changed a setting or opened another page: exploring alone
