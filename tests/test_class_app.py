@@ -91,3 +91,19 @@ def test_a_student_on_a_step_page_is_told_when_the_teacher_ends_the_class(class_
     assert not student.exception, student.exception
     assert [m.label for m in student.metric][:1] == ["Depth"]  # still on the step's page (Architecture) …
     assert len(student.warning) == 1 and "ended" in student.warning[0].value  # … and told there
+
+
+def test_before_the_reveal_a_students_browser_gets_none_of_the_pages_results(class_store: object) -> None:
+    lesson = shipped_lessons()[LESSON]
+    asking = next(i for i, step in enumerate(lesson.steps) if step.question is not None)
+    teacher = start_class(class_store, lesson, 30)
+    student = open_page("Home.py", room=teacher.code)
+    class_store.move(teacher.code, teacher.secret, asking)
+    student.run()
+    assert not student.exception, student.exception
+    assert any("revealed" in i.value for i in student.info)  # "… once the answer is revealed: predict first"
+    sent = [e for e in student.main if e.type in ("metric", "plotly_chart", "table", "dataframe", "image")]
+    assert not sent and not student.metric, sent  # not hidden by styling: never sent
+    class_store.reveal(teacher.code, teacher.secret, asking, "42")
+    student.run()
+    assert student.metric, "the page's results once the answer is revealed"

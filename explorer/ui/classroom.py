@@ -31,7 +31,6 @@ PLAY = "class.play"
 FOLLOW_EVERY_S = 1.0  # how often a student's browser looks at the teacher's step
 WATCH_EVERY_S = 2.0  # how often the teacher's browser counts the room and its answers
 HOME_TITLE = "ResNet Explorer"  # the title Home.py shows
-HIDDEN = "lesson-hidden"
 ENDED = "class.ended"  # why the class this browser followed ended: said once, on the next page it shows
 
 
@@ -99,7 +98,6 @@ def lesson_bar(title: str) -> bool:
     on_step = page == current.current.page and (current.leads or current.following)
     hidden = question is not None and on_step and current.step not in current.revealed
     if hidden:
-        st.html(f"<style>.st-key-{HIDDEN} {{ display: none; }}</style>")
         st.info("The page shows its result once the answer is revealed: predict first.", icon=":material/lock:")
     return hidden
 

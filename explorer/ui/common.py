@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 import plotly.graph_objects as go
@@ -82,7 +82,7 @@ def table(rows: list[dict[str, object]]) -> None:
 @contextmanager
 def page(title: str, icon: str) -> Iterator[None]:
     """Every page's body runs inside this: the page set-up (:func:`setup_page`), the lesson bar during a lesson
-    (the body is hidden while the step's question waits for its reveal), and the one place a page catches a bad
+    (the body does not run while the step's question waits for its reveal), and the one place a page catches a bad
     input or setting (a :class:`~explorer.errors.UserError`), shown as one line where the page stops.
 
     A page's run ends with a full garbage collection (what Streamlit's ``runner.postScriptGC`` would do after every
@@ -97,13 +97,14 @@ def page(title: str, icon: str) -> Iterator[None]:
     setup_page(title, icon)
     try:
         try:
-            hidden = classroom.lesson_bar(title)
+            waiting = classroom.lesson_bar(title)
         except UserError as error:  # said in one line; the page is drawn all the same (it yields exactly once)
             show_error(error)
-            hidden = False
+            waiting = False
+        if waiting:  # the page's results are not computed, so none of them reaches the browser before the reveal
+            st.stop()
         try:
-            with st.container(key=classroom.HIDDEN) if hidden else nullcontext():
-                yield
+            yield
         except UserError as error:
             show_error(error)
         st.session_state[SETTINGS_COMPLETE] = True  # not after a stopped or interrupted run: its list is partial
