@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ from pathlib import Path
 from explorer import storage
 
 FOLDER_VARIABLE = "EXPLORER_RECORDINGS"
+MAX_BYTES = 64 * 2**20  # the largest recording read (the biggest made here, a landscape plane, is well under 1 MB)
+MAX_LABEL_CHARS = 64  # the longest date or device a recording may name
+Shape = type | list | dict  # what a recording's results look like: see conforms()
+_HEADER = {"kind": str, "settings": dict, "made": str, "device": str, "code": str}
+LOG = logging.getLogger("explorer.recordings")
 
 
 @dataclass(frozen=True)
@@ -49,16 +55,54 @@ def unwritable() -> str | None:
     return storage.unwritable(folder())
 
 
-def load(kind: str, settings: dict) -> Recording | None:
-    """The recording of ``kind`` made with exactly ``settings``, or None (also when unreadable)."""
+def conforms(value: object, shape: Shape) -> bool:
+    """Whether ``value`` (read from JSON) has ``shape``: a type (``float`` takes whole numbers too, no type takes a
+    bool but ``bool``), ``[shape]`` (a list of values of that shape), ``{str: shape}`` (a mapping from any texts to
+    values of that shape) or ``{"key": shape, ...}`` (a mapping with exactly those keys)."""
+    if isinstance(shape, type):
+        if isinstance(value, bool):
+            return shape is bool
+        return isinstance(value, (int, float)) if shape is float else isinstance(value, shape)
+    if isinstance(shape, list):
+        return isinstance(value, list) and all(conforms(item, shape[0]) for item in value)
+    if not isinstance(value, dict):
+        return False
+    if list(shape) == [str]:
+        return all(isinstance(k, str) and conforms(v, shape[str]) for k, v in value.items())
+    return value.keys() == shape.keys() and all(conforms(value[k], shape[k]) for k in shape)
+
+
+def load(kind: str, settings: dict, shape: Shape) -> Recording | None:
+    """The recording of ``kind`` made with exactly ``settings``, whose results have ``shape`` (:func:`conforms`), or
+    None. The folder is shared, so a file may be damaged or planted: one that is too big, not JSON, nested too deep
+    or of another shape is logged and set aside (renamed ``….bad-<time>``), and the recording is made again."""
     path = kept_path(kind, settings)
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ValueError(f"larger than {MAX_BYTES // 2**20} MB")
         data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return None
-    if data.get("settings") != json.loads(json.dumps(settings)):
-        return None
+    except (OSError, ValueError, RecursionError) as error:
+        return _set_aside(path, f"unreadable: {str(error)[:200]}")
+    if not conforms(data, {**_HEADER, "results": shape}):
+        return _set_aside(path, "not a recording of this kind")
+    if data["settings"] != json.loads(json.dumps(settings)) or data["kind"] != kind:
+        return _set_aside(path, "made with other settings")
+    if max(len(data["made"]), len(data["device"])) > MAX_LABEL_CHARS:
+        return _set_aside(path, "its date or device is too long")
     return Recording(kind, data["settings"], data["made"], data["device"], data["results"])
+
+
+def _set_aside(path: Path, reason: str) -> None:
+    kept = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        path.rename(kept)
+    except OSError as error:  # another replica set it aside first, or the folder is read-only: made again anyway
+        LOG.warning("the recording %s is %s and cannot be set aside (%s): it is made again", path, reason, error)
+        return None
+    LOG.warning("the recording %s is %s: set aside as %s, and made again", path, reason, kept.name)
+    return None
 
 
 def save(kind: str, settings: dict, results: dict, device: str) -> Recording:

@@ -101,7 +101,9 @@ def degradation_demo_clicked(tmp_path_factory: pytest.TempPathFactory) -> Degrad
         at = open_page("pages/4_Gradient_lab.py")
         at.select_slider(key="widget.demo_steps").set_value(100).run()
         at.button(key="grad.demo").click().run()
-        recording = recordings.load("degradation", {"steps": 100, "seed": 0, "depths": list(gradlab.DEMO_DEPTHS)})
+        recording = recordings.load(
+            "degradation", {"steps": 100, "seed": 0, "depths": list(gradlab.DEMO_DEPTHS)}, gradlab.CURVES_SHAPE
+        )
     assert recording is not None, "the demo was not recorded"
     return DegradationDemo(at, folder, gradlab.curves_from_results(recording.results))
 

@@ -12,6 +12,8 @@ from explorer import recordings
 from explorer.provenance import csv_text, png_bytes, zip_pngs
 from explorer.render import enlarged
 
+CURVE = {"curve": [float]}  # the shape of the results these tests record
+
 
 def test_a_csv_says_what_made_it_in_a_header_block() -> None:
     details = {"model": "ResNet-20 (CIFAR)", "weights": "Checkpoint x.pth"}
@@ -43,12 +45,12 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_recording_is_found_again_only_by_the_same_settings(folder: Path) -> None:
-    assert recordings.load("degradation", {"steps": 100}) is None
+    assert recordings.load("degradation", {"steps": 100}, CURVE) is None
     made = recordings.save("degradation", {"steps": 100, "depths": [20, 56]}, {"curve": [1.0, 0.5]}, "CPU · 2 threads")
-    found = recordings.load("degradation", {"steps": 100, "depths": [20, 56]})
+    found = recordings.load("degradation", {"steps": 100, "depths": [20, 56]}, CURVE)
     assert found == made and found.results == {"curve": [1.0, 0.5]} and found.device == "CPU · 2 threads"
-    assert recordings.load("degradation", {"steps": 200, "depths": [20, 56]}) is None
-    assert recordings.load("live-run", {"steps": 100, "depths": [20, 56]}) is None
+    assert recordings.load("degradation", {"steps": 200, "depths": [20, 56]}, CURVE) is None
+    assert recordings.load("live-run", {"steps": 100, "depths": [20, 56]}, CURVE) is None
     assert len(list(folder.iterdir())) == 1
 
 
@@ -57,7 +59,7 @@ def test_a_broken_or_unwritable_folder_is_not_an_error(
 ) -> None:
     recordings.save("degradation", {"steps": 1}, {"x": 1}, "CPU")
     next(folder.iterdir()).write_text("{ not json")
-    assert recordings.load("degradation", {"steps": 1}) is None
+    assert recordings.load("degradation", {"steps": 1}, {"x": int}) is None
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("EXPLORER_RECORDINGS", str(blocker / "under"))

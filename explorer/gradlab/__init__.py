@@ -29,6 +29,7 @@ from explorer.gradlab.config import (
     training_data,
 )
 from explorer.gradlab.degradation import (
+    CURVES_SHAPE,
     Curve,
     DegradationRun,
     curves_from_results,
@@ -48,6 +49,7 @@ from explorer.gradlab.profiles import (
 from explorer.gradlab.reading import degradation_reading, early_reading, profile_reading, trend
 from explorer.gradlab.training import (
     EARLY_STEPS,
+    RECORDS_SHAPE,
     StepRecord,
     early_profiles,
     make_optimiser,
@@ -58,6 +60,7 @@ from explorer.gradlab.training import (
 )
 
 __all__ = [
+    "CURVES_SHAPE",
     "DEMO_BATCH",
     "DEMO_DEPTHS",
     "DEMO_LR",
@@ -73,6 +76,7 @@ __all__ = [
     "PRESETS",
     "PRESET_NOTES",
     "PROFILE_IMAGE_SIZE",
+    "RECORDS_SHAPE",
     "STEM",
     "Curve",
     "DegradationRun",

@@ -103,6 +103,9 @@ def degradation_demo(
     return run.curves()
 
 
+CURVES_SHAPE = {str: {"loss": [float], "accuracy": [float]}}  # curves_to_results', for recordings.load
+
+
 def curves_to_results(curves: Mapping[str, Curve]) -> dict:
     """The curves as plain JSON-ready data (for a recording)."""
     return {label: {"loss": list(c.loss), "accuracy": list(c.accuracy)} for label, c in curves.items()}

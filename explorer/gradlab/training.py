@@ -135,6 +135,12 @@ def early_profiles(
 # --- export -----------------------------------------------------------------------------------
 
 
+RECORDS_SHAPE = {  # records_to_results', for recordings.load
+    "records": [{"step": int, "net": str, "loss": float, "accuracy": float, "layers": [str], "signal": [float],
+                 "weight": [float]}]
+}  # fmt: skip
+
+
 def records_to_results(records: Sequence[StepRecord]) -> dict:
     """The records of a run as plain JSON-ready data (for a recording)."""
     return {"records": [asdict(r) for r in records]}

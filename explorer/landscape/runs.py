@@ -79,6 +79,9 @@ def step_count(pair: TrainedPair, settings: LandscapeSettings) -> int:
     return settings.points * len(pair.nets())
 
 
+SLICES_SHAPE = {str: {"alphas": [float], "betas": [float], "losses": [[float]]}}  # to_results', for recordings.load
+
+
 def to_results(slices: dict[str, Slice]) -> dict:
     """JSON-ready slices (for a recording)."""
     return {label: asdict(s) for label, s in slices.items()}

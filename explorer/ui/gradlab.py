@@ -133,7 +133,7 @@ def degradation(steps: int, asked: Callable[[], bool]) -> recordings.Recording |
     (the page's button), trained now for every session (one step per queue job, with progress and a stop button)
     and recorded."""
     settings = {"steps": steps, "seed": 0, "depths": list(gradlab.DEMO_DEPTHS)}
-    if (found := recordings.load("degradation", settings)) is not None:
+    if (found := recordings.load("degradation", settings, gradlab.CURVES_SHAPE)) is not None:
         return found
 
     def compute() -> recordings.Recording:
@@ -191,4 +191,4 @@ def last_run() -> LiveRun | None:
 
 def recorded_run(config: gradlab.GradLabConfig) -> recordings.Recording | None:
     """The recording of a live run with exactly these settings, if one was made."""
-    return recordings.load("live-run", asdict(config))
+    return recordings.load("live-run", asdict(config), gradlab.RECORDS_SHAPE)

@@ -36,7 +36,7 @@ def recorded_or_computed(
     """The recording of ``settings``; else, once the page's button for it is pressed, both nets' slices computed
     now for every session (one point per queue job, with progress and a stop button) and kept on disk; None until
     then."""
-    if (found := recordings.load(KIND, settings.recording())) is not None:
+    if (found := recordings.load(KIND, settings.recording(), runs.SLICES_SHAPE)) is not None:
         return found
 
     def compute() -> recordings.Recording:
