@@ -146,7 +146,7 @@ def _replicas(args: argparse.Namespace) -> str:
                     sys.executable, "-m", "explorer", "serve", "--server.port", str(port), "--server.address",
                     "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
                 ]  # fmt: skip
-                env = {**os.environ, "EXPLORER_REPLICA": str(i + 1)}
+                env = {"EXPLORER_TRUSTED_PROXY": "127.0.0.1", **os.environ, "EXPLORER_REPLICA": str(i + 1)}
                 processes.append(subprocess.Popen(command, env=env, start_new_session=True))
                 print(f"replica {i + 1}: pid {processes[-1].pid}, port {port}", file=sys.stderr, flush=True)
             _wait_until_healthy([f"http://127.0.0.1:{port}{HEALTH_PATH}" for port in ports], processes)

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -47,6 +48,7 @@ class Settings:
     shared_mb: int = 512
     class_store: str = ""
     class_minutes: int = 180
+    trusted_proxy: str = ""  # the balancer's address: only its X-Forwarded-For names a browser's address
 
     def __post_init__(self) -> None:
         check_choice(f"{PREFIX}DEVICE", self.device, DEVICE_CHOICES)
@@ -61,6 +63,14 @@ class Settings:
             value = getattr(self, name)
             if not (name == "max_batch" and value is None):
                 check_range(f"{PREFIX}{name.upper()}", value, low, high)
+        if self.trusted_proxy:
+            try:
+                ipaddress.ip_address(self.trusted_proxy)
+            except ValueError:
+                raise SettingsError(
+                    f"{PREFIX}TRUSTED_PROXY must be the balancer's IP address (e.g. 127.0.0.1); got "
+                    f"{self.trusted_proxy!r}"
+                ) from None
         if self.session_mb > self.results_mb:
             raise SettingsError(f"{PREFIX}SESSION_MB ({self.session_mb}) cannot exceed {PREFIX}RESULTS_MB")
 
@@ -83,7 +93,7 @@ class Settings:
             text = environment.get(f"{PREFIX}{field.name.upper()}")
             if text is None:
                 continue
-            if field.name not in ("device", "replica", "class_store"):
+            if field.name not in ("device", "replica", "class_store", "trusted_proxy"):
                 try:
                     values[field.name] = int(text)
                 except ValueError:

@@ -445,3 +445,39 @@ def test_a_class_link_with_markdown_or_html_is_shown_literally_and_fetches_nothi
         assert page.locator('a[href*="ev.il"], img[src*="ev.il"]').count() == 0
     outside = [url for url in asked if not url.startswith((server, "data:", "blob:"))]
     assert not outside, outside
+
+
+def test_a_student_who_reloads_is_one_member_with_one_answer(server: str, browser: object) -> None:
+    pages = []
+    for _ in range(2):  # the teacher's browser and a student's phone
+        context = browser.new_context(viewport={"width": 1400, "height": 1500})
+        context.set_default_timeout(WAIT_MS)
+        pages.append(context.new_page())
+    teacher, phone = pages
+    teacher.goto(f"{server}/Class")
+    teacher.locator('[data-testid="stSelectbox"]', has_text="Lesson").click()
+    teacher.locator('[role="option"]', has_text="Table 1 and the shortcut").click()
+    teacher.get_by_role("button", name="Start a class").click()
+    heading = teacher.locator("h3", has_text="Class code")
+    code = re.search(r"Class code ([A-Z0-9]{4}-[A-Z0-9]{4})", heading.inner_text()).group(1)
+    phone.goto(f"{server}/Class?room={code}")
+    phone.locator(".st-key-lesson-bar", has_text="Following the class").wait_for()
+    teacher.get_by_role("button", name="Open step 1 (Architecture)").click()
+    for step in (2, 3):  # to the step with a question
+        teacher.locator(".st-key-lesson-bar", has_text=f"step {step - 1} of").get_by_role(
+            "button", name="Next →"
+        ).click()
+        teacher.locator(".st-key-lesson-bar", has_text=f"step {step} of").wait_for()
+    for attempt in range(2):  # the answer, then the same phone reloaded answering again
+        phone.locator(".st-key-lesson-bar", has_text="step 3 of").get_by_label("Your answer").fill("173824")
+        phone.get_by_label("Your answer").press("Enter")
+        phone.get_by_role("button", name="Send my answer").click()
+        if attempt == 0:
+            phone.locator(".st-key-lesson-bar", has_text="Your answer is in").wait_for()
+            assert [c["name"] for c in phone.context.cookies()].count("explorer_browser") == 1
+            phone.reload()
+    phone.locator('[data-testid="stAlertContentError"]', has_text="already answered").wait_for()
+    teacher.locator('[data-testid="stCaptionContainer"]', has_text="Answers (1): 173824: 1").wait_for()
+    teacher.locator("h3", has_text="1 in the room").wait_for()  # not 2: the reloaded phone is the same member
+    teacher.context.close()
+    phone.context.close()

@@ -2,6 +2,7 @@
 (a ``redis-server`` started here on a free loopback port). Every refusal is one line; a new store object on the same
 file or server (a restarted replica) sees everything; concurrent writers cannot answer twice."""
 
+import itertools
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from explorer.classroom import store as store_module
+from explorer.classroom.play import JOIN_LIMITS, Client, join_class, start_class
 from explorer.classroom.store import (
     CODE_ALPHABET,
     CODE_LENGTH,
@@ -25,6 +27,7 @@ from explorer.classroom.store import (
     open_store,
     shown_code,
 )
+from explorer.lessons.lesson import parse_lesson
 from tests.chromium import free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -279,3 +282,62 @@ def test_a_replica_starting_on_a_damaged_store_file_sets_it_aside(tmp_path: Path
     store = SQLiteStore(path)
     assert store.room(store.create(LESSON, SECRET, 600.0).code).step == 0
     assert [p.name.startswith("classroom.sqlite3.damaged-") for p in tmp_path.iterdir() if p != path] == [True]
+
+
+def guessed(number: int) -> str:
+    """A well-formed class code no class has (codes are drawn from CODE_ALPHABET: these have digits 2-9 only)."""
+    return "".join(CODE_ALPHABET[24 + int(digit) % 8] for digit in f"{number:08d}")
+
+
+def wrong_codes_until_refused(store: RoomStore, clients: Iterator[Client], now: float) -> tuple[int, str]:
+    """Try wrong codes, each from the next client, until the store refuses one before looking it up; how many were
+    looked up, and the refusal."""
+    for tried in range(10 * JOIN_LIMITS["server"][0]):
+        with pytest.raises(RoomError) as raised:
+            join_class(store, guessed(tried), next(clients), now=now)
+        if raised.value.args[0].startswith("Too many"):
+            return tried, raised.value.args[0]
+        assert raised.value.args[0].startswith("No class with code")
+    raise AssertionError("never refused")
+
+
+def test_a_browsers_wrong_codes_are_counted_by_the_store_across_reloads_and_replicas(
+    store: RoomStore, where: str, tmp_path: Path
+) -> None:
+    browser = Client("one-browser-0000", "10.0.0.7")
+    assert wrong_codes_until_refused(store, itertools.repeat(browser), 1000.0)[0] == JOIN_LIMITS["browser"][0]
+    other_replica = open_store(where, tmp_path)  # a reload, a new tab, another replica: the same count
+    with pytest.raises(RoomError, match="Too many wrong class codes from this browser: try again in 20 s"):
+        join_class(other_replica, guessed(99), browser, now=1000.0)
+    teacher = start_class(store, parse_lesson(LESSON, "x"), minutes=30)
+    assert join_class(other_replica, teacher.code, browser, now=1080.0).code == teacher.code  # a minute on
+
+
+def test_forty_students_behind_one_nat_mistype_and_join_while_a_guessing_script_is_stopped(store: RoomStore) -> None:
+    teacher = start_class(store, parse_lesson(LESSON, "x"), minutes=30)
+    school = [Client(f"student-browser-{i:02d}", "203.0.113.9") for i in range(40)]
+    for student in school * 2:  # every student mistypes twice
+        with pytest.raises(RoomError, match="No class with code"):
+            join_class(store, guessed(7), student, now=600.0)
+    assert all(join_class(store, teacher.code, s, now=601.0).member == s.browser for s in school)
+    script = (Client(f"fresh-browser-{i:04d}", "198.51.100.4") for i in itertools.count())  # a new id each time
+    tried, refusal = wrong_codes_until_refused(store, script, 602.0)
+    assert tried == JOIN_LIMITS["address"][0] and refusal.startswith("Too many wrong class codes from this network")
+    many = (Client(f"botnet-browser-{i:04d}", f"10.{i // 250}.{i % 250}.1") for i in itertools.count())
+    tried, refusal = wrong_codes_until_refused(store, many, 603.0)
+    assert refusal.startswith("Too many wrong class codes from this server")
+    assert tried == JOIN_LIMITS["server"][0] - 80 - JOIN_LIMITS["address"][0]  # the ceiling counts everyone's
+
+
+def test_a_student_who_reloads_is_the_same_member_who_answered(store: RoomStore) -> None:
+    lesson = parse_lesson(LESSON, "x")
+    teacher = start_class(store, lesson, minutes=30)
+    phone = Client("the-phones-browser", "192.0.2.5")
+    first = join_class(store, teacher.code, phone)
+    store.seen(teacher.code, first.member, True)
+    store.answer(teacher.code, 0, first.member, "plain")
+    again = join_class(store, teacher.code, phone)  # reloaded: a new page session, the same browser
+    store.seen(teacher.code, again.member, True)
+    with pytest.raises(RoomError, match="already answered"):
+        store.answer(teacher.code, 0, again.member, "plain")
+    assert store.answers(teacher.code, 0) == ["plain"] and store.presence(teacher.code).present == 1

@@ -5,11 +5,13 @@ import pytest
 import torch
 from torchvision.models import resnet34
 
-from explorer.classroom.play import JOIN_ATTEMPTS, JoinLimiter, Play, join_class, move, start_class
+from explorer.classroom.play import JOIN_LIMITS, Client, Play, client_address, join_class, move, start_class
 from explorer.classroom.store import RoomError, SQLiteStore
 from explorer.lessons.answers import ANSWERS, last_block_field, projection_parameters
 from explorer.lessons.lesson import LessonError, parse_lesson, shipped_lessons
 from explorer.lessons.pages import page_settings, page_titles
+
+BROWSER = Client("a-browser-id-of-16", "10.0.0.1")  # one browser, on one address
 
 GOOD = """
 title = "A lesson"
@@ -122,7 +124,7 @@ def test_only_the_teachers_browser_moves_the_class(tmp_path) -> None:
     store = SQLiteStore(tmp_path / "classroom.sqlite3")
     lesson = shipped_lessons()["2_table1_and_the_shortcut"]
     teacher = start_class(store, lesson, minutes=30)
-    student = join_class(store, teacher.code or "", JoinLimiter())
+    student = join_class(store, teacher.code or "", BROWSER)
     with pytest.raises(RoomError, match="Only the teacher's browser can move this class"):
         move(store, student, 2)
     impostor = Play(lesson, "teacher", code=teacher.code, secret="guessed")  # a forged play, without the secret
@@ -141,15 +143,16 @@ def test_a_thousand_guessed_codes_reach_the_store_five_times_and_the_class_goes_
     looked_up: list[str] = []
     room = store.room
     store.room = lambda code: looked_up.append(code) or room(code)  # type: ignore[method-assign]
-    limiter, refusals = JoinLimiter(), []
+    refusals = []
+    allowed = JOIN_LIMITS["browser"][0]
     for guess in range(1000):
         with pytest.raises(RoomError) as raised:
-            join_class(store, f"ZZZZ{guess:04d}".replace("0", "A").replace("1", "B"), limiter, now=1000.0 + guess / 100)
+            join_class(store, f"ZZZZ{guess:04d}".replace("0", "A").replace("1", "B"), BROWSER, now=1000.0 + guess / 100)
         refusals.append(str(raised.value))
-    assert len(looked_up) == JOIN_ATTEMPTS
-    assert all(r.startswith("No class with code") for r in refusals[:JOIN_ATTEMPTS])
-    assert all(r.startswith("Too many wrong class codes from this browser") for r in refusals[JOIN_ATTEMPTS:])
-    later = join_class(store, teacher.code or "", limiter, now=1000.0 + 10 + 61)  # a minute later: allowed again
+    assert len(looked_up) == allowed
+    assert all(r.startswith("No class with code") for r in refusals[:allowed])
+    assert all(r.startswith("Too many wrong class codes from this browser") for r in refusals[allowed:])
+    later = join_class(store, teacher.code or "", BROWSER, now=1000.0 + 10 + 61)  # a minute later: allowed again
     assert later.code == teacher.code and later.role == "student"
     move(store, teacher, 1)  # the room itself was never touched
     assert store.room(teacher.code or "").step == 1
@@ -176,3 +179,10 @@ def test_a_step_sets_every_setting_of_its_page() -> None:
     values = step.values()
     assert values["imagenet_model"] == "resnet34" and values["skip"] is False
     assert set(values) == set(page_settings("Architecture")) and values["shortcut"] == "default"  # the rest: defaults
+
+
+def test_a_browsers_address_is_the_balancers_word_only_when_the_balancer_is_trusted() -> None:
+    assert client_address("198.51.100.7", "1.2.3.4", "") == "198.51.100.7"  # no balancer: the header is the client's
+    assert client_address("198.51.100.7", "1.2.3.4", "127.0.0.1") == "198.51.100.7"  # not from the balancer
+    assert client_address(None, "6.6.6.6, 203.0.113.9", "127.0.0.1") == "203.0.113.9"  # the balancer's own entry
+    assert client_address(None, None, "127.0.0.1") == "127.0.0.1"

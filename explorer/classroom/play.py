@@ -4,16 +4,23 @@ lesson bar (:mod:`explorer.ui.classroom`) keeps one :class:`Play` per session an
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import time
 from dataclasses import dataclass, field
 
-from explorer.classroom.store import RoomError, RoomStore, normalised_code
+from explorer.classroom.store import RoomError, RoomStore, StoreUnavailable, normalised_code
 from explorer.lessons.lesson import Lesson, Step, parse_lesson
 
 ROLES = ("solo", "teacher", "student")
-JOIN_ATTEMPTS = 5  # wrong codes one browser may try …
-JOIN_WINDOW_S = 60.0  # … in this many seconds
+# Wrong class codes allowed, counted in the class store (so every replica shares them): (how many, in seconds).
+# Codes are 8 characters from 32 (about 10^12), so even the server-wide ceiling, kept up all day, finds one live
+# class among a hundred with a chance of about 1 in 76,000 a day (144,000 guesses * 100 classes / 32^8 codes).
+JOIN_LIMITS = {
+    "browser": (5, 60.0),  # one browser: five mistakes, then a minute's wait
+    "address": (100, 600.0),  # one address: forty students behind one school's NAT, mistyping now and then, pass
+    "server": (1000, 600.0),  # every address together: a script spread over many addresses
+}
 SEEN_EVERY_S = 3.0  # how often a student's browser tells the store it is still there (PRESENT_S is 10 s)
 
 
@@ -73,35 +80,51 @@ def move(store: RoomStore | None, play: Play, step: int) -> None:
     play.step = step
 
 
-class JoinLimiter:
-    """At most :data:`JOIN_ATTEMPTS` wrong codes per :data:`JOIN_WINDOW_S` seconds from one browser: codes are
-    8 characters from 32 (about 10¹² of them), so guessing one in a class period takes far more tries than that."""
+@dataclass(frozen=True)
+class Client:
+    """Who asks to join a class: the browser's anonymous id (kept by the browser across reloads and tabs) and the
+    address its requests come from (one school behind one NAT shares one)."""
 
-    def __init__(self, attempts: int = JOIN_ATTEMPTS, window_s: float = JOIN_WINDOW_S) -> None:
-        self.attempts, self.window_s = attempts, window_s
-        self._failures: list[float] = []
+    browser: str
+    address: str
 
-    def check(self, now: float) -> None:
-        """A RoomError while this browser has tried too many wrong codes lately."""
-        self._failures = [t for t in self._failures if now - t < self.window_s]
-        if len(self._failures) >= self.attempts:
-            wait = self.window_s - (now - self._failures[0])
-            raise RoomError(f"Too many wrong class codes from this browser: try again in {wait:.0f} s.")
-
-    def failed(self, now: float) -> None:
-        """Count one wrong code."""
-        self._failures.append(now)
+    def counters(self) -> list[tuple[str, int, float, str]]:
+        """Its wrong-code counters in the class store: (key, wrong codes allowed, in how many seconds, whose)."""
+        return [
+            (f"browser:{self.browser}", *JOIN_LIMITS["browser"], "this browser"),
+            (f"address:{self.address}", *JOIN_LIMITS["address"], "this network"),
+            ("server", *JOIN_LIMITS["server"], "this server"),
+        ]
 
 
-def join_class(store: RoomStore, text: str, limiter: JoinLimiter, now: float | None = None) -> Play:
-    """Join the class whose code is ``text`` as a student following the teacher's step; a RoomError (one line)
-    for a code that is malformed, unknown or ended, or when this browser has tried too many."""
+def client_address(peer: str | None, forwarded: str | None, trusted_proxy: str) -> str:
+    """The address a browser's requests come from: ``peer``, the one the server sees (None: the loopback), or, only
+    when that is ``trusted_proxy`` (the balancer), the last one the balancer added to ``forwarded`` (the request's
+    X-Forwarded-For; what a browser writes there itself comes before it and counts for nothing)."""
+    peer = peer or "127.0.0.1"
+    if trusted_proxy and forwarded and ipaddress.ip_address(peer) == ipaddress.ip_address(trusted_proxy):
+        return forwarded.split(",")[-1].strip()[:45] or peer
+    return peer
+
+
+def join_class(store: RoomStore, text: str, client: Client, now: float | None = None) -> Play:
+    """Join the class whose code is ``text`` as a student following the teacher's step, as the member
+    ``client.browser`` (the same member after a reload or in another tab); a RoomError (one line) for a code that is
+    malformed, unknown or ended, or while this browser, its address or the whole server has tried too many wrong
+    codes lately (:data:`JOIN_LIMITS`)."""
     now = time.time() if now is None else now
-    limiter.check(now)
+    counters = client.counters()
+    windows = [(key, window) for key, _, window, _ in counters]
+    for count, (_, allowed, window, whose) in zip(store.failures(windows, now), counters, strict=True):
+        if count >= allowed:
+            wait = window - now % window
+            raise RoomError(f"Too many wrong class codes from {whose}: try again in {wait:.0f} s.")
     try:
         room = store.room(normalised_code(text))
+    except StoreUnavailable:
+        raise
     except RoomError:
-        limiter.failed(now)
+        store.fail(windows, now)
         raise
     lesson = parse_lesson(room.lesson, "the class's lesson")
-    return Play(lesson, "student", min(room.step, len(lesson.steps) - 1), room.code, version=-1)
+    return Play(lesson, "student", min(room.step, len(lesson.steps) - 1), room.code, member=client.browser, version=-1)

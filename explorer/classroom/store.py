@@ -19,7 +19,7 @@ import secrets
 import sqlite3
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,6 +175,16 @@ class RoomStore(ABC):
         self._reveal(room, _check_step(step), value)
         return self.room(room.code)
 
+    def failures(self, counters: Sequence[tuple[str, float]], now: float) -> list[int]:
+        """For each ``(key, window_s)``: the wrong class codes counted under ``key`` (up to 64 characters) in the
+        current window of ``window_s`` seconds (windows start at multiples of ``window_s``)."""
+        return self._failures([(_check_text("A counter", k), w, math.floor(now / w)) for k, w in counters])
+
+    def fail(self, counters: Sequence[tuple[str, float]], now: float) -> None:
+        """Count one wrong class code under each ``(key, window_s)`` (see :meth:`failures`)."""
+        slots = [(_check_text("A counter", k), w, math.floor(now / w)) for k, w in counters]
+        self._fail([(key, slot, (slot + 2) * window) for key, window, slot in slots], now)
+
     def _live(self, code: str) -> tuple[Room, str]:
         found = self._load(code)
         if found is None:
@@ -217,6 +227,12 @@ class RoomStore(ABC):
     @abstractmethod
     def _answers(self, code: str, step: int) -> list[str]: ...
 
+    @abstractmethod
+    def _failures(self, slots: list[tuple[str, float, int]]) -> list[int]: ...  # (key, window_s, slot)
+
+    @abstractmethod
+    def _fail(self, slots: list[tuple[str, int, float]], now: float) -> None: ...  # (key, slot, expires_at)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rooms (code TEXT PRIMARY KEY, lesson TEXT NOT NULL, secret TEXT NOT NULL,
@@ -226,6 +242,8 @@ CREATE TABLE IF NOT EXISTS members (code TEXT, member TEXT, seen_at REAL NOT NUL
     PRIMARY KEY (code, member));
 CREATE TABLE IF NOT EXISTS answers (code TEXT, step INTEGER, member TEXT, value TEXT NOT NULL,
     PRIMARY KEY (code, step, member));
+CREATE TABLE IF NOT EXISTS failures (key TEXT, slot INTEGER, count INTEGER NOT NULL, expires_at REAL NOT NULL,
+    PRIMARY KEY (key, slot));
 """
 
 
@@ -366,6 +384,19 @@ class SQLiteStore(RoomStore):
             rows = db.execute("SELECT value FROM answers WHERE code = ? AND step = ?", (code, step)).fetchall()
         return [value for (value,) in rows]
 
+    def _failures(self, slots: list[tuple[str, float, int]]) -> list[int]:
+        with self._transaction(immediate=False) as db:
+            query = "SELECT count FROM failures WHERE key = ? AND slot = ?"
+            return [(db.execute(query, (key, slot)).fetchone() or (0,))[0] for key, _, slot in slots]
+
+    def _fail(self, slots: list[tuple[str, int, float]], now: float) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM failures WHERE expires_at <= ?", (now,))
+            db.executemany(
+                "INSERT INTO failures VALUES (?, ?, 1, ?) ON CONFLICT (key, slot) DO UPDATE SET count = count + 1",
+                slots,
+            )
+
 
 # Lua scripts run atomically in Redis. Each writes to a room's keys only while the room's hash exists, and gives
 # every key it writes the room's expiry, so a room expires whole.
@@ -473,6 +504,19 @@ class RedisStore(RoomStore):
     @_reachable
     def _answers(self, code: str, step: int) -> list[str]:
         return self._db.hvals(self._key(code, f":answers:{step}"))
+
+    @_reachable
+    def _failures(self, slots: list[tuple[str, float, int]]) -> list[int]:
+        counts = self._db.mget([f"explorer:failures:{key}:{slot}" for key, _, slot in slots])
+        return [int(count or 0) for count in counts]
+
+    @_reachable
+    def _fail(self, slots: list[tuple[str, int, float]], now: float) -> None:
+        with self._db.pipeline(transaction=True) as all_at_once:
+            for key, slot, expires_at in slots:
+                name = f"explorer:failures:{key}:{slot}"
+                all_at_once.incr(name).expire(name, max(1, math.ceil(expires_at - now)))  # from `now`, as SQLite
+            all_at_once.execute()
 
 
 def open_store(where: str, default_folder: Path) -> RoomStore:

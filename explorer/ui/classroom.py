@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
+import re
+import secrets
 import time
 from collections import Counter
 
@@ -19,7 +22,7 @@ import segno
 import streamlit as st
 
 from explorer import recordings
-from explorer.classroom.play import JoinLimiter, Play, join_class, move, start_class
+from explorer.classroom.play import Client, Play, client_address, join_class, move, start_class
 from explorer.classroom.store import RoomError, RoomStore, StoreUnavailable, open_store, shown_code
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson
@@ -31,6 +34,9 @@ PLAY = "class.play"
 FOLLOW_EVERY_S = 1.0  # how often a student's browser looks at the teacher's step
 WATCH_EVERY_S = 2.0  # how often the teacher's browser counts the room and its answers
 HOME_TITLE = "ResNet Explorer"  # the title Home.py shows
+BROWSER = "class.browser"  # where a session keeps its browser's id
+BROWSER_COOKIE = "explorer_browser"
+_BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ENDED = "class.ended"  # why the class this browser followed ended: said once, on the next page it shows
 
 
@@ -90,6 +96,7 @@ def lesson_bar(title: str) -> bool:
         if current.leads:
             _leader_bar(current, page)
         else:
+            _keep_browser_id()
             _follow(page)
     current = play()
     if current is None:
@@ -109,7 +116,7 @@ def _join_from_address(page: str) -> None:
         return
     st.session_state["class.tried"] = code
     try:
-        joined = join_class(class_store(), code, _limiter())
+        joined = join_class(class_store(), code, _client())
     except RoomError as error:
         st.query_params.pop("room", None)
         st.error(plain(str(error)), icon=":material/group_off:")
@@ -117,13 +124,34 @@ def _join_from_address(page: str) -> None:
     begin(joined)
 
 
-def _limiter() -> JoinLimiter:
-    return st.session_state.setdefault("class.limiter", JoinLimiter())
+def browser_id() -> str:
+    """This browser's anonymous id: the one its cookie brought (kept across reloads and tabs), else a new one, which
+    :func:`_keep_browser_id` gives the browser to keep."""
+    if BROWSER not in st.session_state:
+        sent = st.context.cookies.get(BROWSER_COOKIE)
+        fits = isinstance(sent, str) and _BROWSER_ID.fullmatch(sent)  # not a str in a script run without a browser
+        st.session_state[BROWSER] = sent if fits else secrets.token_urlsafe(16)
+    return st.session_state[BROWSER]
+
+
+def _keep_browser_id() -> None:
+    """Have the browser keep :func:`browser_id` in its cookie, when it did not bring it (a line of JavaScript)."""
+    if st.context.cookies.get(BROWSER_COOKIE) != (known := browser_id()):
+        cookie = f"{BROWSER_COOKIE}={known}; path=/; max-age={365 * 24 * 3600}; samesite=strict"
+        st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
+
+
+def _client() -> Client:
+    def text(value: object) -> str | None:  # not a str in a script run without a browser
+        return value if isinstance(value, str) else None
+
+    peer, forwarded = text(st.context.ip_address), text(st.context.headers.get("X-Forwarded-For"))
+    return Client(browser_id(), client_address(peer, forwarded, settings().trusted_proxy))
 
 
 def join(code: str) -> None:
     """Join the class ``code`` (the class page's form); a RoomError in one line when it cannot be joined."""
-    begin(join_class(class_store(), code, _limiter()))
+    begin(join_class(class_store(), code, _client()))
 
 
 def start(lesson: Lesson, as_class: bool) -> None:
