@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer.errors import UserError
-from explorer.lessons.lesson import parse_lesson, shipped_lessons
+from explorer.lessons.lesson import MAX_LESSON_BYTES, parse_lesson, shipped_lessons
 from explorer.ui import classroom, common
 
 with common.page("Class", ":material/co_present:"):
@@ -23,7 +23,12 @@ with common.page("Class", ":material/co_present:"):
             st.subheader("Start a lesson")
             lessons = shipped_lessons()
             picked = st.selectbox("Lesson", list(lessons), format_func=lambda k: lessons[k].title, key="class.lesson")
-            upload = st.file_uploader("…or your own lesson file (TOML)", type=["toml"], key="class.upload")
+            upload = st.file_uploader(
+                f"…or your own lesson file (TOML, up to {MAX_LESSON_BYTES // 1024} KB)",
+                type=["toml"],
+                key="class.upload",
+                max_upload_size=1,  # MB: the smallest Streamlit takes; parse_lesson refuses more than the limit
+            )
             try:
                 lesson = parse_lesson(upload.getvalue().decode("utf-8"), upload.name) if upload else lessons[picked]
             except (UserError, UnicodeDecodeError) as error:

@@ -138,7 +138,7 @@ def test_only_the_secret_moves_reveals_or_closes_a_room(store: RoomStore) -> Non
     assert store.room(room.code) == room  # untouched by the refusals
     moved = store.move(room.code, SECRET, 2)
     assert moved.step == 2 and moved.version == room.version + 1
-    with pytest.raises(RoomError, match="A step must be a whole number from 0; got -1"):
+    with pytest.raises(RoomError, match="A step must be a whole number from 0 to 59; got -1"):
         store.move(room.code, SECRET, -1)
 
 
@@ -341,3 +341,12 @@ def test_a_student_who_reloads_is_the_same_member_who_answered(store: RoomStore)
     with pytest.raises(RoomError, match="already answered"):
         store.answer(teacher.code, 0, again.member, "plain")
     assert store.answers(teacher.code, 0) == ["plain"] and store.presence(teacher.code).present == 1
+
+
+def test_absurd_steps_and_huge_lessons_are_one_line_on_both_stores(store: RoomStore) -> None:
+    room = store.create(LESSON, SECRET, 600.0)
+    for step in (10**30, -1, 60, True, 1.5):
+        with pytest.raises(RoomError, match="A step must be a whole number from 0 to 59"):
+            store.move(room.code, SECRET, step)
+    with pytest.raises(RoomError, match="at most 256 KB"):
+        store.create("x" * 20 * 2**20, SECRET, 600.0)

@@ -186,3 +186,8 @@ def test_a_browsers_address_is_the_balancers_word_only_when_the_balancer_is_trus
     assert client_address("198.51.100.7", "1.2.3.4", "127.0.0.1") == "198.51.100.7"  # not from the balancer
     assert client_address(None, "6.6.6.6, 203.0.113.9", "127.0.0.1") == "203.0.113.9"  # the balancer's own entry
     assert client_address(None, None, "127.0.0.1") == "127.0.0.1"
+
+
+def test_a_lesson_file_over_its_size_limit_is_refused_in_one_line() -> None:
+    with pytest.raises(LessonError, match=r"upload\.toml is 300 KB; a lesson file is at most 256 KB"):
+        parse_lesson(GOOD + "#" * 300 * 1024, "upload.toml")

@@ -71,6 +71,7 @@ REVIEWED: dict[str, set[str]] = {
         "MAX_FILE_BYTES // 2 ** 20",
     },
     "pages/10_Class.py": {
+        "MAX_LESSON_BYTES // 1024",
         "classroom.shown_code(current.code)",
         "len(lesson.steps)",
     },

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from explorer.errors import UserError, check_range
+from explorer.lessons.lesson import MAX_LESSON_BYTES, MAX_STEPS
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8  # 32**8 ≈ 1.1e12 codes
@@ -99,8 +100,8 @@ def _digest(secret: str) -> str:
 
 
 def _check_step(step: int) -> int:
-    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
-        raise RoomError(f"A step must be a whole number from 0; got {step!r}")
+    if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step < MAX_STEPS:
+        raise RoomError(f"A step must be a whole number from 0 to {MAX_STEPS - 1}; got {str(step)[:20]}")
     return step
 
 
@@ -117,6 +118,8 @@ class RoomStore(ABC):
         """A new room for ``lesson`` (its TOML text) under a fresh random code, for ``ttl_s`` seconds (60 to 7
         days); only the sha256 of the teacher's ``secret`` is kept."""
         check_range("A class's length in seconds", ttl_s, *TTL_S, whole=False, error=RoomError)
+        if not isinstance(lesson, str) or len(lesson.encode()) > MAX_LESSON_BYTES:
+            raise RoomError(f"A class's lesson is text of at most {MAX_LESSON_BYTES // 1024} KB")
         if not secret:
             raise RoomError("A class needs the teacher's secret: open it again from the teacher's page.")
         expires_at = _now() + float(ttl_s)

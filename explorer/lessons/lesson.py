@@ -21,6 +21,7 @@ from explorer.lessons.pages import page_settings, page_titles
 
 SHIPPED = Path(__file__).resolve().parent / "shipped"
 MAX_STEPS = 60
+MAX_LESSON_BYTES = 256 * 1024  # a lesson file's largest size (the shipped ones are 2-4 KB)
 MAX_TEXT = 2000
 MAX_CHOICES = 8
 KINDS = ("choice", "number")
@@ -83,6 +84,8 @@ class Lesson:
 
 def parse_lesson(text: str, name: str = "the lesson") -> Lesson:
     """The lesson in TOML ``text``; a LessonError naming ``name``, the step and the field when it cannot be used."""
+    if (size := len(text.encode())) > MAX_LESSON_BYTES:
+        raise LessonError(f"{name} is {size // 1024} KB; a lesson file is at most {MAX_LESSON_BYTES // 1024} KB")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
