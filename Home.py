@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from explorer.ui import common, server
+from explorer.ui import common, frame, server
 
-with common.page("ResNet Explorer", ":material/explore:"):
+with frame.page("ResNet Explorer", ":material/explore:"):
     spec, size = common.model_sidebar()
 
     st.markdown(

@@ -4,9 +4,9 @@ import streamlit as st
 
 from explorer.errors import UserError
 from explorer.lessons.lesson import MAX_LESSON_BYTES, parse_lesson, shipped_lessons
-from explorer.ui import classroom, common
+from explorer.ui import classroom, common, frame
 
-with common.page("Class", ":material/co_present:"):
+with frame.page("Class", ":material/co_present:"):
     current = classroom.play()
     if current is not None and current.role == "teacher" and current.code:
         link = classroom.class_link(current.code)

@@ -10,11 +10,11 @@ from explorer.images import FORMAT_NAMES
 from explorer.provenance import png_bytes, zip_pngs
 from explorer.render import enlarged, jpeg_bytes, overlay, tensor_map, to_unit
 from explorer.shapes.scoring import score_map
-from explorer.ui import common, server
+from explorer.ui import common, frame, server
 from explorer.ui import imagelab as imagelab_ui
 from explorer.weights import WEIGHT_KINDS
 
-with common.page("Image lab", ":material/image_search:"):
+with frame.page("Image lab", ":material/image_search:"):
     spec, size = common.model_sidebar()
     if size > imagelab_ui.LAB_MAX_INPUT:
         limit = imagelab_ui.LAB_MAX_INPUT

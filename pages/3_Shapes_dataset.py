@@ -9,10 +9,10 @@ from explorer.shapes.dataset import CLASSES, ShapesConfig
 from explorer.shapes.figures import scores_figure
 from explorer.shapes.scoring import scores_table
 from explorer.shapes.shipped import shipped_models
-from explorer.ui import common
+from explorer.ui import common, frame
 from explorer.ui import shapes as shapes_ui
 
-with common.page("Shapes dataset", ":material/category:"):
+with frame.page("Shapes dataset", ":material/category:"):
     st.sidebar.caption("This page shows the explorer's own Shapes models; the model picker of the other pages does not "
                        "act here.")  # fmt: skip
     st.markdown(

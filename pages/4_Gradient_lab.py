@@ -7,10 +7,10 @@ import streamlit as st
 
 from explorer import gradlab
 from explorer.gradlab.figures import curves_figure, degradation_figure, early_steps_figure, heatmap_figure, layer_figure
-from explorer.ui import common
+from explorer.ui import common, frame
 from explorer.ui import gradlab as gradlab_ui
 
-with common.page("Gradient lab", ":material/monitoring:"):
+with frame.page("Gradient lab", ":material/monitoring:"):
     st.sidebar.caption("This page builds its own pair of CIFAR-style nets from the settings below; the model picker of "
                        "the other pages does not act here.")  # fmt: skip
     st.markdown(

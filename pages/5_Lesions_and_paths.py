@@ -5,10 +5,10 @@ import streamlit as st
 from explorer.lesions import paths, reading, study
 from explorer.lesions.figures import lesion_figure, path_gradient_figure, path_share_figure
 from explorer.lesions.lesion import Lesion, block_labels, error, predict
-from explorer.ui import common, server
+from explorer.ui import common, frame, server
 from explorer.ui import lesions as lesions_ui
 
-with common.page("Lesions and paths", ":material/content_cut:"):
+with frame.page("Lesions and paths", ":material/content_cut:"):
     st.sidebar.caption("This page uses its own trained pairs of nets (chosen below); the model picker of the other "
                        "pages does not act here.")  # fmt: skip
     st.markdown(

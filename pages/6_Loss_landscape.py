@@ -6,11 +6,11 @@ from explorer.landscape import reading, runs
 from explorer.landscape.figures import line_figure, plane_figure, plane_range
 from explorer.landscape.slices import BATCH_IMAGES, MAX_SPAN, RESOLUTIONS
 from explorer.lesions import nets
-from explorer.ui import common
+from explorer.ui import common, frame
 from explorer.ui import landscape as landscape_ui
 from explorer.ui import lesions as lesions_ui
 
-with common.page("Loss landscape", ":material/landscape:"):
+with frame.page("Loss landscape", ":material/landscape:"):
     st.sidebar.caption("This page uses its own trained pairs of nets (chosen below); the model picker of the other "
                        "pages does not act here.")  # fmt: skip
     st.markdown(

@@ -7,10 +7,10 @@ from explorer.receptive_fields import reading, subjects, theory
 from explorer.receptive_fields.effective import HOLDING, effective_csv, stage_ends
 from explorer.receptive_fields.figures import EFFECTIVE_BOX, THEORY_BOX, field_picture, field_size_figure
 from explorer.render import jpeg_bytes
-from explorer.ui import common, server
+from explorer.ui import common, frame, server
 from explorer.ui import receptive_fields as receptive_ui
 
-with common.page("Receptive fields", ":material/center_focus_strong:"):
+with frame.page("Receptive fields", ":material/center_focus_strong:"):
     spec, size = common.model_sidebar()
 
     st.subheader("Theoretical receptive field")

@@ -5,13 +5,13 @@ import streamlit as st
 from explorer.architecture.stages import format_count
 from explorer.catalogue import NETS
 from explorer.render import enlarged, jpeg_bytes, overlay
-from explorer.ui import common, server
+from explorer.ui import common, frame, server
 from explorer.ui import variants as variants_ui
 from explorer.variants import reading
 from explorer.variants.catalogue import MAX_VARIANTS, VARIANTS, check_keys, default_keys
 from explorer.variants.figures import ratio_figure
 
-with common.page("Variants side by side", ":material/view_column:"):
+with frame.page("Variants side by side", ":material/view_column:"):
     st.sidebar.caption(
         "This page picks its own variants (below); the model picker of the other pages does not act here."
     )

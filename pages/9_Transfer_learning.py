@@ -9,10 +9,10 @@ from explorer.transfer import reading, targets
 from explorer.transfer.figures import curve_figure, moved_figure
 from explorer.transfer.finetune import CHOICES, Recipe, Run, exported
 from explorer.transfer.sources import SOURCES
-from explorer.ui import common, server
+from explorer.ui import common, frame, server
 from explorer.ui import transfer as transfer_ui
 
-with common.page("Transfer learning", ":material/swap_horiz:"):
+with frame.page("Transfer learning", ":material/swap_horiz:"):
     st.sidebar.caption("This page picks its own source weights (below); the model picker of the other pages does not "
                        "act here.")  # fmt: skip
     st.markdown(

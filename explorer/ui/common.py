@@ -6,10 +6,8 @@ call the plain functions of the rest of the package.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import plotly.graph_objects as go
@@ -18,7 +16,6 @@ from PIL import Image, ImageDraw
 
 from explorer import recordings
 from explorer.address import BOUNDS, address_text, allowed, parse_text
-from explorer.errors import UserError
 from explorer.figstyle import for_projector
 from explorer.spec import (
     CIFAR_DEPTHS,
@@ -77,39 +74,6 @@ def show_error(error: Exception) -> None:
 def table(rows: list[dict[str, object]]) -> None:
     """A small static table that wraps its text and grows with projector mode; every cell shown literally."""
     st.table([{plain(str(k)): plain(str(v)) for k, v in row.items()} for row in rows], hide_index=True)
-
-
-@contextmanager
-def page(title: str, icon: str) -> Iterator[None]:
-    """Every page's body runs inside this: the page set-up (:func:`setup_page`), the lesson bar during a lesson
-    (the body does not run while the step's question waits for its reveal), and the one place a page catches a bad
-    input or setting (a :class:`~explorer.errors.UserError`), shown as one line where the page stops.
-
-    A page's run ends with a full garbage collection (what Streamlit's ``runner.postScriptGC`` would do after every
-    run, which ``.streamlit/config.toml`` turns off): after the runs that computed something, and not after each
-    one-second poll of a student following a class (half the server's time for those polls, measured).
-
-    ``icon`` is a ``:material/name:`` code.
-    """
-    from explorer.ui import classroom  # it draws with this module's helpers
-
-    st.session_state[SETTINGS], st.session_state[SETTINGS_COMPLETE] = {}, False
-    setup_page(title, icon)
-    try:
-        try:
-            waiting = classroom.lesson_bar(title)
-        except UserError as error:  # said in one line; the page is drawn all the same (it yields exactly once)
-            show_error(error)
-            waiting = False
-        if waiting:  # the page's results are not computed, so none of them reaches the browser before the reveal
-            st.stop()
-        try:
-            yield
-        except UserError as error:
-            show_error(error)
-        st.session_state[SETTINGS_COMPLETE] = True  # not after a stopped or interrupted run: its list is partial
-    finally:
-        gc.collect()
 
 
 def page_settings() -> dict[str, dict[str, Any]]:

@@ -1,0 +1,47 @@
+"""The frame every page's body runs in: the page set-up, the lesson bar, and the one place a page's bad input is said.
+
+Apart from :mod:`explorer.ui.common` (the helpers every page and the lesson bar draw with) so that imports run one
+way: the frame calls the lesson bar (:mod:`explorer.ui.classroom`), which draws with the helpers.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from explorer.errors import UserError
+from explorer.ui import classroom, common
+
+
+@contextmanager
+def page(title: str, icon: str) -> Iterator[None]:
+    """Every page's body runs inside this: the page set-up (:func:`~explorer.ui.common.setup_page`), the lesson bar
+    during a lesson (the body does not run while the step's question waits for its reveal), and the one place a page
+    catches a bad input or setting (a :class:`~explorer.errors.UserError`), shown as one line where the page stops.
+
+    A page's run ends with a full garbage collection (what Streamlit's ``runner.postScriptGC`` would do after every
+    run, which ``.streamlit/config.toml`` turns off): after the runs that computed something, and not after each
+    one-second poll of a student following a class (half the server's time for those polls, measured).
+
+    ``icon`` is a ``:material/name:`` code.
+    """
+    st.session_state[common.SETTINGS], st.session_state[common.SETTINGS_COMPLETE] = {}, False
+    common.setup_page(title, icon)
+    try:
+        try:
+            waiting = classroom.lesson_bar(title)
+        except UserError as error:  # said in one line; the page is drawn all the same (it yields exactly once)
+            common.show_error(error)
+            waiting = False
+        if waiting:  # the page's results are not computed, so none of them reaches the browser before the reveal
+            st.stop()
+        try:
+            yield
+        except UserError as error:
+            common.show_error(error)
+        st.session_state[common.SETTINGS_COMPLETE] = True  # not after a stopped or interrupted run: its list is partial
+    finally:
+        gc.collect()
