@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from explorer.architecture.stages import stage_table
-from explorer.catalogue import NETS
+from explorer.catalogue import HOLDS, NETS
 from explorer.cli import main
 from explorer.errors import UserError
 from explorer.images import prepare
@@ -122,3 +122,18 @@ def test_the_page_compares_the_shapes_pair_at_once_and_keeps_it() -> None:
     assert not at.exception, at.exception
     assert any("No ImageNet weights in the local cache for ResNet-18 · ImageNet" in w.value for w in at.warning)
     assert "**conv5_x**" in [m.value for m in at.markdown]  # a fourth column for the ImageNet net's last stage
+
+
+def test_every_catalogue_net_whose_weights_are_here_is_labelled_with_them() -> None:
+    here = [net for net in NETS.values() if net.source.kind != "random" and net.available()]
+    assert {net.key for net in here} >= {"shapes-resnet20", "shapes-plain20"}  # what ships, at least
+    for net in here:
+        assert net.weights_label(net.load()) == HOLDS[net.source.kind], net.key
+
+
+@pytest.mark.parametrize("page", ["pages/8_Variants_side_by_side.py", "pages/7_Receptive_fields.py"])
+def test_the_pages_label_the_shipped_shapes_nets_as_trained(page: str) -> None:
+    at = open_page(page)
+    cells = [str(cell) for table in at.table for cell in table.value.to_numpy().ravel()]
+    shown = " ".join([*(e.value for e in (*at.markdown, *at.caption)), *cells]).replace("\\", "")  # unescaped
+    assert "trained on Shapes (shipped)" in shown and "Shapes-trained weights are not here" not in shown

@@ -117,9 +117,7 @@ class ShippedWeights:
         if found is None:
             raise WeightsError(shipped.no_shipped_message(spec))
         model = shipped.load_shipped(found)
-        return LoadedModel(
-            found.spec, model, found.label, True, tuple(found.metadata["classes"]), f"shapes:{found.name}"
-        )
+        return LoadedModel(found.spec, model, found.label, True, tuple(found.metadata["classes"]), self.key)
 
 
 @dataclass(frozen=True)
