@@ -107,3 +107,11 @@ def test_before_the_reveal_a_students_browser_gets_none_of_the_pages_results(cla
     class_store.reveal(teacher.code, teacher.secret, asking, "42")
     student.run()
     assert student.metric, "the page's results once the answer is revealed"
+
+
+def test_a_setting_in_the_address_that_the_page_cannot_show_is_named_in_one_line() -> None:
+    at = open_page("Home.py", imagenet_model="resnet9000", skip="maybe", shortcut="B")  # a bookmark of the page
+    assert len(at.warning) == 1, [w.value for w in at.warning]
+    said = re.sub(r"\\(.)", r"\1", at.warning[0].value)  # as the page shows it
+    assert "imagenet_model='resnet9000' (shown: resnet50)" in said and "skip='maybe' (shown: 1)" in said
+    assert "shortcut" not in said and at.query_params.get("shortcut") == "B"  # a value it can show is used

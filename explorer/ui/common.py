@@ -50,6 +50,7 @@ h1 { font-size: 3.2rem !important; } h2, h3 { font-size: 2.1rem !important; }
 </style>"""
 SETTINGS = "page.settings"  # where a run of a page lists the settings it offered
 SETTINGS_COMPLETE = "page.settings.complete"  # whether that run went to the end of the page
+IGNORED = "page.ignored"  # the settings this run read from the address and could not use: name -> (text, default)
 VIEW = "page.view"  # how many times a lesson has opened a step in this session: see widget_key
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 _FAMILY_LABELS = {"imagenet": "ImageNet (Table 1)", "cifar": "CIFAR-10 (6n+2)"}
@@ -74,6 +75,16 @@ def show_error(error: Exception) -> None:
 def table(rows: list[dict[str, object]]) -> None:
     """A small static table that wraps its text and grows with projector mode; every cell shown literally."""
     st.table([{plain(str(k)): plain(str(v)) for k, v in row.items()} for row in rows], hide_index=True)
+
+
+def say_ignored() -> None:
+    """One line naming each setting of the address this run could not use (a typo in a link or a lesson would
+    otherwise go unseen), and the value shown instead."""
+    ignored = st.session_state.pop(IGNORED, {})
+    if ignored:
+        words = "; ".join(f"{name}={text!r} (shown: {address_text(default) or 'none'})"
+                          for name, (text, default) in ignored.items())  # fmt: skip
+        st.warning(f"Ignored in the address, as this page cannot show it: {plain(words)}.", icon=":material/link_off:")
 
 
 def page_settings() -> dict[str, dict[str, Any]]:
@@ -184,6 +195,7 @@ def from_address(name: str, default: Any, **kwargs: Any) -> Any:
     try:
         return parse_text(text, default, kwargs)
     except ValueError:
+        st.session_state.setdefault(IGNORED, {})[name] = (text, default)  # said by the page frame, in one line
         return default
 
 

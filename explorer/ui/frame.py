@@ -38,10 +38,13 @@ def page(title: str, icon: str) -> Iterator[None]:
             waiting = False
         if waiting:  # the page's results are not computed, so none of them reaches the browser before the reveal
             st.stop()
+        notice = st.empty()  # above the page: what the address asked for that the page could not show
         try:
             yield
         except UserError as error:
             common.show_error(error)
+        with notice.container():
+            common.say_ignored()
         st.session_state[common.SETTINGS_COMPLETE] = True  # not after a stopped or interrupted run: its list is partial
     finally:
         gc.collect()
