@@ -23,6 +23,7 @@ from explorer.classroom.store import (
     RoomError,
     RoomStore,
     SQLiteStore,
+    StoreUnavailable,
     normalised_code,
     open_store,
     shown_code,
@@ -36,26 +37,29 @@ LESSON = 'title = "x"\n[[steps]]\ntitle = "a"\npage = "Home"\n'
 SECRET = "the teacher's secret"
 
 
+def start_redis(port: int, folder: Path, *options: str) -> subprocess.Popen:
+    """A redis-server on ``port`` keeping its files in ``folder``, once it answers."""
+    process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+                                *options], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A redis-server of its own on a free loopback port (nothing kept on disk), stopped after the module."""
     if NO_REDIS:
         pytest.skip("Debian's redis-server is not installed (scripts/run_tests.sh installs it)")
     port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    command = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-               "--dir", str(folder)]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("redis-server did not start") from None
-            time.sleep(0.1)
+    process = start_redis(port, tmp_path_factory.mktemp("redis"), "--save", "", "--appendonly", "no")
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(timeout=10)
@@ -350,3 +354,26 @@ def test_absurd_steps_and_huge_lessons_are_one_line_on_both_stores(store: RoomSt
             store.move(room.code, SECRET, step)
     with pytest.raises(RoomError, match="at most 256 KB"):
         store.create("x" * 20 * 2**20, SECRET, 600.0)
+
+
+@pytest.mark.skipif(NO_REDIS, reason="Debian's redis-server is not installed (scripts/run_tests.sh installs it)")
+def test_a_class_goes_on_after_its_redis_restarts_with_an_append_only_file(tmp_path: Path) -> None:
+    aof = ("--appendonly", "yes", "--appendfsync", "everysec", "--save", "")  # as deploy/compose.yaml runs it
+    port = free_port()
+    server = start_redis(port, tmp_path, *aof)
+    store = RedisStore(f"redis://127.0.0.1:{port}/0")
+    room = store.create(LESSON, SECRET, 600.0)
+    store.move(room.code, SECRET, 2)
+    store.answer(room.code, 2, "ann", "12")
+    server.terminate()  # as `docker compose restart classroom-redis` stops it
+    server.wait(timeout=30)
+    with pytest.raises(StoreUnavailable, match="cannot be reached"):  # while it is down: one line
+        store.room(room.code)
+    server = start_redis(port, tmp_path, *aof)
+    try:
+        assert store.room(room.code).step == 2 and store.answers(room.code, 2) == ["12"]  # the same store object
+        store.move(room.code, SECRET, 3)  # and the class goes on
+        assert store.room(room.code).step == 3
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
