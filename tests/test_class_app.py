@@ -1,16 +1,17 @@
 """The class surface in AppTest, tried as bad luck, an attacker and a curious student would (issue 24)."""
 
+import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from explorer.classroom.play import start_class
+from explorer.classroom.play import Play, start_class
 from explorer.classroom.store import RoomError, StoreUnavailable
 from explorer.lessons.lesson import shipped_lessons
 from explorer.ui import classroom, server
-from tests.conftest import open_page
+from tests.conftest import PAGES, ROOT, open_page
 
 pytestmark = pytest.mark.usefixtures("recordings_folder", "torch_home")  # never the real recordings or weights
 LESSON = "2_table1_and_the_shortcut"
@@ -115,3 +116,20 @@ def test_a_setting_in_the_address_that_the_page_cannot_show_is_named_in_one_line
     said = re.sub(r"\\(.)", r"\1", at.warning[0].value)  # as the page shows it
     assert "imagenet_model='resnet9000' (shown: resnet50)" in said and "skip='maybe' (shown: 1)" in said
     assert "shortcut" not in said and at.query_params.get("shortcut") == "B"  # a value it can show is used
+
+
+@pytest.mark.parametrize("page", [*PAGES, "Home.py"])
+def test_every_page_computes_only_inside_the_frame_that_draws_the_lesson_bar_first(page: str) -> None:
+    body = ast.parse((ROOT / page).read_text()).body
+    docstring = body[:1] if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else []
+    statements = [s for s in body if not isinstance(s, ast.Import | ast.ImportFrom) and s not in docstring]
+    assert len(statements) == 1 and isinstance(statements[0], ast.With), page  # nothing computed before the frame
+    assert ast.unparse(statements[0].items[0].context_expr.func) == "frame.page"
+
+
+def test_the_lesson_bar_is_drawn_right_after_the_title_before_the_page() -> None:
+    at = open_page("Home.py")
+    at.session_state[classroom.PLAY] = Play(shipped_lessons()[LESSON])
+    at.run()
+    first, second, *_ = at.main.children.values()
+    assert first.type == "title" and str(second.proto.id).endswith("-lesson-bar")
