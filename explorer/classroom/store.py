@@ -42,6 +42,10 @@ class RoomError(UserError):
     """A room that cannot be used as asked; one line saying why and what to do."""
 
 
+class AlreadyAnswered(RoomError):
+    """This member's answer to the step is in already (sent from this browser, perhaps before a reload)."""
+
+
 class StoreDamaged(RoomError):
     """The store's file was damaged (not a database, or malformed): it was set aside, a fresh store took its place,
     and the classes it held are lost."""
@@ -159,7 +163,7 @@ class RoomStore(ABC):
             room, _check_step(step), _check_text("A member id", member), _check_text("An answer", value)
         )
         if outcome == "again":
-            raise RoomError("You have already answered this question.")
+            raise AlreadyAnswered("You have already answered this question.")
         if outcome == "revealed":
             raise RoomError("The answer to this question has been revealed: answers are closed.")
         if outcome == "ended":  # between the read above and the write

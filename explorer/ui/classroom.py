@@ -23,7 +23,14 @@ import streamlit as st
 
 from explorer import recordings
 from explorer.classroom.play import Client, Play, client_address, join_class, move, start_class
-from explorer.classroom.store import RoomError, RoomStore, StoreUnavailable, open_store, shown_code
+from explorer.classroom.store import (
+    AlreadyAnswered,
+    RoomError,
+    RoomStore,
+    StoreUnavailable,
+    open_store,
+    shown_code,
+)
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson
 from explorer.lessons.pages import CLASS_PAGE, HOME, page_files
@@ -138,7 +145,8 @@ def _keep_browser_id() -> None:
     """Have the browser keep :func:`browser_id` in its cookie, when it did not bring it (a line of JavaScript)."""
     if st.context.cookies.get(BROWSER_COOKIE) != (known := browser_id()):
         cookie = f"{BROWSER_COOKIE}={known}; path=/; max-age={365 * 24 * 3600}; samesite=strict"
-        st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
+        with st.sidebar:  # an empty element: out of the lesson bar's way
+            st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)
 
 
 def _client() -> Client:
@@ -283,6 +291,8 @@ def _answer(current: Play, value: str) -> None:
     if current.role == "student" and current.code:
         try:
             class_store().answer(current.code, current.step, current.member, value)
+        except AlreadyAnswered:  # from this browser before a reload or in another tab: the first answer counts
+            value = "sent earlier from this browser"
         except RoomError as error:
             st.error(plain(str(error)))
             return
