@@ -95,13 +95,13 @@ def load(kind: str, settings: dict, shape: Shape) -> Recording | None:
 
 
 def _set_aside(path: Path, reason: str) -> None:
-    kept = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
     try:
-        path.rename(kept)
-    except OSError as error:  # another replica set it aside first, or the folder is read-only: made again anyway
+        moved = storage.set_aside([path], "bad")
+    except OSError as error:  # a read-only folder: made again anyway
         LOG.warning("the recording %s is %s and cannot be set aside (%s): it is made again", path, reason, error)
         return None
-    LOG.warning("the recording %s is %s: set aside as %s, and made again", path, reason, kept.name)
+    if moved:  # else another replica set it aside first
+        LOG.warning("the recording %s is %s: set aside as %s, and made again", path, reason, moved[0].name)
     return None
 
 

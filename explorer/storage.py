@@ -96,3 +96,19 @@ def _note(folder: Path, reason: str) -> str:
         LOG.warning("cannot keep results in %s (%s): they will be computed again", folder, reason)
     _checked[folder] = (time.monotonic(), reason)
     return reason
+
+
+def set_aside(paths: list[Path], why: str) -> list[Path]:
+    """Rename each of ``paths`` to ``<name>.<why>-<time>`` beside it (a damaged or planted file kept for a look, out
+    of the way of a fresh one), all with the same time; the new paths. A path already gone (another replica set it
+    aside first) is skipped; any other OSError is raised."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    moved = []
+    for path in paths:
+        kept = path.with_name(f"{path.name}.{why}-{stamp}")
+        try:
+            path.rename(kept)
+        except FileNotFoundError:
+            continue
+        moved.append(kept)
+    return moved

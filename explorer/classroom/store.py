@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from explorer import storage
 from explorer.errors import UserError, check_range
 from explorer.lessons.lesson import MAX_LESSON_BYTES, MAX_STEPS
 
@@ -289,15 +290,10 @@ class SQLiteStore(RoomStore):
     def _set_aside(self, error: sqlite3.DatabaseError) -> None:
         """Move the damaged file (with its write-ahead log) aside, named with the time, and start a fresh store."""
         if self._damaged():
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            for suffix in ("", "-wal", "-shm"):
-                kept = Path(f"{self.path}{suffix}")
-                try:
-                    kept.rename(kept.with_name(f"{self.path.name}.damaged-{stamp}{suffix}"))
-                except FileNotFoundError:  # no log, or another replica moved it first
-                    continue
-            LOG.warning("the class store %s is damaged (%s): moved aside as %s.damaged-%s; a fresh store replaces it",
-                        self.path, error, self.path.name, stamp)  # fmt: skip
+            files = [Path(f"{self.path}{suffix}") for suffix in ("", "-wal", "-shm")]
+            moved = storage.set_aside(files, "damaged")  # no log, or another replica moved them first: fewer
+            LOG.warning("the class store %s is damaged (%s): moved aside as %s; a fresh store replaces it",
+                        self.path, error, ", ".join(p.name for p in moved) or "nothing (already moved)")  # fmt: skip
         self._create()
 
     @contextmanager
