@@ -133,3 +133,37 @@ def test_the_lesson_bar_is_drawn_right_after_the_title_before_the_page() -> None
     at.run()
     first, second, *_ = at.main.children.values()
     assert first.type == "title" and str(second.proto.id).endswith("-lesson-bar")
+
+
+@pytest.mark.parametrize("refusal", ["down", "revealed"])
+def test_a_refused_answer_stays_said_until_the_student_answers(
+    class_store: object, refusal: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lesson = shipped_lessons()[LESSON]
+    asking = next(i for i, step in enumerate(lesson.steps) if step.question is not None)
+    teacher = start_class(class_store, lesson, 30)
+    student = open_page("Home.py", room=teacher.code)
+    class_store.move(teacher.code, teacher.secret, asking)
+    student.run()
+    answer = student.number_input(key=f"class.answer.{asking}") if lesson.steps[asking].question.kind == "number" \
+        else student.radio(key=f"class.answer.{asking}")  # fmt: skip
+    answer.set_value(answer.options[0] if hasattr(answer, "options") else 7).run()
+    store_answer = type(class_store).answer
+
+    def refused(store: object, *args: object) -> None:
+        if refusal == "down":
+            raise StoreUnavailable("The class store did not answer: try again")
+        store.reveal(teacher.code, teacher.secret, asking, "42")  # the teacher revealed just before the answer came
+        store_answer(store, *args)
+
+    monkeypatch.setattr(type(class_store), "answer", refused)
+    said = "did not answer" if refusal == "down" else "answers are closed"
+    student.button(key=f"class.answer.{asking}.send").click().run()
+    for poll in range(2):  # the click's run, then the next poll of the student's bar: the refusal is still there
+        assert not student.exception, student.exception
+        assert [e.value for e in student.error if said in e.value], (poll, [e.value for e in student.error])
+        student.run()
+    if refusal == "down":  # the store answers again: sent, and the refusal is gone
+        monkeypatch.undo()
+        student.button(key=f"class.answer.{asking}.send").click().run()
+        assert not student.error and any("Your answer is in" in c.value for c in student.caption)

@@ -28,7 +28,7 @@ SEEN_EVERY_S = 3.0  # how often a student's browser tells the store it is still 
 class Play:
     """Where one browser stands in a lesson: its role, the step it is on, and for a class the room's code, the
     teacher's secret (only in the teacher's session, never in a link), this browser's anonymous member id, whether
-    it follows the teacher, the room version it last applied and its own answers."""
+    it follows the teacher, the room version it last applied, its own answers and why the store refused one."""
 
     lesson: Lesson
     role: str = "solo"
@@ -40,6 +40,7 @@ class Play:
     version: int = -1
     revealed: dict[int, str] = field(default_factory=dict)
     answered: dict[int, str] = field(default_factory=dict)
+    refused: dict[int, str] = field(default_factory=dict)  # why the store did not take this browser's answer
     seen_at: float = 0.0  # when this browser last told the store it is there …
     seen_following: bool | None = None  # … and whether it followed then
 

@@ -269,6 +269,8 @@ def _question(current: Play) -> None:
     question = current.current.question
     assert question is not None
     st.markdown(f"**Question:** {plain(question.text)}")
+    if current.step in current.refused:  # said until this browser's answer is taken, not only until the next poll
+        st.error(plain(current.refused[current.step]), icon=":material/sync_problem:")
     if current.step in current.revealed:
         _revealed(current)
         return
@@ -294,8 +296,9 @@ def _answer(current: Play, value: str) -> None:
         except AlreadyAnswered:  # from this browser before a reload or in another tab: the first answer counts
             value = "sent earlier from this browser"
         except RoomError as error:
-            st.error(plain(str(error)))
-            return
+            current.refused[current.step] = str(error)
+            st.rerun(scope="app")
+    current.refused.pop(current.step, None)
     current.answered[current.step] = value
     st.rerun(scope="app")
 
