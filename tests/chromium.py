@@ -37,3 +37,9 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# What a page's latest run drew: while a page reruns (a fragment's tick, a switch to a new page), Streamlit keeps the
+# elements of the run before on the page, greyed and marked stale, until the new run replaces them; a locator
+# inside this one never finds those (two "Next →" buttons at once, or a click on one that is going away).
+LIVE = '[data-testid="stElementContainer"]:not([data-stale="true"])'

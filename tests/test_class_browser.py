@@ -19,7 +19,7 @@ import pytest
 
 from explorer.lessons.answers import projection_parameters
 from explorer.lessons.lesson import shipped_lessons
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS, FOLLOWED
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, FOLLOWED, LIVE
 from tests.test_browser import SHOTS, WAIT_MS
 from tests.test_replicas import Balancer
 from tests.test_replicas import pytestmark as replica_marks
@@ -95,7 +95,7 @@ def follow_times(teacher: object, students: list[object], number: int) -> list[f
     for student in students:
         student.evaluate(FOLLOWED, step_text(number))
     clicked, since = teacher.evaluate("Date.now()"), time.monotonic()
-    teacher.get_by_role("button", name="Next →").click()
+    teacher.locator(LIVE).get_by_role("button", name="Next →").click()
     READY.append(bar_ready(teacher, number, since))
     for student in students:
         student.wait_for_function("() => window.__shown !== null")
@@ -140,37 +140,38 @@ def test_a_class_follows_the_teacher_across_replicas(balancer: Balancer) -> None
             assert teacher.locator('[data-testid="stImage"]', has_text="scan to join").count() == 1  # the QR code
             teacher.screenshot(path=str(SHOTS / "class_code.png"), full_page=True)
             since = time.monotonic()
-            teacher.get_by_role("button", name="Open step 1 (Architecture)").click()  # its page follows
+            teacher.locator(LIVE).get_by_role("button", name="Open step 1 (Architecture)").click()  # its page follows
             teacher.wait_for_url(re.compile(r"imagenet_model=resnet34"))
             READY.append(bar_ready(teacher, 1, since))
 
             explorer, others = students[0], students[1:]
-            explorer.get_by_role("button", name="Explore on my own").click()
+            explorer.locator(LIVE).get_by_role("button", name="Explore on my own").click()
             explorer.locator(".st-key-lesson-bar", has_text="Exploring on your own").wait_for()
             lags = {2: follow_times(teacher, others, 2)}
             explorer.locator(".st-key-lesson-bar", has_text=f"is at {step_text(2)}").wait_for()
             assert "skip=0" not in explorer.url  # it stayed where it was
             wait_for_room(teacher, f"{STUDENTS} in the room, {STUDENTS - 1} following")
-            explorer.get_by_role("button", name="Back to the class").click()
+            explorer.locator(LIVE).get_by_role("button", name="Back to the class").click()
             explorer.locator(".st-key-lesson-bar", has_text="Following the class").wait_for()
             explorer.wait_for_url(re.compile(r"skip=0"))
             for student in students:
                 assert "skip=0" in student.url
 
-            teacher.locator('[data-testid="stSidebar"] label', has_text="Projector mode").click()  # for the screenshot
+            projector = teacher.locator(f'[data-testid="stSidebar"] {LIVE} label', has_text="Projector mode")
+            projector.click()  # for the screenshot
             lags[3] = follow_times(teacher, students, 3)  # the question: the page waits for the reveal
             given = ["173824", "173824", "100000", "0"]
             for student, value in zip(students, given, strict=False):
                 student.get_by_label("Your answer").fill(value)
                 student.get_by_label("Your answer").press("Enter")
-                student.get_by_role("button", name="Send my answer").click()
+                student.locator(LIVE).get_by_role("button", name="Send my answer").click()
                 student.locator(".st-key-lesson-bar", has_text="Your answer is in").wait_for()
             assert students[0].get_by_text("The page shows its result once the answer is revealed").count() == 1
             words = "Answers (4): 0: 1 · 100000: 1 · 173824: 2"  # exactly the four answers, no more
             teacher.locator('[data-testid="stCaptionContainer"]', has_text=words).wait_for()
             teacher.locator(".st-key-lesson-bar .js-plotly-plot .barlayer .point").nth(2).wait_for()  # its three bars
             teacher.screenshot(path=str(SHOTS / "class_projector_histogram.png"), full_page=True)
-            teacher.get_by_role("button", name="Reveal the answer").click()
+            teacher.locator(LIVE).get_by_role("button", name="Reveal the answer").click()
             measured = projection_parameters()
             for student in students:
                 success = student.locator('[data-testid="stAlertContentSuccess"]')
