@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, LIVE, free_port
 from tests.conftest import ROOT
 
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -457,21 +457,22 @@ def test_a_student_who_reloads_is_one_member_with_one_answer(server: str, browse
     teacher.goto(f"{server}/Class")
     teacher.locator('[data-testid="stSelectbox"]', has_text="Lesson").click()
     teacher.locator('[role="option"]', has_text="Table 1 and the shortcut").click()
-    teacher.get_by_role("button", name="Start a class").click()
+    teacher.locator(LIVE).get_by_role("button", name="Start a class").click()
     heading = teacher.locator("h3", has_text="Class code")
     code = re.search(r"Class code ([A-Z0-9]{4}-[A-Z0-9]{4})", heading.inner_text()).group(1)
     phone.goto(f"{server}/Class?room={code}")
     phone.locator(".st-key-lesson-bar", has_text="Following the class").wait_for()
-    teacher.get_by_role("button", name="Open step 1 (Architecture)").click()
+    teacher.locator(LIVE).get_by_role("button", name="Open step 1 (Architecture)").click()
     teacher.wait_for_url(re.compile(r"imagenet_model=resnet34"))  # on the step's page, not the Class page's bar
     for step in (2, 3):  # to the step with a question
         bar = teacher.locator(".st-key-lesson-bar", has_text=f"step {step - 1} of")
-        bar.get_by_role("button", name="Next →").click()
+        bar.locator(LIVE).get_by_role("button", name="Next →").click()
         teacher.locator(".st-key-lesson-bar", has_text=f"step {step} of").wait_for()
     for attempt in range(2):  # the answer, then the same phone reloaded answering again
-        phone.locator(".st-key-lesson-bar", has_text="step 3 of").get_by_label("Your answer").fill("173824")
-        phone.get_by_label("Your answer").press("Enter")
-        phone.get_by_role("button", name="Send my answer").click()
+        answer = phone.locator(".st-key-lesson-bar", has_text="step 3 of").locator(LIVE).get_by_label("Your answer")
+        answer.fill("173824")
+        answer.press("Enter")
+        phone.locator(LIVE).get_by_role("button", name="Send my answer").click()
         if attempt == 0:
             phone.locator(".st-key-lesson-bar", has_text="Your answer is in").wait_for()
             assert [c["name"] for c in phone.context.cookies()].count("explorer_browser") == 1
