@@ -447,6 +447,15 @@ def test_a_class_link_with_markdown_or_html_is_shown_literally_and_fetches_nothi
     assert not outside, outside
 
 
+def start_a_class(teacher: object, title: str) -> None:
+    """On the Class page: pick the lesson ``title``, wait until the page has drawn it (the click on "Start a class"
+    otherwise meets the run the pick started, and was lost once in a loaded run), and start a class of it."""
+    teacher.locator('[data-testid="stSelectbox"]', has_text="Lesson").click()
+    teacher.locator('[role="option"]', has_text=title).click()
+    teacher.locator(LIVE).locator('[data-testid="stCaptionContainer"]', has_text=f"{title} ·").wait_for()
+    teacher.locator(LIVE).get_by_role("button", name="Start a class").click()
+
+
 def test_a_student_who_reloads_is_one_member_with_one_answer(server: str, browser: object) -> None:
     pages = []
     for _ in range(2):  # the teacher's browser and a student's phone
@@ -455,9 +464,7 @@ def test_a_student_who_reloads_is_one_member_with_one_answer(server: str, browse
         pages.append(context.new_page())
     teacher, phone = pages
     teacher.goto(f"{server}/Class")
-    teacher.locator('[data-testid="stSelectbox"]', has_text="Lesson").click()
-    teacher.locator('[role="option"]', has_text="Table 1 and the shortcut").click()
-    teacher.locator(LIVE).get_by_role("button", name="Start a class").click()
+    start_a_class(teacher, "Table 1 and the shortcut")
     heading = teacher.locator("h3", has_text="Class code")
     code = re.search(r"Class code ([A-Z0-9]{4}-[A-Z0-9]{4})", heading.inner_text()).group(1)
     phone.goto(f"{server}/Class?room={code}")

@@ -20,7 +20,7 @@ import pytest
 from explorer.lessons.answers import projection_parameters
 from explorer.lessons.lesson import shipped_lessons
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS, FOLLOWED, LIVE
-from tests.test_browser import SHOTS, WAIT_MS
+from tests.test_browser import SHOTS, WAIT_MS, start_a_class
 from tests.test_replicas import Balancer
 from tests.test_replicas import pytestmark as replica_marks
 
@@ -112,9 +112,7 @@ def test_a_class_follows_the_teacher_across_replicas(balancer: Balancer) -> None
         shown = {"teacher": teacher}  # the pages described if the test fails
         with described_on_failure(shown):
             teacher.goto(f"{balancer.url}/Class")
-            teacher.locator('[data-testid="stSelectbox"]', has_text="Lesson").click()
-            teacher.locator('[role="option"]', has_text=LESSON.title).click()
-            teacher.get_by_role("button", name="Start a class").click()
+            start_a_class(teacher, LESSON.title)
             teacher.locator(".st-key-lesson-bar", has_text=step_text(1)).wait_for()
             heading = teacher.locator("h3", has_text="Class code").inner_text()
             code = re.search(r"Class code ([A-Z0-9]{4}-[A-Z0-9]{4})", heading).group(1).replace("-", "")
