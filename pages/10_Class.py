@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from explorer import catalogue
 from explorer.errors import UserError
+from explorer.lesions import nets
 from explorer.lessons.lesson import MAX_LESSON_BYTES, parse_lesson, shipped_lessons
-from explorer.ui import classroom, common, frame
+from explorer.ui import classroom, common, frame, lesions
 
 with frame.page("Class", ":material/co_present:"):
     current = classroom.play()
@@ -35,6 +37,11 @@ with frame.page("Class", ":material/co_present:"):
                 common.show_error(error)
                 st.stop()
             st.caption(f"**{common.plain(lesson.title)}** · {len(lesson.steps)} steps. {common.plain(lesson.summary)}")
+            for pair in lesson.trained_pairs():
+                if not nets.ready(pair):  # trained once, now, so that no step of the class waits for them
+                    st.caption(f"Steps of this lesson use the nets “{common.plain(catalogue.pair(pair).name)}”, "
+                               "trained here once: train them now, before the class.")  # fmt: skip
+                    lesions.trained_pair(pair)
             alone, together = st.columns(2)
             if alone.button("Play it alone", key="class.alone"):
                 classroom.start(lesson, as_class=False)

@@ -79,6 +79,21 @@ def digits56(tmp_path_factory: pytest.TempPathFactory) -> object:
         return nets.pair("digits-56", steps=200)
 
 
+@pytest.fixture(scope="session")
+def digits56_as_taught(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """ResNet-56 and plain-56 trained on the digits as the pages train them (800 steps: what a class sees), once per
+    test run, shared by the workers of a parallel run like :func:`digits56` (about 2-3 minutes on one core)."""
+    from explorer.lesions import nets
+
+    shared = tmp_path_factory.getbasetemp().parent if "PYTEST_XDIST_WORKER" in os.environ else None
+    folder = (shared or tmp_path_factory.getbasetemp()) / "digits56-taught-recordings"
+    folder.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch, open(folder / ".lock", "w") as lock:
+        patch.setenv("EXPLORER_RECORDINGS", str(folder))
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return nets.pair("digits-56")
+
+
 @dataclass(frozen=True)
 class DegradationDemo:
     """The gradient lab's degradation demo at 100 steps as the page ran it on a click: the page after the click,

@@ -167,3 +167,16 @@ def test_a_refused_answer_stays_said_until_the_student_answers(
         monkeypatch.undo()
         student.button(key=f"class.answer.{asking}.send").click().run()
         assert not student.error and any("Your answer is in" in c.value for c in student.caption)
+
+
+def test_a_lesson_whose_steps_need_nets_trained_here_offers_to_train_them_before_the_class(
+    class_store: object,
+) -> None:
+    at = open_page("pages/10_Class.py")
+    at.selectbox(key="class.lesson").set_value("3_why_shortcuts_help").run()
+    assert not at.exception, at.exception
+    assert any("train them now, before the class" in c.value for c in at.caption)
+    offered = at.button(key="lesions.train.digits-56")  # the Lesions page's own button: progress, stop, kept on disk
+    assert offered.label.startswith("Train ResNet-56 and plain-56 on the digits")
+    at.selectbox(key="class.lesson").set_value(LESSON).run()  # a lesson that needs none: not offered
+    assert not any(b.key == "lesions.train.digits-56" for b in at.button)

@@ -71,7 +71,8 @@ def test_the_curve_and_the_paths_are_computed_on_request_and_read_from_their_num
 def test_digits_nets_not_trained_yet_are_offered_with_their_cost() -> None:
     at = open_page(PAGE, lesion_nets="digits-56")
     assert not at.metric  # nothing to show before the nets exist
-    assert at.button(key="lesions.train").label.startswith("Train ResNet-56 and plain-56 on the digits (800 steps")
+    offered = at.button(key="lesions.train.digits-56").label
+    assert offered.startswith("Train ResNet-56 and plain-56 on the digits (800 steps")
     assert "trained here the first time" in " ".join(c.value for c in at.caption)
 
 

@@ -22,6 +22,7 @@ from explorer.lessons.pages import page_settings, page_titles
 SHIPPED = Path(__file__).resolve().parent / "shipped"
 MAX_STEPS = 60
 MAX_LESSON_BYTES = 256 * 1024  # a lesson file's largest size (the shipped ones are 2-4 KB)
+PAIR_SETTINGS = ("lesion_nets", "landscape_nets")  # the settings that pick a trained pair of nets
 MAX_TEXT = 2000
 MAX_CHOICES = 8
 KINDS = ("choice", "number")
@@ -80,6 +81,11 @@ class Lesson:
     summary: str
     steps: tuple[Step, ...]
     text: str
+
+    def trained_pairs(self) -> list[str]:
+        """The trained pairs of nets its steps open (the Lesions and Loss landscape pages' choice), once each."""
+        return list(dict.fromkeys(step.values()[name] for step in self.steps for name in PAIR_SETTINGS
+                                  if name in page_settings(step.page)))  # fmt: skip
 
 
 def parse_lesson(text: str, name: str = "the lesson") -> Lesson:

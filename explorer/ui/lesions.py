@@ -56,8 +56,9 @@ def trained_pair(name: str) -> TrainedPair | None:
             return {True: found.residual, False: found.plain}
 
         kept_note = "Kept on disk afterwards: the next class loads them at once."
+        key = f"lesions.train.{name}"
         trained = shared(("lesions.trained", name), train,
-                         lambda: st.button(label, type="primary", key="lesions.train", help=kept_note))  # fmt: skip
+                         lambda: st.button(label, type="primary", key=key, help=kept_note))  # fmt: skip
         if trained is None:
             st.caption(
                 f"These two nets are trained here the first time they are asked for: about 1 minute at depth 20 and "
