@@ -10,12 +10,21 @@ nobody clicking, it reads the server's CPU time (``/proc/PID/stat``) over a quie
 (each student's page asks the store every second), per student. Chromium runs on the same cores, so the figures
 are those of a machine that also draws every page.
 
+With ``--protocol``, the students are :class:`~benchmarks.streamlit_client.ProtocolClient` s instead: each speaks
+Streamlit's own websocket protocol as the page does (it opens the class link, answers the fragment timers and follows
+the page switches), so the server does the work real students cause and nothing draws on its cores; the teacher
+moves the class through the store, as Next does. One server serves the classes of ``--classes`` one after another
+(each class's students leave before the next come), and for each move the benchmark prints the time to every
+student's lesson bar showing the new step and to the step's first figure (p50 and max), and the server's CPU.
+
 Usage: python benchmarks/bench_classroom.py [--students 30] [--moves 3] [--quiet-s 20]
+       python benchmarks/bench_classroom.py --protocol [--classes 30,60,120,60,30] [--quiet-s 10]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 import statistics
@@ -28,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_imagelab_latency import start_server  # noqa: E402
+from benchmarks.streamlit_client import ProtocolClient  # noqa: E402
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS, FOLLOWED, free_port  # noqa: E402
 
 WAIT_MS = int(os.environ.get("BENCH_WAIT_MS", "300000"))
@@ -131,13 +141,90 @@ def measure(students: int, moves: int, quiet_s: float) -> dict[str, object]:
     }
 
 
+FIGURES = ("plotly_chart", "metric", "image")  # what "the step's first figure" is
+
+
+async def protocol_class(url: str, students: int, quiet_s: float, server_pid: int) -> dict[str, object]:
+    """One class of ``students`` protocol clients on the server at ``url``: they join by the link, the teacher (through
+    the store) moves to every step without a question and back, and they leave. The figures of each move."""
+    from explorer.classroom.play import start_class
+    from explorer.lessons.lesson import shipped_lessons
+    from explorer.ui.classroom import class_store
+
+    store = class_store()
+    lesson = next(lesson for lesson in shipped_lessons().values() if lesson.title == LESSON_TITLE)
+    teacher = start_class(store, lesson, 30)
+    clients = [ProtocolClient(f"{url}/Class?room={teacher.code}") for _ in range(students)]
+    joined = [c.watch(lambda kind, text: "Following the class" in text) for c in clients]
+    started = time.monotonic()
+    running = [asyncio.ensure_future(c.run()) for c in clients]
+    join_s = max(await asyncio.wait_for(asyncio.gather(*joined), WAIT_MS / 1000)) - started
+    await asyncio.sleep(2.0)
+    steps = [i for i, step in enumerate(lesson.steps) if step.question is None and i > 0]
+    moves = []
+    for step in steps:
+        want = f"step {step + 1} of {len(lesson.steps)}"
+        bars = [c.watch(lambda kind, text, w=want: w in text and "Following" in text) for c in clients]
+        figures = [c.watch(lambda kind, text: kind in FIGURES) for c in clients]
+        cpu, moved = cpu_seconds(server_pid), time.monotonic()
+        store.move(teacher.code or "", teacher.secret or "", step)
+        bar_at = await asyncio.wait_for(asyncio.gather(*bars), WAIT_MS / 1000)
+        figure_at = await asyncio.wait_for(asyncio.gather(*figures), WAIT_MS / 1000)
+        bar_s, figure_s = [t - moved for t in bar_at], [t - moved for t in figure_at]
+        moves.append({"step": step + 1, "bar_p50_s": statistics.median(bar_s), "bar_max_s": max(bar_s),
+                      "figure_p50_s": statistics.median(figure_s), "figure_max_s": max(figure_s),
+                      "server_cpu_s": cpu_seconds(server_pid) - cpu})  # fmt: skip
+        await asyncio.sleep(2.0)  # the pages settle before the next move
+    before, quiet_started = cpu_seconds(server_pid), time.monotonic()
+    await asyncio.sleep(quiet_s)
+    following = (cpu_seconds(server_pid) - before) / (time.monotonic() - quiet_started)
+    for client in clients:
+        await client.close()
+    await asyncio.gather(*running)
+    store.close(teacher.code or "", teacher.secret or "")
+    return {"students": students, "join_s": join_s, "moves": moves,
+            "following_cpu_ms_per_student_per_s": 1000 * following / students}  # fmt: skip
+
+
+def measure_protocol(classes: list[int], quiet_s: float) -> list[dict[str, object]]:
+    """The classes of ``classes`` one after another on one fresh ``python -m explorer serve``."""
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["EXPLORER_RECORDINGS"] = str(Path(scratch) / "recordings")
+        port = free_port()
+        server = start_server(port, str(Path(scratch) / "torch-home"), "cpu")
+        try:
+            return [asyncio.run(protocol_class(f"http://127.0.0.1:{port}", n, quiet_s, server.pid)) for n in classes]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def print_protocol(results: list[dict[str, object]]) -> None:
+    """The protocol classes' figures, one line per move."""
+    print(f"Protocol clients (no browser), one server on {os.cpu_count()} cores, classes in this order:")
+    for result in results:
+        n, following = result["students"], result["following_cpu_ms_per_student_per_s"]
+        print(f"  {n} students: all joined in {result['join_s']:.1f} s; following, nobody moving: {following:.1f} ms "
+              "of server CPU per student per second")  # fmt: skip
+        for move in result["moves"]:
+            cpu = move["server_cpu_s"]
+            print(f"    -> step {move['step']}: lesson bar p50 {move['bar_p50_s']:.2f} s, max {move['bar_max_s']:.2f} "
+                  f"s; first figure p50 {move['figure_p50_s']:.2f} s, max {move['figure_max_s']:.2f} s; server CPU "
+                  f"{cpu:.2f} s ({1000 * cpu / n:.0f} ms a student)")  # fmt: skip
+
+
 def main() -> None:
     """Run the class and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--moves", type=int, default=3)
     parser.add_argument("--quiet-s", type=float, default=20.0)
+    parser.add_argument("--protocol", action="store_true", help="students as protocol clients, no browser")
+    parser.add_argument("--classes", default="30,60,120,60,30", help="with --protocol: class sizes, in order")
     args = parser.parse_args()
+    if args.protocol:
+        print_protocol(measure_protocol([int(n) for n in args.classes.split(",")], args.quiet_s))
+        return
     figures = measure(args.students, args.moves, args.quiet_s)
     print(f"{figures['students']} students in one room, one server on {os.cpu_count()} cores (Chromium beside it)")
     for number, move in enumerate(figures["moves"], 2):

@@ -1,0 +1,26 @@
+"""The class benchmark's students without a browser (benchmarks/streamlit_client.py) follow a real class to its end."""
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.bench_classroom import measure_protocol
+from explorer.lessons.lesson import shipped_lessons
+from explorer.ui import classroom, server
+
+
+def test_two_protocol_students_follow_a_class_to_its_last_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path))  # put back after the test: the benchmark sets its own
+    server.settings.clear()
+    classroom.class_store.clear()
+    try:
+        (result,) = measure_protocol([2], quiet_s=1.0)
+    finally:
+        server.settings.clear()
+        classroom.class_store.clear()
+    lesson = shipped_lessons()["2_table1_and_the_shortcut"]
+    without_question = [i + 1 for i, step in enumerate(lesson.steps) if step.question is None and i > 0]
+    assert [move["step"] for move in result["moves"]] == without_question == [2, 4, 5]
+    for move in result["moves"]:  # every student's bar showed each step, then its page's first figure
+        assert 0 < move["bar_p50_s"] <= move["bar_max_s"] and move["figure_max_s"] > 0, move
+    assert result["students"] == 2 and result["following_cpu_ms_per_student_per_s"] > 0
