@@ -168,8 +168,8 @@ async def protocol_class(url: str, students: int, quiet_s: float, server_pid: in
         figures = [c.watch(lambda kind, text: kind in FIGURES) for c in clients]
         cpu, moved = cpu_seconds(server_pid), time.monotonic()
         store.move(teacher.code or "", teacher.secret or "", step)
-        bar_at = await asyncio.wait_for(asyncio.gather(*bars), WAIT_MS / 1000)
-        figure_at = await asyncio.wait_for(asyncio.gather(*figures), WAIT_MS / 1000)
+        bar_at = await _all(bars, clients, f"the lesson bar at {want}")
+        figure_at = await _all(figures, clients, f"a figure of step {step + 1}")
         bar_s, figure_s = [t - moved for t in bar_at], [t - moved for t in figure_at]
         moves.append({"step": step + 1, "bar_p50_s": statistics.median(bar_s), "bar_max_s": max(bar_s),
                       "figure_p50_s": statistics.median(figure_s), "figure_max_s": max(figure_s),
@@ -184,6 +184,15 @@ async def protocol_class(url: str, students: int, quiet_s: float, server_pid: in
     store.close(teacher.code or "", teacher.secret or "")
     return {"students": students, "join_s": join_s, "moves": moves,
             "following_cpu_ms_per_student_per_s": 1000 * following / students}  # fmt: skip
+
+
+async def _all(waits: list[asyncio.Future], clients: list[ProtocolClient], what: str) -> list[float]:
+    """The times of ``waits``, one per client; when some do not come in time, say which clients saw what."""
+    done, _ = await asyncio.wait(waits, timeout=WAIT_MS / 1000)
+    if len(done) < len(waits):
+        missing = [(c.query, c.texts[-6:]) for c, w in zip(clients, waits, strict=True) if w not in done]
+        raise SystemExit(f"{len(missing)} of {len(clients)} students never showed {what}; the first: {missing[0]}")
+    return [w.result() for w in waits]
 
 
 def measure_protocol(classes: list[int], quiet_s: float) -> list[dict[str, object]]:

@@ -3,7 +3,8 @@
 A :class:`ProtocolClient` does what the page's JavaScript does for a student following a class, and nothing more:
 it opens the page (a ``rerun_script`` with the page and its address), keeps the page and address the server
 switches it to (``new_session``, ``page_info_changed``), answers every fragment timer the server sets
-(``auto_rerun``: a fragment rerun every ``interval`` seconds, as the browser's timer sends it) and reads the text of
+(``auto_rerun``: a fragment rerun every ``interval`` seconds, as the browser's timer sends it; a full run drops them
+all, as the page does, and sets its fragments' timers again) and reads the text of
 every element the server sends. So the server does exactly the work a real student's page causes, while this
 machine draws nothing: the benchmark's way to put 60 or 120 students on one server (Streamlit's ``BackMsg`` and
 ``ForwardMsg`` protobufs come with the installed package).
@@ -85,6 +86,10 @@ class ProtocolClient:
         kind = message.WhichOneof("type")
         if kind == "new_session":
             self.page_hash = message.new_session.page_script_hash
+            if not message.metadata.run.fragment_ids:  # a full run: it sets its fragments' timers again, as the
+                for timer in self._timers.values():  # page drops every timer when a full run starts
+                    timer.cancel()
+                self._timers.clear()
         elif kind == "page_info_changed":
             self.query = message.page_info_changed.query_string
         elif kind == "auto_rerun":
@@ -114,11 +119,14 @@ class ProtocolClient:
 
 
 def _text(element: object) -> str:
-    """The readable text of an element: a Markdown body, an alert, a button's label; empty for a figure."""
+    """The readable text of an element: a Markdown body, an alert, a button's label, an exception's type and
+    message; empty for a figure."""
     kind = element.WhichOneof("type")
     if kind is None:
         return ""
     body = getattr(element, kind)
+    if kind == "exception":
+        return f"exception {body.type}: {body.message}"
     for field in ("body", "label", "text"):
         value = getattr(body, field, None)
         if isinstance(value, str) and value:
