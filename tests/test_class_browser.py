@@ -20,7 +20,7 @@ import pytest
 from explorer.lessons.answers import projection_parameters
 from explorer.lessons.lesson import shipped_lessons
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS, FOLLOWED, LIVE
-from tests.test_browser import SHOTS, WAIT_MS, start_a_class
+from tests.test_browser import SHOTS, WAIT_MS, on_step_page, start_a_class
 from tests.test_replicas import Balancer
 from tests.test_replicas import pytestmark as replica_marks
 
@@ -140,6 +140,7 @@ def test_a_class_follows_the_teacher_across_replicas(balancer: Balancer) -> None
             since = time.monotonic()
             teacher.locator(LIVE).get_by_role("button", name="Open step 1 (Architecture)").click()  # its page follows
             teacher.wait_for_url(re.compile(r"imagenet_model=resnet34"))
+            on_step_page(teacher, "Architecture")
             READY.append(bar_ready(teacher, 1, since))
 
             explorer, others = students[0], students[1:]
