@@ -119,16 +119,19 @@ def test_a_class_follows_the_teacher_across_replicas(balancer: Balancer) -> None
             kept = replica_of(teacher)
 
             students: list[object] = []
-            for _ in range(30):  # the balancer spreads new browsers at random: at least one on the replica to kill
+            for joined in range(1, 31):  # the balancer spreads new browsers at random: one on the replica to kill
                 page = new_page(browser)
                 page.goto(f"{balancer.url}/Class?room={code}")
                 page.locator(".st-key-lesson-bar", has_text="Following the class").wait_for()
                 students.append(page)
-                shown[f"student {len(students)}"] = page
+                shown[f"student {joined}"] = page
                 if len(students) >= STUDENTS and any(replica_of(s) != kept for s in students):
-                    if len(students) > STUDENTS:  # keep six, among them those on the other replica
+                    # keep six, among them those on the other replica: more than one spare when the first seven or
+                    # more all came to the teacher's replica (about one run in 128: CI-style run 27 kept seven)
+                    while len(students) > STUDENTS:
                         spare = next(s for s in students if replica_of(s) == kept)
                         students.remove(spare)
+                        del shown[next(name for name, shown_page in shown.items() if shown_page is spare)]
                         spare.context.close()
                     break
             assert len(students) == STUDENTS and any(replica_of(s) != kept for s in students)
