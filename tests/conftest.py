@@ -62,36 +62,35 @@ def recordings_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "recordings"
 
 
-@pytest.fixture(scope="session")
-def digits56(tmp_path_factory: pytest.TempPathFactory) -> object:
-    """ResNet-56 and plain-56 trained on the digits for 200 steps, once per test run (measured: the residual net is at
-    2.5 % error, the plain one at 78 %, and every lesion, landscape and path figure the tests check is as at 400):
-    kept in a temporary folder that every worker of a parallel run shares (the first to ask trains them, under a
-    file lock, the others load what it kept, as replicas do)."""
+def _digits56_pair(factory: pytest.TempPathFactory, name: str, steps: int) -> object:
+    """ResNet-56 and plain-56 trained on the digits for ``steps`` steps, once per test
+    run: kept in the temporary folder ``name`` that every worker of a parallel run shares (the first to ask trains
+    them, under a file lock, the others load what it kept, as replicas do)."""
     from explorer.lesions import nets
 
-    shared = tmp_path_factory.getbasetemp().parent if "PYTEST_XDIST_WORKER" in os.environ else None
-    folder = (shared or tmp_path_factory.getbasetemp()) / "digits56-recordings"
+    shared = factory.getbasetemp().parent if "PYTEST_XDIST_WORKER" in os.environ else None
+    folder = (shared or factory.getbasetemp()) / name
     folder.mkdir(exist_ok=True)
     with pytest.MonkeyPatch.context() as patch, open(folder / ".lock", "w") as lock:
         patch.setenv("EXPLORER_RECORDINGS", str(folder))
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return nets.pair("digits-56", steps=200)
+        return nets.pair("digits-56", steps=steps)
+
+
+@pytest.fixture(scope="session")
+def digits56(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """ResNet-56 and plain-56 trained on the digits for 200 steps (measured: the residual net is at 2.5 % error, the
+    plain one at 78 %, and every lesion, landscape and path figure the tests check is as at 400)."""
+    return _digits56_pair(tmp_path_factory, "digits56-recordings", steps=200)
 
 
 @pytest.fixture(scope="session")
 def digits56_as_taught(tmp_path_factory: pytest.TempPathFactory) -> object:
-    """ResNet-56 and plain-56 trained on the digits as the pages train them (800 steps: what a class sees), once per
-    test run, shared by the workers of a parallel run like :func:`digits56` (about 2-3 minutes on one core)."""
-    from explorer.lesions import nets
+    """ResNet-56 and plain-56 trained on the digits as the pages train them (800 steps: what a class sees; about 2-3
+    minutes on one core)."""
+    from explorer.lesions.nets import DIGITS_STEPS
 
-    shared = tmp_path_factory.getbasetemp().parent if "PYTEST_XDIST_WORKER" in os.environ else None
-    folder = (shared or tmp_path_factory.getbasetemp()) / "digits56-taught-recordings"
-    folder.mkdir(exist_ok=True)
-    with pytest.MonkeyPatch.context() as patch, open(folder / ".lock", "w") as lock:
-        patch.setenv("EXPLORER_RECORDINGS", str(folder))
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return nets.pair("digits-56")
+    return _digits56_pair(tmp_path_factory, "digits56-taught-recordings", steps=DIGITS_STEPS)
 
 
 @dataclass(frozen=True)

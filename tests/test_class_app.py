@@ -83,6 +83,19 @@ def test_a_damaged_class_store_is_one_line_and_a_new_class_starts(class_store: o
     assert any("Class code" in m.value for m in at.markdown)
 
 
+def student_on_the_question_step(store: object) -> tuple[object, int, Play, object]:
+    """A class of :data:`LESSON` at its first step with a question, and a student who joined by the class link and
+    follows it there: ``(lesson, the step's index, the teacher's play, the student's page)``."""
+    lesson = shipped_lessons()[LESSON]
+    asking = next(i for i, step in enumerate(lesson.steps) if step.question is not None)
+    teacher = start_class(store, lesson, 30)
+    student = open_page("Home.py", room=teacher.code)
+    store.move(teacher.code, teacher.secret, asking)
+    student.run()
+    assert not student.exception, student.exception
+    return lesson, asking, teacher, student
+
+
 def test_a_student_on_a_step_page_is_told_when_the_teacher_ends_the_class(class_store: object) -> None:
     teacher = start_class(class_store, shipped_lessons()[LESSON], 30)
     student = open_page("Home.py", room=teacher.code)  # the class link: joins and opens the step's page
@@ -95,13 +108,7 @@ def test_a_student_on_a_step_page_is_told_when_the_teacher_ends_the_class(class_
 
 
 def test_before_the_reveal_a_students_browser_gets_none_of_the_pages_results(class_store: object) -> None:
-    lesson = shipped_lessons()[LESSON]
-    asking = next(i for i, step in enumerate(lesson.steps) if step.question is not None)
-    teacher = start_class(class_store, lesson, 30)
-    student = open_page("Home.py", room=teacher.code)
-    class_store.move(teacher.code, teacher.secret, asking)
-    student.run()
-    assert not student.exception, student.exception
+    _, asking, teacher, student = student_on_the_question_step(class_store)
     assert any("revealed" in i.value for i in student.info)  # "… once the answer is revealed: predict first"
     sent = [e for e in student.main if e.type in ("metric", "plotly_chart", "table", "dataframe", "image")]
     assert not sent and not student.metric, sent  # not hidden by styling: never sent
@@ -139,12 +146,7 @@ def test_the_lesson_bar_is_drawn_right_after_the_title_before_the_page() -> None
 def test_a_refused_answer_stays_said_until_the_student_answers(
     class_store: object, refusal: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lesson = shipped_lessons()[LESSON]
-    asking = next(i for i, step in enumerate(lesson.steps) if step.question is not None)
-    teacher = start_class(class_store, lesson, 30)
-    student = open_page("Home.py", room=teacher.code)
-    class_store.move(teacher.code, teacher.secret, asking)
-    student.run()
+    lesson, asking, teacher, student = student_on_the_question_step(class_store)
     answer = student.number_input(key=f"class.answer.{asking}") if lesson.steps[asking].question.kind == "number" \
         else student.radio(key=f"class.answer.{asking}")  # fmt: skip
     answer.set_value(answer.options[0] if hasattr(answer, "options") else 7).run()

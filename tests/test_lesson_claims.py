@@ -209,8 +209,12 @@ CHECKS: dict[tuple[str, int], Callable[..., None]] = {
     ("3_why_shortcuts_help", 2): shortcuts_2,
     ("3_why_shortcuts_help", 3): shortcuts_3,
 }
-NEEDS_DEMO = {vanishing_3}
-NEEDS_NETS = {shortcuts_0, shortcuts_1, shortcuts_2}
+# A check that needs what a page ran or trained takes it as a second argument: the session fixture named here, made
+# once per parallel run by the tests of its xdist group.
+NEEDS: dict[Callable[..., None], tuple[str, str]] = {
+    vanishing_3: ("degradation_demo_clicked", "degradation"),
+    **dict.fromkeys((shortcuts_0, shortcuts_1, shortcuts_2), ("digits56_as_taught", "digits56-taught")),
+}
 
 
 def test_every_step_of_every_shipped_lesson_has_its_claims_checked() -> None:
@@ -218,23 +222,15 @@ def test_every_step_of_every_shipped_lesson_has_its_claims_checked() -> None:
     assert steps <= set(CHECKS), sorted(steps - set(CHECKS))
 
 
-@pytest.mark.parametrize("where", [w for w, c in CHECKS.items() if c not in NEEDS_DEMO | NEEDS_NETS], ids=str)
-def test_a_lesson_steps_words_agree_with_its_page(where: tuple[str, int]) -> None:
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(where, id=str(where), marks=[pytest.mark.xdist_group(NEEDS[check][1])] if check in NEEDS else [])
+        for where, check in CHECKS.items()
+    ],
+)
+def test_a_lesson_steps_words_agree_with_its_page(where: tuple[str, int], request: pytest.FixtureRequest) -> None:
     key, index = where
-    CHECKS[where](LESSONS[key].steps[index])
-
-
-@pytest.mark.xdist_group("degradation")
-def test_the_degradation_steps_words_agree_with_the_demo_the_page_ran(
-    degradation_demo_clicked: DegradationDemo,
-) -> None:
-    for (key, index), check in CHECKS.items():
-        if check in NEEDS_DEMO:
-            check(LESSONS[key].steps[index], degradation_demo_clicked)
-
-
-@pytest.mark.xdist_group("digits56-taught")
-@pytest.mark.parametrize("where", [w for w, c in CHECKS.items() if c in NEEDS_NETS], ids=str)
-def test_a_steps_words_agree_with_the_nets_its_page_trains(where: tuple[str, int], digits56_as_taught: object) -> None:
-    key, index = where
-    CHECKS[where](LESSONS[key].steps[index], digits56_as_taught)
+    check = CHECKS[where]
+    needed = [request.getfixturevalue(NEEDS[check][0])] if check in NEEDS else []
+    check(LESSONS[key].steps[index], *needed)
