@@ -15,7 +15,8 @@ Streamlit's own websocket protocol as the page does (it opens the class link, an
 the page switches), so the server does the work real students cause and nothing draws on its cores; the teacher
 moves the class through the store, as Next does. One server serves the classes of ``--classes`` one after another
 (each class's students leave before the next come), and for each move the benchmark prints the time to every
-student's lesson bar showing the new step and to the step's first figure (p50 and max), and the server's CPU.
+student's lesson bar showing the new step and to the step's first figure (p50 and max), and the server's CPU;
+for each class, the server's resident memory after it and at its peak so far.
 
 Usage: python benchmarks/bench_classroom.py [--students 30] [--moves 3] [--quiet-s 20]
        python benchmarks/bench_classroom.py --protocol [--classes 30,60,120,60,30] [--quiet-s 10]
@@ -48,6 +49,12 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` and its finished children, in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """The resident memory of process ``pid`` now and at its peak so far (``VmRSS``, ``VmHWM``), in MB."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return tuple(int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
 
 
 def chromium_cpu_seconds() -> float:
@@ -182,7 +189,8 @@ async def protocol_class(url: str, students: int, quiet_s: float, server_pid: in
         await client.close()
     await asyncio.gather(*running)
     store.close(teacher.code or "", teacher.secret or "")
-    return {"students": students, "join_s": join_s, "moves": moves,
+    rss_mb, peak_mb = memory_mb(server_pid)
+    return {"students": students, "join_s": join_s, "moves": moves, "rss_mb": rss_mb, "peak_rss_mb": peak_mb,
             "following_cpu_ms_per_student_per_s": 1000 * following / students}  # fmt: skip
 
 
@@ -214,7 +222,8 @@ def print_protocol(results: list[dict[str, object]]) -> None:
     for result in results:
         n, following = result["students"], result["following_cpu_ms_per_student_per_s"]
         print(f"  {n} students: all joined in {result['join_s']:.1f} s; following, nobody moving: {following:.1f} ms "
-              "of server CPU per student per second")  # fmt: skip
+              f"of server CPU per student per second; server memory after the class {result['rss_mb']:.0f} MB "
+              f"(peak so far {result['peak_rss_mb']:.0f} MB)")  # fmt: skip
         for move in result["moves"]:
             cpu = move["server_cpu_s"]
             print(f"    -> step {move['step']}: lesson bar p50 {move['bar_p50_s']:.2f} s, max {move['bar_max_s']:.2f} "

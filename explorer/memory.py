@@ -11,6 +11,7 @@ arrays, images and bytes a value holds.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import sys
 import threading
 from collections import OrderedDict
@@ -232,3 +233,28 @@ def drop_ended(cache: ByteLRU, alive: Callable[[Hashable], bool], seen: dict[Has
     for owner in set(seen) - owners | set(dropped):
         del seen[owner]
     return dropped
+
+
+class Collector:
+    """Full garbage collections after page runs, at most one every ``every_s`` seconds for the whole process.
+
+    A full collection walks every object the process holds, so one after each page run costs more the more sessions
+    the server holds (measured: a class of 60 switching pages waited for 60 collections in a row). Garbage in
+    reference cycles (a model's autograd graph, a failed run's traceback) lives at most ``every_s`` seconds longer:
+    :meth:`after_run` collects when the last collection is that old, and skips otherwise.
+    """
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self._last = float("-inf")
+        self._lock = threading.Lock()
+
+    def after_run(self, now: float) -> bool:
+        """Collect if the last full collection is at least ``every_s`` seconds before ``now`` (monotonic
+        seconds); whether it collected."""
+        with self._lock:
+            if now - self._last < self.every_s:
+                return False
+            self._last = now
+        gc.collect()
+        return True

@@ -44,3 +44,17 @@ def test_many_sessions_uploading_large_images_stay_within_the_budget() -> None:
     uploads_held = 6 * 12  # Streamlit keeps each session's current upload (a 5000² PNG here is up to ~12 MB)
     bound = DECODE_HIGH_WATER_MB + int(BUDGETS["EXPLORER_RESULTS_MB"]) + uploads_held
     assert readings[-1] - readings[0] < bound, readings
+
+
+def test_full_collections_after_page_runs_come_at_most_one_per_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from explorer.memory import Collector
+
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(args) or 0)
+    collector = Collector(every_s=5.0)
+    runs = [100.0 + 0.05 * i for i in range(60)]  # a class of 60 switching pages within 3 s
+    assert [collector.after_run(t) for t in runs].count(True) == 1 and len(collections) == 1
+    assert collector.after_run(104.9) is False and collector.after_run(105.0) is True  # the interval, then again
+    assert len(collections) == 2

@@ -6,14 +6,18 @@ way: the frame calls the lesson bar (:mod:`explorer.ui.classroom`), which draws 
 
 from __future__ import annotations
 
-import gc
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
 from explorer.errors import UserError
+from explorer.memory import Collector
 from explorer.ui import classroom, common
+
+COLLECT_EVERY_S = 5.0  # garbage in reference cycles lives at most this much longer
+COLLECTOR = Collector(COLLECT_EVERY_S)
 
 
 @contextmanager
@@ -23,8 +27,9 @@ def page(title: str, icon: str) -> Iterator[None]:
     catches a bad input or setting (a :class:`~explorer.errors.UserError`), shown as one line where the page stops.
 
     A page's run ends with a full garbage collection (what Streamlit's ``runner.postScriptGC`` would do after every
-    run, which ``.streamlit/config.toml`` turns off): after the runs that computed something, and not after each
-    one-second poll of a student following a class (half the server's time for those polls, measured).
+    run, which ``.streamlit/config.toml`` turns off) when the process's last one is :data:`COLLECT_EVERY_S` old: not
+    after each one-second poll of a student following a class (half the server's time for those polls, measured),
+    and once, not sixty times, when a class of sixty switches pages at once (:class:`~explorer.memory.Collector`).
 
     ``icon`` is a ``:material/name:`` code.
     """
@@ -47,4 +52,4 @@ def page(title: str, icon: str) -> Iterator[None]:
             common.say_ignored()
         st.session_state[common.SETTINGS_COMPLETE] = True  # not after a stopped or interrupted run: its list is partial
     finally:
-        gc.collect()
+        COLLECTOR.after_run(time.monotonic())
