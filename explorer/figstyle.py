@@ -45,9 +45,10 @@ def label_colour(label: str) -> str:
     return net_colour(residual, int(digits[0]) if digits else None)
 
 
-def for_projector(fig: go.Figure) -> go.Figure:
-    """``fig`` restyled for a projector: larger fonts and ticks, half as many x labels, thicker lines, bigger
-    markers."""
+def for_projector(figure: go.Figure) -> go.Figure:
+    """A copy of ``figure`` restyled for a projector: larger fonts and ticks, half as many x labels, thicker lines,
+    bigger markers (``figure`` itself is left as it is: it may be shared by every session)."""
+    fig = go.Figure(figure)
     fig.update_layout(font={"size": PROJECTOR_FONT}, legend={"font": {"size": PROJECTOR_FONT}})
     fig.update_xaxes(tickfont={"size": PROJECTOR_FONT}, title_font={"size": PROJECTOR_FONT + 2})
     fig.update_yaxes(tickfont={"size": PROJECTOR_FONT}, title_font={"size": PROJECTOR_FONT + 2})

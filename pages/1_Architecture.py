@@ -57,7 +57,8 @@ with frame.page("Architecture", ":material/account_tree:"):
         "conv for pre-activation blocks, after it (and after the addition) for the original ones. Hover a block for "
         "its internals, click it for details below."
     )
-    event = common.chart(architecture_figure(table), key="diagram", on_select="rerun", selection_mode="points")
+    diagram = server.shared(("architecture.diagram", spec, size), lambda: architecture_figure(table))
+    event = common.chart(diagram, key="diagram", on_select="rerun", selection_mode="points")
     clicked = [p["customdata"] for p in event.selection.points if "customdata" in p] if event else []
     if clicked:
         st.session_state["choice.block"] = clicked[0]

@@ -33,10 +33,12 @@ def test_one_colour_per_net_darker_when_deeper() -> None:
 def test_projector_mode_enlarges_type_lines_and_markers() -> None:
     fig = go.Figure(go.Scatter(x=[1, 2], y=[1, 2], mode="lines+markers"), layout={"height": 400})
     fig.update_xaxes(nticks=20)
-    for_projector(fig)
-    assert fig.layout.font.size >= 20 and fig.data[0].line.width >= 4 and fig.data[0].marker.size >= 11
-    assert fig.layout.xaxis.nticks == 10  # the larger labels would collide
-    assert fig.layout.height == 500
+    before = fig.to_dict()
+    big = for_projector(fig)
+    assert big.layout.font.size >= 20 and big.data[0].line.width >= 4 and big.data[0].marker.size >= 11
+    assert big.layout.xaxis.nticks == 10  # the larger labels would collide
+    assert big.layout.height == 500
+    assert fig.to_dict() == before  # a copy: the figure given may be shared by every session
 
 
 def test_labels_on_log_axes_sit_where_their_lines_are() -> None:
