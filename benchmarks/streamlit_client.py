@@ -34,6 +34,7 @@ class ProtocolClient:
         self.page_name = parts.path.strip("/")
         self.query = parts.query
         self.page_hash = ""
+        self.pages: list[str] = []  # the page of every run the server announced, in order
         self.texts: list[str] = []
         self.finished_runs = 0
         self.closed = asyncio.Event()
@@ -68,11 +69,21 @@ class ProtocolClient:
         self._watching.append((predicate, found))
         return found
 
-    async def _rerun(self, fragment_id: str = "") -> None:
+    @property
+    def timed_fragments(self) -> list[str]:
+        """The ids of the fragments whose timers run now."""
+        return list(self._timers)
+
+    async def tick(self, fragment_id: str, page_hash: str) -> None:
+        """Send a timed fragment's rerun as the browser's timer does, naming ``page_hash`` as the browser's page (a
+        tick sent before the browser heard that the server switched its page names the page it was on)."""
+        await self._rerun(fragment_id, page_hash)
+
+    async def _rerun(self, fragment_id: str = "", page_hash: str | None = None) -> None:
         message = BackMsg()
         state = message.rerun_script
         state.query_string = self.query
-        state.page_script_hash = self.page_hash
+        state.page_script_hash = self.page_hash if page_hash is None else page_hash
         state.page_name = "" if self.page_hash else self.page_name
         state.widget_states.SetInParent()
         if fragment_id:
@@ -86,6 +97,7 @@ class ProtocolClient:
         kind = message.WhichOneof("type")
         if kind == "new_session":
             self.page_hash = message.new_session.page_script_hash
+            self.pages.append(self.page_hash)
             if not message.metadata.run.fragment_ids:  # a full run: it sets its fragments' timers again, as the
                 for timer in self._timers.values():  # page drops every timer when a full run starts
                     timer.cancel()

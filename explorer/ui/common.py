@@ -6,13 +6,16 @@ call the plain functions of the rest of the package.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image, ImageDraw
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer import recordings
 from explorer.address import BOUNDS, address_text, allowed, parse_text
@@ -113,7 +116,7 @@ def setup_page(title: str, icon: str) -> None:
         )
     if replica:
         _say_if_moved(replica)
-        _heartbeat()
+        _heartbeat(drawn_on())
 
 
 def projector() -> bool:
@@ -154,9 +157,46 @@ def page_icon() -> Image.Image:
 
 
 @st.fragment(run_every=30)
-def _heartbeat() -> None:
+def _heartbeat(drawn: DrawnOn | None) -> None:
     """Nothing, every 30 s: a page with a timed fragment reruns as soon as its websocket reconnects, so a
     browser whose replica stopped shows the fresh session (and :func:`_say_if_moved`) without a click."""
+    stay_on_page(drawn)
+
+
+@dataclass(frozen=True)
+class DrawnOn:
+    """The page run that drew a timed fragment: its page script (Streamlit's hash of it, its path from the app's
+    folder) and the page's address then."""
+
+    script_hash: str
+    script: str
+    address: tuple[tuple[str, str], ...]
+
+
+def drawn_on() -> DrawnOn | None:
+    """This run's page and address, for a timed fragment it draws to give to :func:`stay_on_page` (None outside a
+    page run)."""
+    ctx = get_script_run_ctx()
+    page = ctx.pages_manager.get_pages().get(ctx.page_script_hash) if ctx is not None else None
+    if ctx is None or page is None:
+        return None
+    script = os.path.relpath(page["script_path"], os.path.dirname(ctx.main_script_path))
+    return DrawnOn(ctx.page_script_hash, script, tuple(st.query_params.to_dict().items()))
+
+
+def stay_on_page(drawn: DrawnOn | None) -> None:
+    """The first thing every timed fragment does: when this fragment run is not on the page that drew it, open that
+    page again on its address.
+
+    Streamlit gives a fragment the same id on every page where it sits at the same place (the lesson bar's do), and
+    runs a timed fragment on the page its browser names in the request: a tick the browser sent just before the
+    server switched its page (a student's bar opening the teacher's step; a teacher's click on Next) runs after the
+    new page's run *on the old page*, and tells the browser it is on the old page again with the old address.
+    Measured with a protocol client: the new page drawn, then the old page announced by the fragment's run.
+    """
+    ctx = get_script_run_ctx()
+    if drawn is not None and ctx is not None and ctx.page_script_hash != drawn.script_hash:
+        st.switch_page(drawn.script, query_params=dict(drawn.address))
 
 
 def _say_if_moved(replica: str) -> None:
