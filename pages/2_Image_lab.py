@@ -130,6 +130,7 @@ with frame.page("Image lab", ":material/image_search:"):
         lambda: zip_pngs(result.overlays(shared_scale=shared), details),  # encoded only when clicked
         file_name="gradcam_overlays.zip",
         mime="application/zip",
+        on_click="ignore",
         key="download-overlays",
     )
     downloads[1].download_button(
@@ -137,6 +138,7 @@ with frame.page("Image lab", ":material/image_search:"):
         lambda: result.stats_csv(details),
         file_name="block_stats.csv",
         mime="text/csv",
+        on_click="ignore",
         key="download-csv",
     )
 
@@ -193,5 +195,5 @@ with frame.page("Image lab", ":material/image_search:"):
             st.image(computed[1], caption=f"{method} for {result.target_name}", width=360)
             st.download_button(
                 f"Download {method} (PNG)", computed[2], file_name=f"{method.lower().replace(' ', '_')}.png",
-                mime="image/png", key="download-captum",
+                mime="image/png", on_click="ignore", key="download-captum",
             )  # fmt: skip

@@ -99,7 +99,7 @@ with frame.page("Gradient lab", ":material/monitoring:"):
         curves.plotly_chart(curves_figure(shown_records, nets), key="grad.curves.final")
         st.download_button(
             "Download the recorded run (CSV)", lambda: gradlab.records_to_csv(run.records, run.config),
-            file_name="gradient_run.csv", mime="text/csv", key="grad.download",
+            file_name="gradient_run.csv", mime="text/csv", on_click="ignore", key="grad.download",
         )  # fmt: skip
         st.caption(
             "Heatmaps: log10 ‖∂L/∂a‖ for every layer (rows, input at the bottom) and step (columns), one colour scale "

@@ -92,7 +92,7 @@ with frame.page("Lesions and paths", ":material/content_cut:"):
             study.curves_csv(curves, kind, {"page": "Lesions and paths", "nets": pair.description, "lesion": kind,
                                             "draws per k": draws, "test set": test.description}),
             file_name=f"lesion_{kind}_{pair.name}.csv",
-            mime="text/csv", key=f"lesions.download.{kind}",
+            mime="text/csv", on_click="ignore", key=f"lesions.download.{kind}",
         )  # fmt: skip
     st.caption(
         "Each point is the mean test error over the random draws, the bar one standard deviation; k = 0 is the intact "

@@ -77,7 +77,8 @@ with frame.page("Receptive fields", ":material/center_focus_strong:"):
         fields_details = {"page": "Receptive fields", "nets": catalogue.pair(subject).name, "image side": side,
                           "images": count, "device": server.device_label()}  # fmt: skip
         st.download_button("Download the fields (CSV)", effective_csv(found, fields_details), mime="text/csv",
-                           file_name=f"effective_fields_{subject}.csv", key="receptive.download")  # fmt: skip
+                           file_name=f"effective_fields_{subject}.csv", on_click="ignore",
+                           key="receptive.download")  # fmt: skip
     st.caption(
         "What this does not show: which pixels matter for the net's *decision* (that is Grad-CAM, in the Image lab), "
         "or the field of a unit near the border, where the zero padding cuts the field off. The gradient is taken at "

@@ -134,12 +134,12 @@ with frame.page("Transfer learning", ":material/swap_horiz:"):
     curves_details = {"page": "Transfer learning", "source": chosen.label, "target": target.description,
                       "recipe": recipe, "device": server.device_label()}  # fmt: skip
     downloads[0].download_button("Curves (CSV)", reading.curves_csv(finished, curves_details), mime="text/csv",
-                                 file_name="transfer_curves.csv", key="transfer.csv")  # fmt: skip
+                                 file_name="transfer_curves.csv", on_click="ignore", key="transfer.csv")  # fmt: skip
     labels = {r.run.label: r for r in finished}
     which = downloads[1].selectbox("Fine-tuned weights of", list(labels), key="transfer.which")
     downloads[1].download_button(
         "Weights (state dict, .pth)", lambda: exported(labels[which]), file_name=f"{source_key}_finetuned.pth",
-        key="transfer.weights",
+        on_click="ignore", key="transfer.weights",
     )  # fmt: skip
     st.caption(
         f"The state dict loads back in the Image lab: pick {chosen.spec.label.replace(' (CIFAR)', '')} (the same "
