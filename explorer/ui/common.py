@@ -28,6 +28,7 @@ from explorer.spec import (
     INPUT_SIZE_LIMITS,
     ModelSpec,
 )
+from explorer.ui.delivery import deliver_finished_runs
 from explorer.ui.server import device_label, settings, settle
 from models import SHORTCUT_OPTIONS
 
@@ -219,8 +220,10 @@ def _say_if_moved(replica: str) -> None:
 
 @st.cache_resource
 def _settled() -> bool:
-    """Once per server, after the first page's imports: :func:`explorer.ui.server.settle`."""
+    """Once per server, after the first page's imports: :func:`explorer.ui.server.settle`, and every finished run
+    delivered to its browser (:func:`explorer.ui.delivery.deliver_finished_runs`)."""
     settle()
+    deliver_finished_runs()
     return True
 
 
