@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import re
 import statistics
@@ -177,9 +178,10 @@ async def protocol_class(url: str, students: int, quiet_s: float, server_pid: in
         store.move(teacher.code or "", teacher.secret or "", step)
         bar_at = await _all(bars, clients, f"the lesson bar at {want}")
         figure_at = await _all(figures, clients, f"a figure of step {step + 1}")
-        bar_s, figure_s = [t - moved for t in bar_at], [t - moved for t in figure_at]
+        bar_s, figure_s = [t - moved for t in bar_at] or [math.nan], [t - moved for t in figure_at] or [math.nan]
         moves.append({"step": step + 1, "bar_p50_s": statistics.median(bar_s), "bar_max_s": max(bar_s),
                       "figure_p50_s": statistics.median(figure_s), "figure_max_s": max(figure_s),
+                      "missing": students - min(len(bar_at), len(figure_at)),
                       "server_cpu_s": cpu_seconds(server_pid) - cpu})  # fmt: skip
         await asyncio.sleep(2.0)  # the pages settle before the next move
     before, quiet_started = cpu_seconds(server_pid), time.monotonic()
@@ -195,12 +197,14 @@ async def protocol_class(url: str, students: int, quiet_s: float, server_pid: in
 
 
 async def _all(waits: list[asyncio.Future], clients: list[ProtocolClient], what: str) -> list[float]:
-    """The times of ``waits``, one per client; when some do not come in time, say which clients saw what."""
+    """The times of ``waits`` that came within the benchmark's wait; for each client whose did not, one line saying
+    what it saw last (a student who never sees the step is a result to report, not a reason to stop)."""
     done, _ = await asyncio.wait(waits, timeout=WAIT_MS / 1000)
-    if len(done) < len(waits):
-        missing = [(c.query, c.texts[-6:]) for c, w in zip(clients, waits, strict=True) if w not in done]
-        raise SystemExit(f"{len(missing)} of {len(clients)} students never showed {what}; the first: {missing[0]}")
-    return [w.result() for w in waits]
+    for client, wait in zip(clients, waits, strict=True):
+        if wait not in done:
+            wait.cancel()
+            print(f"a student never showed {what} in {WAIT_MS / 1000:.0f} s: {client.query}, last {client.texts[-4:]}")
+    return [wait.result() for wait in waits if wait in done]
 
 
 def measure_protocol(classes: list[int], quiet_s: float) -> list[dict[str, object]]:
@@ -228,7 +232,8 @@ def print_protocol(results: list[dict[str, object]]) -> None:
             cpu = move["server_cpu_s"]
             print(f"    -> step {move['step']}: lesson bar p50 {move['bar_p50_s']:.2f} s, max {move['bar_max_s']:.2f} "
                   f"s; first figure p50 {move['figure_p50_s']:.2f} s, max {move['figure_max_s']:.2f} s; server CPU "
-                  f"{cpu:.2f} s ({1000 * cpu / n:.0f} ms a student)")  # fmt: skip
+                  f"{cpu:.2f} s ({1000 * cpu / n:.0f} ms a student)"
+                  + (f"; {move['missing']} of {n} never showed it" if move["missing"] else ""))  # fmt: skip
 
 
 def main() -> None:
