@@ -6,6 +6,7 @@ call the plain functions of the rest of the package.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 from PIL import Image, ImageDraw
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -31,6 +33,8 @@ from explorer.spec import (
 from explorer.ui.delivery import deliver_finished_runs
 from explorer.ui.server import device_label, settings, settle
 from models import SHORTCUT_OPTIONS
+
+TABLES_KEPT = 256  # small tables kept converted: a page's few, for each setting a class visits
 
 # The sidebar's choices before anyone chose (kept under keys of our own, so they survive page switches).
 _DEFAULTS: dict[str, Any] = {
@@ -78,7 +82,17 @@ def show_error(error: Exception) -> None:
 
 def table(rows: list[dict[str, object]]) -> None:
     """A small static table that wraps its text and grows with projector mode; every cell shown literally."""
-    st.table([{plain(str(k)): plain(str(v)) for k, v in row.items()} for row in rows], hide_index=True)
+    st.table(_arrow_table(tuple(tuple((str(k), str(v)) for k, v in row.items()) for row in rows)), hide_index=True)
+
+
+@functools.lru_cache(maxsize=TABLES_KEPT)
+def _arrow_table(rows: tuple[tuple[tuple[str, str], ...], ...]) -> pa.Table:
+    """``rows`` (each row its ``(column, cell)`` texts) as an Arrow table of literal texts, made once for every
+    session that shows the same table: Streamlit converted a list of rows through pandas on every run, a tenth of a
+    following student's run of the Architecture page (py-spy, 60 students)."""
+    cells = [{plain(column): plain(cell) for column, cell in row} for row in rows]
+    columns = dict.fromkeys(column for row in cells for column in row)  # in order of first appearance, as pandas
+    return pa.table({column: pa.array([row.get(column) for row in cells], pa.string()) for column in columns})
 
 
 def say_ignored() -> None:
