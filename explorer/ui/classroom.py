@@ -34,7 +34,7 @@ from explorer.classroom.store import (
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson
 from explorer.lessons.pages import CLASS_PAGE, HOME, page_files
-from explorer.ui.common import VIEW, DrawnOn, chart, drawn_on, plain, projector, settings_now, stay_on_page
+from explorer.ui.common import VIEW, chart, plain, projector, settings_now, timed_fragment
 from explorer.ui.server import run, settings
 
 PLAY = "class.play"
@@ -104,7 +104,7 @@ def lesson_bar(title: str) -> bool:
             _leader_bar(current, page)
         else:
             _keep_browser_id()
-            _follow(page, drawn_on())
+            _follow(page)
     current = play()
     if current is None:
         return False
@@ -200,15 +200,14 @@ def _leader_bar(current: Play, page: str) -> None:
         with st.expander("Teacher's notes", expanded=not projector(), key=f"class.notes.{projector()}"):
             st.info(plain(step.say), icon=":material/record_voice_over:")
     if current.role == "teacher":
-        _watch(current, drawn_on())
+        _watch(current)
     elif step.question is not None:
         _question(current)
 
 
-@st.fragment(run_every=WATCH_EVERY_S)
-def _watch(current: Play, drawn: DrawnOn | None) -> None:
+@timed_fragment(WATCH_EVERY_S)
+def _watch(current: Play) -> None:
     """The teacher's view of the room: its code, who is in it and following, and the step's answers."""
-    stay_on_page(drawn)
     code = current.code or ""
     try:
         presence = class_store().presence(code)
@@ -314,10 +313,9 @@ def _move(current: Play, step: int) -> None:
     go_to_step(current)
 
 
-@st.fragment(run_every=FOLLOW_EVERY_S)
-def _follow(page: str, drawn: DrawnOn | None) -> None:
+@timed_fragment(FOLLOW_EVERY_S)
+def _follow(page: str) -> None:
     """A student's bar: every second, the teacher's step, opened at once while this browser follows."""
-    stay_on_page(drawn)
     current = play()
     if current is None:
         return

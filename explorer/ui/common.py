@@ -131,7 +131,7 @@ def setup_page(title: str, icon: str) -> None:
         )
     if replica:
         _say_if_moved(replica)
-        _heartbeat(drawn_on())
+        _heartbeat()
 
 
 def projector() -> bool:
@@ -171,13 +171,6 @@ def page_icon() -> Image.Image:
     return icon
 
 
-@st.fragment(run_every=30)
-def _heartbeat(drawn: DrawnOn | None) -> None:
-    """Nothing, every 30 s: a page with a timed fragment reruns as soon as its websocket reconnects, so a
-    browser whose replica stopped shows the fresh session (and :func:`_say_if_moved`) without a click."""
-    stay_on_page(drawn)
-
-
 @dataclass(frozen=True)
 class DrawnOn:
     """The page run that drew a timed fragment: its page script (Streamlit's hash of it, its path from the app's
@@ -186,6 +179,34 @@ class DrawnOn:
     script_hash: str
     script: str
     address: tuple[tuple[str, str], ...]
+
+
+def timed_fragment(every_s: float) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The one way to declare a fragment that reruns every ``every_s`` seconds (``st.fragment(run_every=…)``) so
+    that it stays on its page: each call hands the fragment the page run that drew it (:func:`drawn_on`), and each
+    of its runs starts with :func:`stay_on_page`. The fragment keeps the decorated function's name, so its id is
+    the one Streamlit gives that function."""
+
+    def declare(body: Callable[..., None]) -> Callable[..., None]:
+        @st.fragment(run_every=every_s)
+        @functools.wraps(body)
+        def fragment(drawn: DrawnOn | None, *args: Any) -> None:
+            stay_on_page(drawn)
+            body(*args)
+
+        @functools.wraps(body)
+        def draw(*args: Any) -> None:
+            fragment(drawn_on(), *args)
+
+        return draw
+
+    return declare
+
+
+@timed_fragment(30)
+def _heartbeat() -> None:
+    """Nothing, every 30 s: a page with a timed fragment reruns as soon as its websocket reconnects, so a
+    browser whose replica stopped shows the fresh session (and :func:`_say_if_moved`) without a click."""
 
 
 def drawn_on() -> DrawnOn | None:
