@@ -25,10 +25,11 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 class ProtocolClient:
     """One session of the app at ``url`` (``http://host:port/Page?query``), as a browser's page holds it.
 
-    ``texts`` holds the text of every element sent to it, newest last; :meth:`watch` waits for an element.
+    ``texts`` holds the text of every element sent to it, newest last; :meth:`watch` waits for an element. With
+    ``ticks=False`` its fragments' timers never fire (a browser whose timers stalled): the server alone reruns them.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, ticks: bool = True) -> None:
         parts = urlsplit(url)
         self.stream = f"ws://{parts.netloc}/_stcore/stream"
         self.page_name = parts.path.strip("/")
@@ -37,6 +38,7 @@ class ProtocolClient:
         self.pages: list[str] = []  # the page of every run the server announced, in order
         self.texts: list[str] = []
         self.finished_runs = 0
+        self.ticks = ticks
         self.closed = asyncio.Event()
         self._timers: dict[str, asyncio.Task] = {}
         self._watching: list[tuple[Callable[[str, str], bool], asyncio.Future]] = []
@@ -122,7 +124,7 @@ class ProtocolClient:
             self._watching = [(p, f) for p, f in self._watching if not f.done()]
 
     async def _tick(self, fragment: str, every: float) -> None:
-        while True:
+        while self.ticks:
             await asyncio.sleep(every)
             try:
                 await self._rerun(fragment)

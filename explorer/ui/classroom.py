@@ -3,7 +3,8 @@
 A browser in a lesson keeps one :class:`~explorer.classroom.play.Play` in its session. Moving to a step opens
 the step's page on the step's settings exactly as a bookmarked address does (the page's own choices are dropped,
 the step's address is opened). Students follow the class through the room store shared by every replica
-(:func:`class_store`): a fragment polls it every second and opens the teacher's step when it changes.
+(:func:`class_store`): the server's room watcher (:func:`room_watcher`) reruns a following student's bar as soon as
+the room changes, and the bar, which also polls the store every two seconds, opens the teacher's step.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import streamlit as st
 from explorer import recordings
 from explorer.classroom.play import Client, Play, client_address, join_class, move, start_class
 from explorer.classroom.store import (
+    PRESENT_S,
     AlreadyAnswered,
     RoomError,
     RoomStore,
@@ -31,14 +33,16 @@ from explorer.classroom.store import (
     open_store,
     shown_code,
 )
+from explorer.classroom.watch import RoomWatcher
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson
 from explorer.lessons.pages import CLASS_PAGE, HOME, page_files
 from explorer.ui.common import VIEW, chart, plain, projector, settings_now, timed_fragment
-from explorer.ui.server import run, settings
+from explorer.ui.delivery import nudge_this_fragment
+from explorer.ui.server import run, session_id, settings
 
 PLAY = "class.play"
-FOLLOW_EVERY_S = 1.0  # how often a student's browser looks at the teacher's step
+FOLLOW_EVERY_S = 2.0  # how often a student's browser looks at the teacher's step (the watcher tells it at once)
 WATCH_EVERY_S = 2.0  # how often the teacher's browser counts the room and its answers
 HOME_TITLE = "ResNet Explorer"  # the title Home.py shows
 BROWSER = "class.browser"  # where a session keeps its browser's id
@@ -51,6 +55,13 @@ ENDED = "class.ended"  # why the class this browser followed ended: said once, o
 def class_store() -> RoomStore:
     """This server's room store (``EXPLORER_CLASS_STORE``), shared by every session and every replica."""
     return open_store(settings().class_store, recordings.folder())
+
+
+@st.cache_resource
+def room_watcher() -> RoomWatcher:
+    """This server's room watcher: it reruns a following student's bar when the class moves (a follower that has not
+    polled for :data:`~explorer.classroom.store.PRESENT_S` is forgotten)."""
+    return RoomWatcher(class_store(), forget_after_s=PRESENT_S)
 
 
 def play() -> Play | None:
@@ -315,7 +326,8 @@ def _move(current: Play, step: int) -> None:
 
 @timed_fragment(FOLLOW_EVERY_S)
 def _follow(page: str) -> None:
-    """A student's bar: every second, the teacher's step, opened at once while this browser follows."""
+    """A student's bar: the teacher's step, opened at once while this browser follows; run every two seconds and
+    whenever the room watcher says the room changed."""
     current = play()
     if current is None:
         return
@@ -334,6 +346,7 @@ def _follow(page: str) -> None:
         current.following = False  # the student changed a setting or opened another page: exploring alone
     with contextlib.suppress(StoreUnavailable):  # presence is counted over 10 s: the next heartbeat makes up for it
         current.tell_store(store, time.time())
+    _tell_watcher(current, room.version)
     newly_revealed = current.step in room.revealed and current.step not in current.revealed
     current.revealed = dict(room.revealed)
     if room.version != current.version:
@@ -359,6 +372,18 @@ def _follow(page: str) -> None:
             go_to_step(current)
     if current.following and current.current.question is not None:
         _question(current)
+
+
+def _tell_watcher(current: Play, version: int) -> None:
+    """A following student's bar asks the room watcher to rerun it when the room changes after ``version`` (the
+    version it is about to show); one that explores alone, or is not served by a browser, leaves it alone."""
+    nudge = nudge_this_fragment()
+    if nudge is None or current.code is None:
+        return
+    if current.following:
+        room_watcher().follow(current.code, session_id(), version, nudge)
+    else:
+        room_watcher().unfollow(current.code, session_id())
 
 
 def _on_step(current: Play, page: str) -> bool:

@@ -28,7 +28,7 @@ def page(title: str, icon: str) -> Iterator[None]:
 
     A page's run ends with a full garbage collection (what Streamlit's ``runner.postScriptGC`` would do after every
     run, which ``.streamlit/config.toml`` turns off) when the process's last one is :data:`COLLECT_EVERY_S` old: not
-    after each one-second poll of a student following a class (half the server's time for those polls, measured),
+    after each poll of a student following a class (half the server's time for those polls, measured),
     and once, not sixty times, when a class of sixty switches pages at once (:class:`~explorer.memory.Collector`).
 
     ``icon`` is a ``:material/name:`` code.
