@@ -16,10 +16,11 @@ the page switches), so the server does the work real students cause and nothing 
 moves the class through the store, as Next does. One server serves the classes of ``--classes`` one after another
 (each class's students leave before the next come), and for each move the benchmark prints the time to every
 student's lesson bar showing the new step and to the step's first figure (p50 and max), and the server's CPU;
-for each class, the server's resident memory after it and at its peak so far.
+for each class, the server's resident memory after it and at its peak so far. With ``--replicas N`` the students
+reach N replicas through nginx (``python -m explorer replicas N``), and CPU and memory are the replicas' sums.
 
 Usage: python benchmarks/bench_classroom.py [--students 30] [--moves 3] [--quiet-s 20]
-       python benchmarks/bench_classroom.py --protocol [--classes 30,60,120,60,30] [--quiet-s 10]
+       python benchmarks/bench_classroom.py --protocol [--classes 30,60,120,60,30] [--quiet-s 10] [--replicas 2]
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ import asyncio
 import math
 import os
 import re
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -152,7 +156,7 @@ def measure(students: int, moves: int, quiet_s: float) -> dict[str, object]:
 FIGURES = ("plotly_chart", "metric", "image")  # what "the step's first figure" is
 
 
-async def protocol_class(url: str, students: int, quiet_s: float, server_pid: int) -> dict[str, object]:
+async def protocol_class(url: str, students: int, quiet_s: float, server_pids: list[int]) -> dict[str, object]:
     """One class of ``students`` protocol clients on the server at ``url``: they join by the link, the teacher (through
     the store) moves to every step without a question and back, and they leave. The figures of each move."""
     from explorer.classroom.play import start_class
@@ -174,7 +178,7 @@ async def protocol_class(url: str, students: int, quiet_s: float, server_pid: in
         want = f"step {step + 1} of {len(lesson.steps)}"
         bars = [c.watch(lambda kind, text, w=want: w in text and "Following" in text) for c in clients]
         figures = [c.watch(lambda kind, text: kind in FIGURES) for c in clients]
-        cpu, moved = cpu_seconds(server_pid), time.monotonic()
+        cpu, moved = servers_cpu_seconds(server_pids), time.monotonic()
         store.move(teacher.code or "", teacher.secret or "", step)
         bar_at = await _all(bars, clients, f"the lesson bar at {want}")
         figure_at = await _all(figures, clients, f"a figure of step {step + 1}")
@@ -182,16 +186,16 @@ async def protocol_class(url: str, students: int, quiet_s: float, server_pid: in
         moves.append({"step": step + 1, "bar_p50_s": statistics.median(bar_s), "bar_max_s": max(bar_s),
                       "figure_p50_s": statistics.median(figure_s), "figure_max_s": max(figure_s),
                       "missing": students - min(len(bar_at), len(figure_at)),
-                      "server_cpu_s": cpu_seconds(server_pid) - cpu})  # fmt: skip
+                      "server_cpu_s": servers_cpu_seconds(server_pids) - cpu})  # fmt: skip
         await asyncio.sleep(2.0)  # the pages settle before the next move
-    before, quiet_started = cpu_seconds(server_pid), time.monotonic()
+    before, quiet_started = servers_cpu_seconds(server_pids), time.monotonic()
     await asyncio.sleep(quiet_s)
-    following = (cpu_seconds(server_pid) - before) / (time.monotonic() - quiet_started)
+    following = (servers_cpu_seconds(server_pids) - before) / (time.monotonic() - quiet_started)
     for client in clients:
         await client.close()
     await asyncio.gather(*running)
     store.close(teacher.code or "", teacher.secret or "")
-    rss_mb, peak_mb = memory_mb(server_pid)
+    rss_mb, peak_mb = (sum(m) for m in zip(*(memory_mb(pid) for pid in server_pids), strict=True))
     return {"students": students, "join_s": join_s, "moves": moves, "rss_mb": rss_mb, "peak_rss_mb": peak_mb,
             "following_cpu_ms_per_student_per_s": 1000 * following / students}  # fmt: skip
 
@@ -207,22 +211,60 @@ async def _all(waits: list[asyncio.Future], clients: list[ProtocolClient], what:
     return [wait.result() for wait in waits if wait in done]
 
 
-def measure_protocol(classes: list[int], quiet_s: float) -> list[dict[str, object]]:
-    """The classes of ``classes`` one after another on one fresh ``python -m explorer serve``."""
+def measure_protocol(classes: list[int], quiet_s: float, replicas: int = 0) -> list[dict[str, object]]:
+    """The classes of ``classes`` one after another on one fresh ``python -m explorer serve`` or, with ``replicas``,
+    on that many fresh replicas behind nginx (``python -m explorer replicas``; each student's websocket goes to the
+    replica the balancer picks, and the figures of CPU and memory are the replicas' sums)."""
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["EXPLORER_RECORDINGS"] = str(Path(scratch) / "recordings")
         port = free_port()
-        server = start_server(port, str(Path(scratch) / "torch-home"), "cpu")
+        if replicas:
+            server, pids = start_replicas(replicas, port, str(Path(scratch) / "torch-home"))
+        else:
+            server = start_server(port, str(Path(scratch) / "torch-home"), "cpu")
+            pids = [server.pid]
         try:
-            return [asyncio.run(protocol_class(f"http://127.0.0.1:{port}", n, quiet_s, server.pid)) for n in classes]
+            return [asyncio.run(protocol_class(f"http://127.0.0.1:{port}", n, quiet_s, pids)) for n in classes]
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            server.wait(timeout=60)
 
 
-def print_protocol(results: list[dict[str, object]]) -> None:
+def start_replicas(count: int, port: int, torch_home: str) -> tuple[subprocess.Popen, list[int]]:
+    """``python -m explorer replicas count`` with its balancer on ``port``, once every replica and the balancer are
+    healthy: the process, and the pids of the replicas' servers."""
+    first = free_port()
+    while any(_in_use(first + i) for i in range(count)):
+        first = free_port()
+    command = [sys.executable, "-m", "explorer", "replicas", str(count), "--port", str(port), "--address",
+               "127.0.0.1", "--first-port", str(first)]  # fmt: skip
+    env = {**os.environ, "TORCH_HOME": torch_home, "EXPLORER_DEVICE": "cpu"}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    pids: list[int] = []
+    assert process.stderr is not None
+    for line in process.stderr:  # "replica 1: pid 123, port 8601" for each, then "balancer: pid …" once healthy
+        if line.startswith("replica "):
+            pids.append(int(line.split("pid ")[1].split(",")[0]))
+        if line.startswith("balancer:"):  # from now on their logs are read and dropped, so that none of them blocks
+            threading.Thread(target=process.stderr.read, daemon=True).start()
+            return process, pids
+    raise SystemExit(f"the replicas did not start (exit status {process.wait()})")
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def servers_cpu_seconds(pids: list[int]) -> float:
+    """The CPU time of the server processes ``pids`` together, in seconds."""
+    return sum(cpu_seconds(pid) for pid in pids)
+
+
+def print_protocol(results: list[dict[str, object]], replicas: int = 0) -> None:
     """The protocol classes' figures, one line per move."""
-    print(f"Protocol clients (no browser), one server on {os.cpu_count()} cores, classes in this order:")
+    servers = f"{replicas} replicas behind nginx" if replicas else "one server"
+    print(f"Protocol clients (no browser), {servers} on {os.cpu_count()} cores, classes in this order:")
     for result in results:
         n, following = result["students"], result["following_cpu_ms_per_student_per_s"]
         print(f"  {n} students: all joined in {result['join_s']:.1f} s; following, nobody moving: {following:.1f} ms "
@@ -244,9 +286,11 @@ def main() -> None:
     parser.add_argument("--quiet-s", type=float, default=20.0)
     parser.add_argument("--protocol", action="store_true", help="students as protocol clients, no browser")
     parser.add_argument("--classes", default="30,60,120,60,30", help="with --protocol: class sizes, in order")
+    parser.add_argument("--replicas", type=int, default=0, help="with --protocol: that many replicas behind nginx")
     args = parser.parse_args()
     if args.protocol:
-        print_protocol(measure_protocol([int(n) for n in args.classes.split(",")], args.quiet_s))
+        classes = [int(n) for n in args.classes.split(",")]
+        print_protocol(measure_protocol(classes, args.quiet_s, args.replicas), args.replicas)
         return
     figures = measure(args.students, args.moves, args.quiet_s)
     print(f"{figures['students']} students in one room, one server on {os.cpu_count()} cores (Chromium beside it)")
