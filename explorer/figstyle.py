@@ -64,3 +64,18 @@ def for_projector(figure: go.Figure) -> go.Figure:
     if fig.layout.height:
         fig.update_layout(height=int(fig.layout.height * 1.25))
     return fig
+
+
+class SharedFigure(go.Figure):
+    """A figure built once and shown to every session unchanged (never change one): the plain dict Streamlit asks
+    for on each run is made once, not deep-copied again for every run of every session."""
+
+    def __init__(self, figure: go.Figure) -> None:
+        super().__init__(figure)
+        self._plain: dict | None = None
+
+    def to_dict(self) -> dict:
+        """The figure as plain data, made on the first call (the same dict after it: read it, do not change it)."""
+        if self._plain is None:
+            self._plain = super().to_dict()
+        return self._plain

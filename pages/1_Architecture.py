@@ -11,6 +11,7 @@ from explorer.architecture.stages import (
     stride_placement,
     table_rows,
 )
+from explorer.figstyle import SharedFigure
 from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS
 from explorer.ui import architecture as architecture_ui
 from explorer.ui import common, frame, server
@@ -57,7 +58,7 @@ with frame.page("Architecture", ":material/account_tree:"):
         "conv for pre-activation blocks, after it (and after the addition) for the original ones. Hover a block for "
         "its internals, click it for details below."
     )
-    diagram = server.shared(("architecture.diagram", spec, size), lambda: architecture_figure(table))
+    diagram = server.shared(("architecture.diagram", spec, size), lambda: SharedFigure(architecture_figure(table)))
     event = common.chart(diagram, key="diagram", on_select="rerun", selection_mode="points")
     clicked = [p["customdata"] for p in event.selection.points if "customdata" in p] if event else []
     if clicked:

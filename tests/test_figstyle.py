@@ -5,7 +5,7 @@ import math
 import plotly.graph_objects as go
 import pytest
 
-from explorer.figstyle import MAX_DECADE_LABELS, for_projector, label_colour, log_axis, net_colour
+from explorer.figstyle import MAX_DECADE_LABELS, SharedFigure, for_projector, label_colour, log_axis, net_colour
 
 
 @pytest.mark.parametrize(
@@ -39,6 +39,19 @@ def test_projector_mode_enlarges_type_lines_and_markers() -> None:
     assert big.layout.xaxis.nticks == 10  # the larger labels would collide
     assert big.layout.height == 500
     assert fig.to_dict() == before  # a copy: the figure given may be shared by every session
+
+
+def test_a_shared_figure_is_the_figure_made_plain_once_and_copies_of_it_leave_it_so() -> None:
+    import plotly.io as pio
+
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4], name="plain"), layout={"height": 300})
+    shared = SharedFigure(fig)
+    assert shared.to_dict() is shared.to_dict()  # made once: every later run of every session reads the same dict
+    assert pio.to_json(shared.to_dict()) == pio.to_json(fig.to_dict())
+    big, copy = for_projector(shared), go.Figure(shared)
+    big.update_layout(height=900)
+    copy.data[0].name = "changed"
+    assert shared.to_dict() == fig.to_dict() and shared.layout.height == 300
 
 
 def test_labels_on_log_axes_sit_where_their_lines_are() -> None:
