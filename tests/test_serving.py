@@ -4,12 +4,14 @@ import threading
 import time
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 import torch
 from PIL import Image
 
 from explorer import ModelSpec, RandomWeights, load_model
 from explorer.errors import UserError
+from explorer.figstyle import SharedFigure
 from explorer.imagelab.explain import explain, explain_batch
 from explorer.jobs import JobQueue
 from explorer.memory import ByteLRU, SharedResults, drop_ended, nbytes
@@ -143,6 +145,8 @@ def test_nbytes_counts_tensors_arrays_images_and_bytes_once() -> None:
     assert nbytes(t) == 4000 and nbytes([t, t]) == 4000
     assert nbytes({"a": np.zeros((10, 10)), "b": b"x" * 50}) >= 800 + 50
     assert nbytes(Image.new("RGB", (10, 20))) == 600
+    figure = go.Figure(go.Scatter(x=np.arange(1000.0), y=np.zeros(1000)))  # a shared figure counts what it holds
+    assert nbytes(figure) >= 2 * 8000 and nbytes(SharedFigure(figure)) >= 2 * 8000
     assert nbytes(torch.nn.Linear(10, 10)) == 4 * 110
 
 
