@@ -15,7 +15,9 @@ Streamlit's own websocket protocol as the page does (it opens the class link, an
 the page switches), so the server does the work real students cause and nothing draws on its cores; the teacher
 moves the class through the store, as Next does. One server serves the classes of ``--classes`` one after another
 (each class's students leave before the next come), and for each move the benchmark prints the time to every
-student's lesson bar showing the new step and to the step's first figure (p50 and max), and the server's CPU;
+student's lesson bar showing the new step and to the step's first figure (p50 and max), the server's CPU and that
+of the benchmark's own process, where the students read what the server sends (near one CPU-second a second, it
+is late to read, and the times include its delay);
 for each class, the server's resident memory after it and at its peak so far. With ``--replicas N`` the students
 reach N replicas through nginx (``python -m explorer replicas N``), and CPU and memory are the replicas' sums.
 
@@ -178,15 +180,17 @@ async def protocol_class(url: str, students: int, quiet_s: float, server_pids: l
         want = f"step {step + 1} of {len(lesson.steps)}"
         bars = [c.watch(lambda kind, text, w=want: w in text and "Following" in text) for c in clients]
         figures = [c.watch(lambda kind, text: kind in FIGURES) for c in clients]
-        cpu, moved = servers_cpu_seconds(server_pids), time.monotonic()
+        cpu, own, moved = servers_cpu_seconds(server_pids), time.process_time(), time.monotonic()
         store.move(teacher.code or "", teacher.secret or "", step)
         bar_at = await _all(bars, clients, f"the lesson bar at {want}")
         figure_at = await _all(figures, clients, f"a figure of step {step + 1}")
+        clients_cpu = time.process_time() - own
         bar_s, figure_s = [t - moved for t in bar_at] or [math.nan], [t - moved for t in figure_at] or [math.nan]
         moves.append({"step": step + 1, "bar_p50_s": statistics.median(bar_s), "bar_max_s": max(bar_s),
                       "figure_p50_s": statistics.median(figure_s), "figure_max_s": max(figure_s),
                       "missing": students - min(len(bar_at), len(figure_at)),
-                      "server_cpu_s": servers_cpu_seconds(server_pids) - cpu})  # fmt: skip
+                      "server_cpu_s": servers_cpu_seconds(server_pids) - cpu, "clients_cpu_s": clients_cpu,
+                      "clients_wall_s": time.monotonic() - moved})  # fmt: skip
         await asyncio.sleep(2.0)  # the pages settle before the next move
     before, quiet_started = servers_cpu_seconds(server_pids), time.monotonic()
     await asyncio.sleep(quiet_s)
@@ -274,7 +278,8 @@ def print_protocol(results: list[dict[str, object]], replicas: int = 0) -> None:
             cpu = move["server_cpu_s"]
             print(f"    -> step {move['step']}: lesson bar p50 {move['bar_p50_s']:.2f} s, max {move['bar_max_s']:.2f} "
                   f"s; first figure p50 {move['figure_p50_s']:.2f} s, max {move['figure_max_s']:.2f} s; server CPU "
-                  f"{cpu:.2f} s ({1000 * cpu / n:.0f} ms a student)"
+                  f"{cpu:.2f} s ({1000 * cpu / n:.0f} ms a student); the students' own process "
+                  f"{move['clients_cpu_s']:.2f} s of CPU in {move['clients_wall_s']:.2f} s"
                   + (f"; {move['missing']} of {n} never showed it" if move["missing"] else ""))  # fmt: skip
 
 

@@ -26,5 +26,6 @@ def test_two_protocol_students_follow_a_class_to_its_last_step(
     assert [move["step"] for move in result["moves"]] == without_question == [2, 4, 5]
     for move in result["moves"]:  # every student's bar showed each step, then its page's first figure
         assert move["missing"] == 0 and 0 < move["bar_p50_s"] <= move["bar_max_s"] and move["figure_max_s"] > 0, move
+        assert move["clients_cpu_s"] >= 0 and move["clients_wall_s"] >= move["figure_max_s"], move
     assert result["students"] == 2 and result["following_cpu_ms_per_student_per_s"] >= 0  # 0 at /proc's 10 ms ticks
     assert 0 < result["rss_mb"] <= result["peak_rss_mb"], result
