@@ -8,7 +8,7 @@ from explorer.lesions import nets
 from explorer.lessons.lesson import MAX_LESSON_BYTES, parse_lesson, shipped_lessons
 from explorer.ui import classroom, common, frame, lesions
 
-with frame.page("Class", ":material/co_present:"):
+with frame.page("Class"):
     current = classroom.play()
     if current is not None and current.role == "teacher" and current.code:
         link = classroom.class_link(current.code)

@@ -16,7 +16,7 @@ from explorer.spec import CIFAR_MODELS, IMAGENET_MODELS, TABLE1_MODELS
 from explorer.ui import architecture as architecture_ui
 from explorer.ui import common, frame, server
 
-with frame.page("Architecture", ":material/account_tree:"):
+with frame.page("Architecture"):
     spec, size = common.model_sidebar()
     table = architecture_ui.cached_stage_table(spec, size)
 

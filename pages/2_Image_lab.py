@@ -14,7 +14,7 @@ from explorer.ui import common, frame, server
 from explorer.ui import imagelab as imagelab_ui
 from explorer.weights import WEIGHT_KINDS
 
-with frame.page("Image lab", ":material/image_search:"):
+with frame.page("Image lab"):
     spec, size = common.model_sidebar()
     if size > imagelab_ui.LAB_MAX_INPUT:
         limit = imagelab_ui.LAB_MAX_INPUT

@@ -12,7 +12,7 @@ from explorer.shapes.shipped import shipped_models
 from explorer.ui import common, frame
 from explorer.ui import shapes as shapes_ui
 
-with frame.page("Shapes dataset", ":material/category:"):
+with frame.page("Shapes dataset"):
     st.sidebar.caption("This page shows the explorer's own Shapes models; the model picker of the other pages does not "
                        "act here.")  # fmt: skip
     st.markdown(

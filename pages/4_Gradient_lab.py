@@ -10,7 +10,7 @@ from explorer.gradlab.figures import curves_figure, degradation_figure, early_st
 from explorer.ui import common, frame
 from explorer.ui import gradlab as gradlab_ui
 
-with frame.page("Gradient lab", ":material/monitoring:"):
+with frame.page("Gradient lab"):
     st.sidebar.caption("This page builds its own pair of CIFAR-style nets from the settings below; the model picker of "
                        "the other pages does not act here.")  # fmt: skip
     st.markdown(

@@ -8,7 +8,7 @@ from explorer.lesions.lesion import Lesion, block_labels, error, predict
 from explorer.ui import common, frame, server
 from explorer.ui import lesions as lesions_ui
 
-with frame.page("Lesions and paths", ":material/content_cut:"):
+with frame.page("Lesions and paths"):
     st.sidebar.caption("This page uses its own trained pairs of nets (chosen below); the model picker of the other "
                        "pages does not act here.")  # fmt: skip
     st.markdown(

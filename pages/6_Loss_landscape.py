@@ -10,7 +10,7 @@ from explorer.ui import common, frame
 from explorer.ui import landscape as landscape_ui
 from explorer.ui import lesions as lesions_ui
 
-with frame.page("Loss landscape", ":material/landscape:"):
+with frame.page("Loss landscape"):
     st.sidebar.caption("This page uses its own trained pairs of nets (chosen below); the model picker of the other "
                        "pages does not act here.")  # fmt: skip
     st.markdown(

@@ -10,7 +10,7 @@ from explorer.render import jpeg_bytes
 from explorer.ui import common, frame, server
 from explorer.ui import receptive_fields as receptive_ui
 
-with frame.page("Receptive fields", ":material/center_focus_strong:"):
+with frame.page("Receptive fields"):
     spec, size = common.model_sidebar()
 
     st.subheader("Theoretical receptive field")

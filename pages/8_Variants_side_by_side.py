@@ -11,7 +11,7 @@ from explorer.variants import reading
 from explorer.variants.catalogue import MAX_VARIANTS, VARIANTS, check_keys, default_keys
 from explorer.variants.figures import ratio_figure
 
-with frame.page("Variants side by side", ":material/view_column:"):
+with frame.page("Variants side by side"):
     st.sidebar.caption(
         "This page picks its own variants (below); the model picker of the other pages does not act here."
     )

@@ -12,7 +12,7 @@ from explorer.transfer.sources import SOURCES
 from explorer.ui import common, frame, server
 from explorer.ui import transfer as transfer_ui
 
-with frame.page("Transfer learning", ":material/swap_horiz:"):
+with frame.page("Transfer learning"):
     st.sidebar.caption("This page picks its own source weights (below); the model picker of the other pages does not "
                        "act here.")  # fmt: skip
     st.markdown(

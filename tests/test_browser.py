@@ -157,10 +157,30 @@ def test_architecture_page_switches_variant_and_goes_plain(server: str, page: ob
 
 def test_home_page_links_to_architecture(server: str, page: object) -> None:
     page.goto(server)
-    page.wait_for_selector('[data-testid="stPageLink"]', timeout=WAIT_MS)
-    page.locator('[data-testid="stPageLink"]', has_text="Architecture").click()
+    page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stPageLink"]', timeout=WAIT_MS)
+    page.locator('[data-testid="stMainBlockContainer"] [data-testid="stPageLink"]', has_text="Architecture").click()
     page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
     assert "/Architecture" in page.url
+
+
+def test_a_chinese_browser_reads_chinese_and_english_is_one_click_away(server: str, browser: object) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1200}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{server}/Architecture")
+    page.wait_for_selector('h1:has-text("网络结构")', timeout=WAIT_MS)
+    page.wait_for_function("() => document.documentElement.lang === 'zh-CN'", timeout=WAIT_MS)
+    assert "lang=zh" in page.url  # a bookmark or a link keeps it
+    links = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
+    assert links.first.inner_text().endswith("首页") and links.count() == 11
+    wait_until_idle(page)
+    page.screenshot(path=str(SHOTS / "architecture_zh.png"))
+    page.locator('[data-testid="stSidebar"] [data-testid="stRadio"] label', has_text="English").click()
+    page.wait_for_selector('h1:has-text("Architecture")', timeout=WAIT_MS)
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=WAIT_MS)
+    links.filter(has_text="Gradient lab").click()  # the choice is the session's: the next page keeps it
+    page.wait_for_selector('h1:has-text("Gradient lab")', timeout=WAIT_MS)
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    context.close()
 
 
 def test_image_lab_upload_strip_and_csv(server: str, page: object, tmp_path: Path) -> None:

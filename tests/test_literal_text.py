@@ -28,12 +28,13 @@ REVIEWED: dict[str, set[str]] = {
         "total",
     },
     "explorer/ui/common.py": {
+        "device",
         "device_label()",
-        "icon",
+        "heading",
+        "navigation.ICONS[title]",
         "replica",
         "size",
         "spec.label",
-        "title",
     },
     "explorer/ui/gradlab.py": {
         "label",
@@ -53,6 +54,9 @@ REVIEWED: dict[str, set[str]] = {
     "explorer/ui/lesions.py": {
         "depth",
         "label",
+    },
+    "explorer/ui/navigation.py": {
+        "page_file(title)",
     },
     "explorer/ui/receptive_fields.py": {
         "label",
@@ -181,6 +185,7 @@ REVIEWED: dict[str, set[str]] = {
         "target.description",
     },
     "Home.py": {
+        "navigation.page_file(title)",
         "server.device_label()",
         "size",
         "spec.label",
@@ -193,10 +198,22 @@ def is_plain(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "plain"
 
 
+def is_translated(node: ast.expr) -> bool:
+    """Whether ``node`` translates a literal text of the explorer (``_("...")``, ``ngettext("...", "...", n)``)."""
+    return (
+        isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) in ("_", "ngettext")
+        and all(isinstance(arg, ast.Constant) for arg in node.args[:2] if node.func.id == "ngettext")
+        and (node.func.id == "ngettext" or (len(node.args) == 1 and isinstance(node.args[0], ast.Constant)))
+    )
+
+
 def rendered(node: ast.expr) -> set[str]:
     """The values in the text ``node`` makes that are neither literal, nor ``plain()``, nor formatted numbers."""
-    if isinstance(node, ast.Constant) or is_plain(node):
+    if isinstance(node, ast.Constant) or is_plain(node) or is_translated(node):
         return set()
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "format" and is_translated(node.func.value):
+        return set().union(*(rendered(k.value) for k in node.keywords), *(rendered(a) for a in node.args))
     if isinstance(node, ast.JoinedStr):
         parts = [p.value for p in node.values if isinstance(p, ast.FormattedValue) and p.format_spec is None]
         return set().union(*(rendered(part) for part in parts))
@@ -226,3 +243,5 @@ def test_every_value_in_markdown_is_escaped_or_the_explorers_own() -> None:
 def test_the_check_sees_a_value_from_outside() -> None:
     tree = ast.parse('st.error(f"{error}")\nst.caption(f"made {plain(made)} in {seconds:.1f} s")\nst.button(title)')
     assert unescaped(tree) == {"error", "title"}
+    translated = ast.parse('st.info(_("{a} and {b}").format(a=plain(a), b=b))\nst.caption(_("Made"))\nst.write(_(x))')
+    assert unescaped(translated) == {"b", "_(x)"}

@@ -36,7 +36,7 @@ from explorer.classroom.store import (
 from explorer.classroom.watch import RoomWatcher
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson
-from explorer.lessons.pages import CLASS_PAGE, HOME, page_files
+from explorer.lessons.pages import CLASS_PAGE, page_files
 from explorer.ui.common import VIEW, chart, plain, projector, settings_now, timed_fragment
 from explorer.ui.delivery import nudge_this_fragment
 from explorer.ui.server import run, session_id, settings
@@ -44,7 +44,6 @@ from explorer.ui.server import run, session_id, settings
 PLAY = "class.play"
 FOLLOW_EVERY_S = 2.0  # how often a student's browser looks at the teacher's step (the watcher tells it at once)
 WATCH_EVERY_S = 2.0  # how often the teacher's browser counts the room and its answers
-HOME_TITLE = "ResNet Explorer"  # the title Home.py shows
 BROWSER = "class.browser"  # where a session keeps its browser's id
 BROWSER_COOKIE = "explorer_browser"
 _BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -100,10 +99,10 @@ def go_to_step(current: Play) -> None:
     st.switch_page(page_files()[step.page], query_params=address)
 
 
-def lesson_bar(title: str) -> bool:
-    """The lesson bar at the top of a page (nothing outside a lesson, except joining the class a ``?room=``
-    address names); True when the page's results must stay hidden until the step's question is revealed."""
-    page = HOME if title == HOME_TITLE else title
+def lesson_bar(page: str) -> bool:
+    """The lesson bar at the top of page ``page`` (its title in English; nothing outside a lesson, except joining
+    the class a ``?room=`` address names); True when the page's results must stay hidden until the step's question
+    is revealed."""
     current = play()
     if current is None:
         if (ended := st.session_state.pop(ENDED, None)) is not None:  # on whatever page the student is

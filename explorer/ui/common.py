@@ -7,6 +7,7 @@ call the plain functions of the rest of the package.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 from collections.abc import Callable
@@ -19,9 +20,10 @@ import streamlit as st
 from PIL import Image, ImageDraw
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from explorer import recordings
+from explorer import language, recordings
 from explorer.address import BOUNDS, address_text, allowed, parse_text
 from explorer.figstyle import for_projector
+from explorer.language import N_, _
 from explorer.spec import (
     CIFAR_DEPTHS,
     CIFAR_MAX_DEPTH,
@@ -30,9 +32,9 @@ from explorer.spec import (
     INPUT_SIZE_LIMITS,
     ModelSpec,
 )
+from explorer.ui import navigation
 from explorer.ui.delivery import deliver_finished_runs
 from explorer.ui.server import device_label, settings, settle
-from models import SHORTCUT_OPTIONS
 
 TABLES_KEPT = 256  # small tables kept converted: a page's few, for each setting a class visits
 
@@ -59,12 +61,17 @@ h1 { font-size: 3.2rem !important; } h2, h3 { font-size: 2.1rem !important; }
 SETTINGS = "page.settings"  # where a run of a page lists the settings it offered
 SETTINGS_COMPLETE = "page.settings.complete"  # whether that run went to the end of the page
 IGNORED = "page.ignored"  # the settings this run read from the address and could not use: name -> (text, default)
+LANGUAGE = "page.language"  # the session's language (a code of explorer.language.LANGUAGES), kept across pages
+LANGUAGE_SWITCH = "page.language.switch"  # the sidebar switch's widget
+LANGUAGE_PARAMETER = "lang"  # the address's ?lang=
 VIEW = "page.view"  # how many times a lesson has opened a step in this session: see widget_key
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
-_FAMILY_LABELS = {"imagenet": "ImageNet (Table 1)", "cifar": "CIFAR-10 (6n+2)"}
-_SHORTCUT_LABELS = {
-    "default": "family default",
-    **{option: f"{option}: {words}" for option, words in SHORTCUT_OPTIONS.items()},
+_FAMILY_LABELS = {"imagenet": N_("ImageNet (Table 1)"), "cifar": N_("CIFAR-10 (6n+2)")}
+_SHORTCUT_LABELS = {  # the options of models.SHORTCUT_OPTIONS, in words
+    "default": N_("family default"),
+    "A": N_("A: zero-padding (no parameters)"),
+    "B": N_("B: projection where the shape changes"),
+    "C": N_("C: projection everywhere"),
 }
 _CIFAR_DEPTH_CHOICES = tuple(sorted({*range(8, 116, 6), *CIFAR_DEPTHS, CIFAR_MAX_DEPTH}))
 
@@ -111,27 +118,88 @@ def page_settings() -> dict[str, dict[str, Any]]:
     return dict(st.session_state.get(SETTINGS, {}))
 
 
-def setup_page(title: str, icon: str) -> None:
-    """Page config, title, the device the models run on, and a warning when results cannot be kept on disk."""
-    st.set_page_config(page_title=f"{title} · ResNet Explorer", page_icon=page_icon(), layout="wide")
+def setup_page(title: str) -> None:
+    """Page config, the session's language, the links to every page, the title, the device the models run on, and
+    a warning when results cannot be kept on disk. ``title`` is the page's title in English (its file's name)."""
+    asked = choose_language()
+    heading = navigation.heading(title)
+    st.set_page_config(
+        page_title=_("{page} · ResNet Explorer").format(page=heading), page_icon=page_icon(), layout="wide"
+    )
     _settled()
+    navigation.sidebar_links()
+    language_switch()
     with st.sidebar:
-        choice(st.toggle, "Projector mode", "projector", False, help="Larger type, thicker lines, fewer controls.")
+        help_text = _("Larger type, thicker lines, fewer controls.")
+        choice(st.toggle, _("Projector mode"), "projector", False, help=help_text)
     if projector():
         st.html(PROJECTOR_CSS)
-    st.title(f"{icon} {title}")
+    st.title(f"{navigation.ICONS[title]} {heading}")
+    if asked is not None:
+        st.info(
+            _("The address asks for a language the explorer does not have ({asked}): the page is in English.").format(
+                asked=plain(asked)
+            ),
+            icon=":material/translate:",
+        )
     replica = settings().replica
-    st.sidebar.caption(f"Device: {device_label()}" + (f" · replica {replica}" if replica else ""))
+    device = _("Device: {device}").format(device=device_label())
+    st.sidebar.caption(_("{device} · replica {replica}").format(device=device, replica=replica) if replica else device)
     if (reason := recordings.unwritable()) is not None:
         st.warning(
-            f"The recordings folder {plain(str(recordings.folder()))} cannot be written ({plain(reason)}): trained "
-            "nets and demos are computed again in every session instead of once. Set EXPLORER_RECORDINGS to a "
-            "writable folder.",
+            _(
+                "The recordings folder {folder} cannot be written ({reason}): trained nets and demos are computed "
+                "again in every session instead of once. Set EXPLORER_RECORDINGS to a writable folder."
+            ).format(folder=plain(str(recordings.folder())), reason=plain(reason)),
             icon=":material/folder_off:",
         )
     if replica:
         _say_if_moved(replica)
         _heartbeat()
+
+
+def _session_language() -> str | None:
+    """The language this session chose, for :mod:`explorer.language`; None outside a page's run."""
+    return st.session_state.get(LANGUAGE) if get_script_run_ctx() is not None else None
+
+
+language.follow_session(_session_language)
+
+
+def choose_language() -> str | None:
+    """Settle the session's language (:func:`explorer.language.chosen`: the address's ``?lang=``, else the one the
+    session kept, else the browser's), keep it in the address when it is not English (so a bookmark or a link
+    carries it), and tell the browser (``<html lang>``: a screen reader reads with that language's voice). Returns
+    what the address asked for when the explorer has no such language (English is shown), else None."""
+    asked = st.query_params.get(LANGUAGE_PARAMETER)
+    code, unknown = language.chosen(asked, st.session_state.get(LANGUAGE), st.context.locale)
+    st.session_state[LANGUAGE] = code
+    if unknown or code != language.ENGLISH:
+        st.query_params[LANGUAGE_PARAMETER] = code
+    with st.sidebar:
+        st.html(
+            f"<script>document.documentElement.lang = {json.dumps(language.HTML_LANG[code])};</script>",
+            unsafe_allow_javascript=True,
+        )
+    return asked if unknown else None
+
+
+def language_switch() -> None:
+    """The sidebar's switch between the explorer's languages (each named in itself)."""
+
+    def switched() -> None:
+        st.session_state[LANGUAGE] = st.session_state[LANGUAGE_SWITCH]
+        st.query_params[LANGUAGE_PARAMETER] = st.session_state[LANGUAGE_SWITCH]
+
+    st.session_state[LANGUAGE_SWITCH] = st.session_state[LANGUAGE]
+    st.sidebar.radio(
+        _("Language"),
+        options=list(language.LANGUAGES),
+        format_func=language.LANGUAGES.get,
+        key=LANGUAGE_SWITCH,
+        on_change=switched,
+        horizontal=True,
+    )
 
 
 def projector() -> bool:
@@ -347,62 +415,64 @@ def choice(widget: Callable[..., Any], label: str, name: str, default: Any, **kw
 def model_sidebar() -> tuple[ModelSpec, int]:
     """The shared sidebar: pick a model and its options; returns the spec and the input size."""
     with st.sidebar:
-        st.header("Model")
+        st.header(_("Model"))
         family = choice(
             st.radio,
-            "Family",
+            _("Family"),
             "family",
             _DEFAULTS["family"],
             options=list(_FAMILY_LABELS),
-            format_func=_FAMILY_LABELS.get,
+            format_func=lambda family: _(_FAMILY_LABELS[family]),
             horizontal=True,
         )
         if family == "imagenet":
             name = choice(
-                st.selectbox, "Variant", "imagenet_model", _DEFAULTS["imagenet_model"], options=list(IMAGENET_MODELS)
+                st.selectbox, _("Variant"), "imagenet_model", _DEFAULTS["imagenet_model"], options=list(IMAGENET_MODELS)
             )
         else:
             depth = choice(
                 st.select_slider,
-                "Depth (6n+2)",
+                _("Depth (6n+2)"),
                 "cifar_depth",
                 _DEFAULTS["cifar_depth"],
                 options=list(_CIFAR_DEPTH_CHOICES),
-                help="The paper's CIFAR-10 nets: 20, 32, 44, 56, 110 (and 1202).",
+                help=_("The paper's CIFAR-10 nets: 20, 32, 44, 56, 110 (and 1202)."),
             )
             name = f"cifar_resnet{depth}"
         skip = choice(
             st.toggle,
-            "Skip connections (residual)",
+            _("Skip connections (residual)"),
             "skip",
             _DEFAULTS["skip"],
-            help="Off builds the plain counterpart: the same layers with every shortcut removed.",
+            help=_("Off builds the plain counterpart: the same layers with every shortcut removed."),
         )
-        with st.expander("Options", key="sidebar.options"):
+        with st.expander(_("Options"), key="sidebar.options"):
             shortcut = choice(
                 st.radio,
-                "Shortcut option",
+                _("Shortcut option"),
                 "shortcut",
                 _DEFAULTS["shortcut"],
                 options=list(_SHORTCUT_LABELS),
-                format_func=_SHORTCUT_LABELS.get,
+                format_func=lambda option: _(_SHORTCUT_LABELS[option]),
                 disabled=not skip,
-                help="He et al. 2015, §3.3. Default: B for ImageNet (as torchvision), A for CIFAR.",
+                help=_("He et al. 2015, §3.3. Default: B for ImageNet (as torchvision), A for CIFAR."),
             )
             paper_stride = choice(
                 st.toggle,
-                "Paper stride placement (v1)",
+                _("Paper stride placement (v1)"),
                 "paper_stride",
                 _DEFAULTS["paper_stride"],
-                help="Bottlenecks only: stride 2 on the first 1×1 conv as in the paper, "
-                "instead of on the 3×3 conv as torchvision (v1.5).",
+                help=_(
+                    "Bottlenecks only: stride 2 on the first 1×1 conv as in the paper, instead of on the 3×3 conv "
+                    "as torchvision (v1.5)."
+                ),
                 disabled=name not in IMAGENET_MODELS or name in ("resnet18", "resnet34"),
             )
-            preact = choice(st.toggle, "Pre-activation blocks (He et al. 2016)", "preact", _DEFAULTS["preact"])
+            preact = choice(st.toggle, _("Pre-activation blocks (He et al. 2016)"), "preact", _DEFAULTS["preact"])
             low, high = INPUT_SIZE_LIMITS[family]
             size = choice(
                 st.number_input,
-                "Input size (pixels)",
+                _("Input size (pixels)"),
                 f"{family}_size",
                 _DEFAULTS[f"{family}_size"],
                 min_value=low,
@@ -416,5 +486,5 @@ def model_sidebar() -> tuple[ModelSpec, int]:
             stride_in_1x1=paper_stride,
             preact=preact,
         )
-        st.caption(f"**{spec.label}** · input {size}×{size}")
+        st.caption(_("**{model}** · input {size}×{size}").format(model=spec.label, size=size))
     return spec, int(size)

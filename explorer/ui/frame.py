@@ -21,7 +21,7 @@ COLLECTOR = Collector(COLLECT_EVERY_S)
 
 
 @contextmanager
-def page(title: str, icon: str) -> Iterator[None]:
+def page(title: str) -> Iterator[None]:
     """Every page's body runs inside this: the page set-up (:func:`~explorer.ui.common.setup_page`), the lesson bar
     during a lesson (the body does not run while the step's question waits for its reveal), and the one place a page
     catches a bad input or setting (a :class:`~explorer.errors.UserError`), shown as one line where the page stops.
@@ -31,10 +31,11 @@ def page(title: str, icon: str) -> Iterator[None]:
     after each poll of a student following a class (half the server's time for those polls, measured),
     and once, not sixty times, when a class of sixty switches pages at once (:class:`~explorer.memory.Collector`).
 
-    ``icon`` is a ``:material/name:`` code.
+    ``title`` is the page's title in English, as its file is named (``Home`` for Home.py; see
+    :mod:`explorer.ui.navigation`): the page shows it in the session's language.
     """
     st.session_state[common.SETTINGS], st.session_state[common.SETTINGS_COMPLETE] = {}, False
-    common.setup_page(title, icon)
+    common.setup_page(title)
     try:
         try:
             waiting = classroom.lesson_bar(title)

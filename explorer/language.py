@@ -1,0 +1,131 @@
+"""The language a person reads the explorer in: English or Simplified Chinese (简体中文).
+
+Every text a person reads is written in English in the code and translated with gettext: :func:`_` for a
+sentence (a template with named placeholders, filled with ``str.format`` after translation), :func:`ngettext`
+where a number decides the word, :func:`N_` to mark a text that is kept for later (an option's label, a column's
+name) and translated with :func:`_` where it is shown. The Chinese catalog is
+``explorer/locale/zh_CN/LC_MESSAGES/explorer.po``, kept with Babel (``bash scripts/translations.sh`` extracts the
+marked texts and updates it); it is compiled in memory the first time it is needed, so the set-up compiles
+nothing and no compiled file can fall behind its catalog.
+
+Which language is current: inside a :func:`speaking` block, that block's (the command line, a test, a job's
+thread); else what the app's session chose (the app registers how to ask with :func:`follow_session`); else
+English. The models, caches and results the explorer shares between sessions hold no text of a language.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.messages import mofile, pofile
+from babel.numbers import format_decimal, format_percent
+
+ENGLISH, CHINESE = "en", "zh"
+LANGUAGES = {ENGLISH: "English", CHINESE: "中文"}  # each language's name in itself: what the switch shows
+LOCALES = {ENGLISH: "en", CHINESE: "zh_CN"}  # the catalog's folder and the formats of numbers
+HTML_LANG = {ENGLISH: "en", CHINESE: "zh-CN"}  # the page's <html lang>: a screen reader's voice
+CATALOGS = Path(__file__).resolve().parent / "locale"
+DOMAIN = "explorer"
+
+_speaking: ContextVar[str | None] = ContextVar("explorer_language", default=None)
+_session_language: Callable[[], str | None] | None = None
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it now; :func:`_` translates it where it is shown."""
+    return message
+
+
+def _(message: str) -> str:
+    """``message`` in the current language."""
+    return _translations(current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form of a message for ``count`` things in the current language (``{count}`` is not filled in)."""
+    return _translations(current()).ngettext(singular, plural, count)
+
+
+def current() -> str:
+    """The current language's code (:data:`ENGLISH` or :data:`CHINESE`; see the module's docstring)."""
+    if (code := _speaking.get()) is not None:
+        return code
+    if _session_language is not None and (code := _session_language()) in LANGUAGES:
+        return code
+    return ENGLISH
+
+
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Within the block, :func:`current` is ``code`` (one of :data:`LANGUAGES`) in this thread and its context."""
+    if code not in LANGUAGES:
+        raise ValueError(f"unknown language {code!r}: one of {', '.join(LANGUAGES)}")
+    token = _speaking.set(code)
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
+
+
+def follow_session(session_language: Callable[[], str | None]) -> None:
+    """Ask ``session_language`` for the current language outside :func:`speaking` blocks (the app's session;
+    None where there is none)."""
+    global _session_language
+    _session_language = session_language
+
+
+def language_of(tag: str | None) -> str | None:
+    """The explorer's language for a language tag (``zh``, ``zh-CN``, ``zh_Hans``, ``en-GB`` …), None if it has
+    none. Every Chinese tag gets Simplified Chinese, the only Chinese the explorer has."""
+    if not tag:
+        return None
+    code = tag.strip().replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+def chosen(asked: str | None, kept: str | None, browser: str | None) -> tuple[str, bool]:
+    """The session's language and whether ``asked`` (the address's ``?lang=``) was not understood: what the
+    address asks for; else what the session kept; else the browser's language (``browser``, a tag); else English."""
+    if asked is not None:
+        code = language_of(asked)
+        return (code, False) if code is not None else (ENGLISH, True)
+    if kept in LANGUAGES:
+        return kept, False
+    return language_of(browser) or ENGLISH, False
+
+
+def number(value: float, decimals: int = 0) -> str:
+    """``value`` with ``decimals`` digits after the point, grouped, as the current language writes numbers."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=_locale(current()))
+
+
+def percent(fraction: float, decimals: int = 1) -> str:
+    """``fraction`` (0.25) as a percentage (25.0 %) as the current language writes it."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
+    return format_percent(fraction, format=pattern, locale=_locale(current()))
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(LOCALES[code])
+
+
+@cache
+def _translations(code: str) -> gettext.NullTranslations:
+    """The language's catalog, compiled from its ``.po`` file in memory (English: the texts as written)."""
+    if code == ENGLISH:
+        return gettext.NullTranslations()
+    with (CATALOGS / LOCALES[code] / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
+        catalog = pofile.read_po(po, locale=LOCALES[code], domain=DOMAIN)
+    compiled = io.BytesIO()
+    mofile.write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)

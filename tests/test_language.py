@@ -1,0 +1,188 @@
+"""English and 简体中文: the catalog is complete and consistent, the language is chosen as documented, and each
+session of one server reads its own language."""
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from babel.messages import pofile
+from babel.messages.extract import extract_from_file
+from streamlit.testing.v1 import AppTest
+
+from explorer import glossary, language
+from explorer.language import CHINESE, ENGLISH, N_, _, ngettext
+from tests.conftest import ROOT
+
+CATALOG = ROOT / "explorer" / "locale" / "zh_CN" / "LC_MESSAGES" / "explorer.po"
+PLACEHOLDER = re.compile(r"{(\w*)[^{}]*}")
+
+
+def catalog_messages() -> dict[str, str]:
+    """Every message of the Chinese catalog: its English text and its translation (plurals: the first forms)."""
+    with CATALOG.open("rb") as po:
+        catalog = pofile.read_po(po)
+    messages = {}
+    for message in catalog:
+        if message.id:
+            assert not message.fuzzy, f"a fuzzy translation (check it, then drop the flag): {message.id!r}"
+            english = message.id if isinstance(message.id, str) else message.id[0]
+            chinese = message.string if isinstance(message.string, str) else message.string[0]
+            messages[english] = chinese
+    return messages
+
+
+def marked_in_sources() -> set[str]:
+    """Every text the sources mark for translation, as ``bash scripts/translations.sh`` extracts them."""
+    sources = [ROOT / "Home.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "explorer").rglob("*.py")]
+    found = set()
+    for path in sources:
+        for _line, message, _comments, _context in extract_from_file("python", path):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_marked_text_has_its_chinese_and_the_catalog_nothing_else() -> None:
+    messages = catalog_messages()
+    marked = marked_in_sources()
+    assert marked - set(messages) == set(), "new texts: run `bash scripts/translations.sh` and translate them"
+    assert set(messages) - marked == set(), "texts no source uses: run `bash scripts/translations.sh`"
+    assert [english for english, chinese in messages.items() if not chinese.strip()] == []
+
+
+def test_every_translation_fills_the_same_placeholders() -> None:
+    for english, chinese in catalog_messages().items():
+        assert sorted(PLACEHOLDER.findall(chinese)) == sorted(PLACEHOLDER.findall(english)), english
+
+
+@pytest.mark.parametrize("term", glossary.TERMS, ids=lambda term: term.english)
+def test_every_chinese_text_says_a_glossary_term_the_same_way(term: glossary.Term) -> None:
+    uses = {english: chinese for english, chinese in catalog_messages().items() if term.in_english(english)}
+    assert {english: chinese for english, chinese in uses.items() if term.chinese not in chinese} == {}
+
+
+def test_the_glossary_holds_the_terms_of_chinese_resnet_notes() -> None:
+    chinese = {term.chinese for term in glossary.TERMS} | {term.also for term in glossary.TERMS}
+    notes = "残差网络 残差块 恒等映射 快捷连接 跳跃连接 投影快捷连接 基本块 瓶颈结构 梯度消失 梯度爆炸 退化问题"
+    for word in (notes + " 批归一化 全局平均池化 特征图 迁移学习 冻结 微调 感受野 有效感受野 损失曲面 预激活").split():
+        assert word in chinese
+    assert glossary.rows()[0] == {"English": "residual network", "中文": "残差网络"}
+
+
+def test_texts_translate_in_a_speaking_block_and_english_is_the_text_itself() -> None:
+    assert _("Projector mode") == "Projector mode"
+    with language.speaking(CHINESE):
+        assert _("Projector mode") == "投影模式"
+        assert _(N_("Home")) == "首页"
+        assert _("{page} · ResNet Explorer").format(page="首页") == "首页 · ResNet 探索器"
+        assert _("a text nobody marked") == "a text nobody marked"
+        with language.speaking(ENGLISH):
+            assert _("Projector mode") == "Projector mode"
+        assert language.current() == CHINESE
+    assert language.current() == ENGLISH
+    with pytest.raises(ValueError, match="unknown language 'fr'"), language.speaking("fr"):
+        pass
+
+
+def test_a_number_decides_the_word_in_english_and_not_in_chinese() -> None:
+    assert ngettext("{count} block", "{count} blocks", 1) == "{count} block"
+    assert ngettext("{count} block", "{count} blocks", 3) == "{count} blocks"
+
+
+def test_numbers_and_percentages_are_written_as_the_language_writes_them() -> None:
+    assert language.number(1234567.891, 2) == "1,234,567.89"
+    assert language.percent(0.2503, 2) == "25.03%"
+    with language.speaking(CHINESE):
+        assert language.number(11689512) == "11,689,512"
+        assert language.percent(0.5) == "50.0%"
+
+
+def test_each_thread_speaks_its_own_language() -> None:
+    seen = {}
+
+    def read(code: str) -> None:
+        with language.speaking(code):
+            seen[code] = _("Projector mode")
+
+    threads = [threading.Thread(target=read, args=(code,)) for code in (CHINESE, ENGLISH)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {CHINESE: "投影模式", ENGLISH: "Projector mode"}
+
+
+@pytest.mark.parametrize(
+    ("asked", "kept", "browser", "expected"),
+    [
+        (None, None, None, (ENGLISH, False)),
+        (None, None, "zh-CN", (CHINESE, False)),
+        (None, None, "zh-TW", (CHINESE, False)),
+        (None, None, "de-DE", (ENGLISH, False)),
+        (None, CHINESE, "en-US", (CHINESE, False)),
+        ("en", CHINESE, "zh-CN", (ENGLISH, False)),
+        ("zh_Hans", None, None, (CHINESE, False)),
+        ("klingon", CHINESE, "zh-CN", (ENGLISH, True)),
+        ("", None, "zh", (ENGLISH, True)),
+    ],
+)
+def test_the_language_is_the_addresss_else_the_sessions_else_the_browsers(
+    asked: str | None, kept: str | None, browser: str | None, expected: tuple[str, bool]
+) -> None:
+    assert language.chosen(asked, kept, browser) == expected
+
+
+def test_shortcut_labels_name_every_shortcut_option() -> None:
+    from explorer.ui.common import _SHORTCUT_LABELS
+    from models import SHORTCUT_OPTIONS
+
+    assert set(_SHORTCUT_LABELS) == {"default", *SHORTCUT_OPTIONS}
+    for option, words in SHORTCUT_OPTIONS.items():
+        assert _SHORTCUT_LABELS[option] == f"{option}: {words}"
+
+
+def test_every_page_file_has_a_sidebar_link() -> None:
+    from explorer.ui import navigation
+
+    files = {navigation.page_file(title) for title in navigation.ICONS}
+    assert files == {"Home.py", *(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))}
+    assert all(Path(ROOT / file).exists() for file in files)
+
+
+def home(lang: str | None) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120)
+    if lang is not None:
+        app.query_params["lang"] = lang
+    return app.run()
+
+
+def test_two_sessions_of_one_server_read_each_their_own_language() -> None:
+    chinese, english = home("zh"), home(None)
+    for _round in range(2):  # each session keeps its language over its reruns, whatever the other reads
+        assert chinese.title[0].value.endswith("ResNet 探索器") and not chinese.exception
+        assert english.title[0].value.endswith("ResNet Explorer") and not english.exception
+        assert chinese.radio(key="page.language.switch").value == CHINESE
+        assert "术语表：English ↔ 中文" in [expander.label for expander in chinese.expander]
+        assert chinese.query_params["lang"] == CHINESE and "lang" not in english.query_params
+        with language.speaking(CHINESE):  # AppTest formats the widgets' options in this thread, not the page's
+            chinese.run()
+        english.run()
+    with language.speaking(CHINESE):
+        chinese.radio(key="page.language.switch").set_value(ENGLISH).run()
+    assert chinese.title[0].value.endswith("ResNet Explorer")
+    assert chinese.query_params["lang"] == ENGLISH
+
+
+def test_an_unknown_language_in_the_address_gives_english_and_says_so_in_one_line() -> None:
+    app = home("<b>fr</b>")
+    assert app.title[0].value.endswith("ResNet Explorer") and not app.exception
+    assert [info.value for info in app.info] == [
+        r"The address asks for a language the explorer does not have (\<b\>fr\</b\>): the page is in English."
+    ]
+    assert app.query_params["lang"] == ENGLISH
+
+
+def test_the_readme_lists_the_glossary() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for row in glossary.rows():
+        assert f"| {row['English']} | {row['中文']} |" in readme
