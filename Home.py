@@ -6,29 +6,28 @@ from explorer import glossary
 from explorer.language import N_, _
 from explorer.ui import common, frame, navigation, server
 
-LINKS = {  # what each page shows, by its title
-    "Architecture": N_("Architecture: the paper's Table 1, live, and the block diagram"),
-    "Image lab": N_("Image lab: predictions, Grad-CAM and feature maps of every residual block for your image"),
-    "Shapes dataset": N_(
-        "Shapes dataset: images with known truth, the explorer's own trained models, scored explanations"
-    ),
-    "Gradient lab": N_(
-        "Gradient lab: the backward signal with and without skip connections, live (the classroom demo)"
-    ),
-    "Lesions and paths": N_(
-        "Lesions and paths: delete or reorder blocks of trained nets, and where the gradient flows (Veit et al.)"
-    ),
-    "Loss landscape": N_("Loss landscape: the training loss around trained weights, residual vs plain (Li et al.)"),
-    "Receptive fields": N_("Receptive fields: what each block can see, and what it actually looks at (Luo et al.)"),
-    "Variants side by side": N_(
-        "Variants side by side: two to four ResNets on one image, stage by stage, with their cost and time"
-    ),
-    "Transfer learning": N_(
-        "Transfer learning: fine-tune trained weights with stages frozen, against training from scratch"
-    ),
-}
-
 with frame.page("Home"):
+    links = {  # what each page shows, by its title
+        "Architecture": N_("Architecture: the paper's Table 1, live, and the block diagram"),
+        "Image lab": N_("Image lab: predictions, Grad-CAM and feature maps of every residual block for your image"),
+        "Shapes dataset": N_(
+            "Shapes dataset: images with known truth, the explorer's own trained models, scored explanations"
+        ),
+        "Gradient lab": N_(
+            "Gradient lab: the backward signal with and without skip connections, live (the classroom demo)"
+        ),
+        "Lesions and paths": N_(
+            "Lesions and paths: delete or reorder blocks of trained nets, and where the gradient flows (Veit et al.)"
+        ),
+        "Loss landscape": N_("Loss landscape: the training loss around trained weights, residual vs plain (Li et al.)"),
+        "Receptive fields": N_("Receptive fields: what each block can see, and what it actually looks at (Luo et al.)"),
+        "Variants side by side": N_(
+            "Variants side by side: two to four ResNets on one image, stage by stage, with their cost and time"
+        ),
+        "Transfer learning": N_(
+            "Transfer learning: fine-tune trained weights with stages frozen, against training from scratch"
+        ),
+    }
     spec, size = common.model_sidebar()
 
     st.markdown(
@@ -40,7 +39,7 @@ with frame.page("Home"):
             'same networks *without* shortcuts ("plain" nets) train worse as they get deeper (He et al. 2015).'
         )
     )
-    for title, label in LINKS.items():
+    for title, label in links.items():
         st.page_link(navigation.page_file(title), label=_(label), icon=navigation.ICONS[title])
     st.markdown(
         _(

@@ -17,7 +17,10 @@ from tests.conftest import PAGES, open_page
 pytestmark = pytest.mark.usefixtures("recordings_folder", "torch_home")  # never the real recordings or weights
 INPUTS = ("selectbox", "radio", "toggle", "checkbox", "slider", "select_slider", "number_input", "multiselect",
           "text_input", "button_group")  # fmt: skip
-NOT_SETTINGS = {"grad.replay_step"}  # where a replay stands, not how the page is set up
+NOT_SETTINGS = {  # not how the page is set up
+    "grad.replay_step",  # where a replay stands
+    "page.language.switch",  # the reader's language: the address keeps it as ?lang= (tests/test_language.py)
+}
 LESSON_CONTROLS = "class."  # a lesson's controls: where the lesson stands, not how the page is set up
 ALONE = {"lesion_nets", "landscape_nets"}  # another pair must be trained first: the page stops there, so alone
 
