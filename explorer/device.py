@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from explorer.errors import UserError, check_choice
+from explorer.language import ngettext
 
 DEVICE_CHOICES: tuple[str, ...] = ("auto", "cuda", "mps", "cpu")
 
@@ -46,4 +47,5 @@ def describe_device(device: torch.device) -> str:
         return f"CUDA · {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "MPS · Apple GPU"
-    return f"CPU · {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return ngettext("CPU · {count} thread", "CPU · {count} threads", threads).format(count=threads)

@@ -3,7 +3,9 @@
 Every text a person reads is written in English in the code and translated with gettext: :func:`_` for a
 sentence (a template with named placeholders, filled with ``str.format`` after translation), :func:`ngettext`
 where a number decides the word, :func:`N_` to mark a text that is kept for later (an option's label, a column's
-name) and translated with :func:`_` where it is shown. The Chinese catalog is
+name) and translated with :func:`_` where it is shown, :func:`lazy` for a sentence a shared result keeps (a
+:class:`Message`: its template and values, made a text in the reader's language where it is shown). The Chinese
+catalog is
 ``explorer/locale/zh_CN/LC_MESSAGES/explorer.po``, kept with Babel (``bash scripts/translations.sh`` extracts the
 marked texts and updates it); it is compiled in memory the first time it is needed, so the set-up compiles
 nothing and no compiled file can fall behind its catalog.
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.messages import mofile, pofile
@@ -31,6 +35,7 @@ ENGLISH, CHINESE = "en", "zh"
 LANGUAGES = {ENGLISH: "English", CHINESE: "中文"}  # each language's name in itself: what the switch shows
 LOCALES = {ENGLISH: "en", CHINESE: "zh_CN"}  # the catalog's folder and the formats of numbers
 HTML_LANG = {ENGLISH: "en", CHINESE: "zh-CN"}  # the page's <html lang>: a screen reader's voice
+SEPARATORS = {ENGLISH: ", ", CHINESE: "，"}  # between the items of a list
 CATALOGS = Path(__file__).resolve().parent / "locale"
 DOMAIN = "explorer"
 
@@ -51,6 +56,34 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form of a message for ``count`` things in the current language (``{count}`` is not filled in)."""
     return _translations(current()).ngettext(singular, plural, count)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A sentence kept to be said later, in whatever language is current then: an English template with named
+    placeholders and their values (numbers, texts, or other messages). ``str()`` makes it a text. Results shared by
+    sessions of several languages keep these, never a text in one language."""
+
+    template: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def __str__(self) -> str:
+        return _(self.template).format(**{name: _said(value) for name, value in self.values})
+
+
+def lazy(template: str, **values: Any) -> Message:
+    """``template`` (an English text with ``{named}`` placeholders) and ``values``, to be said later
+    (:class:`Message`). Babel's extraction finds the templates by this function's name."""
+    return Message(template, tuple(values.items()))
+
+
+def _said(value: Any) -> Any:
+    return str(value) if isinstance(value, Message) else value
+
+
+def separated(parts: Iterable[object]) -> str:
+    """``parts`` as one text, separated as the current language separates the items of a list (``a, b`` / ``a，b``)."""
+    return SEPARATORS[current()].join(str(part) for part in parts)
 
 
 def current() -> str:

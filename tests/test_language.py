@@ -1,13 +1,14 @@
 """English and 简体中文: the catalog is complete and consistent, the language is chosen as documented, and each
 session of one server reads its own language."""
 
+import json
 import re
 import threading
 from pathlib import Path
 
 import pytest
 from babel.messages import pofile
-from babel.messages.extract import extract_from_file
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from streamlit.testing.v1 import AppTest
 
 from explorer import glossary, language
@@ -16,6 +17,7 @@ from tests.conftest import ROOT
 
 CATALOG = ROOT / "explorer" / "locale" / "zh_CN" / "LC_MESSAGES" / "explorer.po"
 PLACEHOLDER = re.compile(r"{(\w*)[^{}]*}")
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy": None}  # as scripts/translations.sh extracts (-k lazy)
 
 
 def catalog_messages() -> dict[str, str]:
@@ -37,7 +39,7 @@ def marked_in_sources() -> set[str]:
     sources = [ROOT / "Home.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "explorer").rglob("*.py")]
     found = set()
     for path in sources:
-        for _line, message, _comments, _context in extract_from_file("python", path):
+        for _line, message, _comments, _context in extract_from_file("python", path, keywords=KEYWORDS):
             found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -186,3 +188,50 @@ def test_the_readme_lists_the_glossary() -> None:
     readme = (ROOT / "README.md").read_text()
     for row in glossary.rows():
         assert f"| {row['English']} | {row['中文']} |" in readme
+
+
+def test_one_stage_table_reads_in_each_language_where_it_is_shown() -> None:
+    from explorer import ModelSpec, stage_table, table_rows
+    from explorer.architecture.stages import block_order, describe_shortcuts
+
+    table = stage_table(ModelSpec("resnet50"))  # what the server shares: it holds no text of one language
+    english = table_rows(table)
+    with language.speaking(CHINESE):
+        chinese = table_rows(table)
+        assert str(table.blocks[3].shortcut_detail) == "投影：1×1, 512, /2 卷积 + BN"
+        assert block_order(ModelSpec("resnet18")).startswith("原始结构（He 等 2015）：卷积 → BN → ReLU，共两次")
+    assert list(chinese[1].values())[-2:] == ["1 条虚线（投影），2 条实线（恒等）", "3×3 最大池化，步幅 2"]
+    assert list(english[1].values())[-2:] == ["1 dashed (projection), 2 solid (identity)", "3×3 max pool, stride 2"]
+    assert chinese[-1]["stage"] == "合计" and chinese[-1]["layers"] == "50 个带权重的层"
+    assert str(table.blocks[3].shortcut_detail) == "projection: 1×1, 512, /2 conv + BN"
+    assert describe_shortcuts(()) == "—"
+
+
+def test_the_architecture_page_in_chinese_beside_one_in_english() -> None:
+    pages = {}
+    for code in (CHINESE, ENGLISH):
+        app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120)
+        app.query_params["lang"] = code
+        with language.speaking(code):
+            pages[code] = app.switch_page("pages/1_Architecture.py").run()
+        assert not app.exception
+    chinese, english = pages[CHINESE], pages[ENGLISH]
+    assert [s.value for s in chinese.subheader] == ["阶段表", "模块结构图", "比较不同深度"]
+    assert [s.value for s in english.subheader] == ["Stage table", "Block diagram", "Compare depths"]
+    assert chinese.table[0].value.columns[0] == "阶段" and english.table[0].value.columns[0] == "stage"
+    assert chinese.metric[0].label == "深度"
+    assert chinese.info[0].value.startswith("**ResNet-50**：每个模块都把输入加回去")
+    legends = {code: {t["name"] for t in json.loads(page.get("plotly_chart")[0].proto.spec)["data"] if "name" in t}
+               for code, page in pages.items()}  # fmt: skip
+    assert "投影快捷连接（虚线）" in legends[CHINESE] and "projection shortcut (dashed)" in legends[ENGLISH]
+
+
+def test_the_device_is_said_in_the_readers_language_and_recorded_in_english() -> None:
+    import torch
+
+    from explorer.device import describe_device
+
+    threads = torch.get_num_threads()
+    with language.speaking(CHINESE):
+        assert describe_device(torch.device("cpu")) == f"CPU · {threads} 个线程"
+    assert describe_device(torch.device("cpu")) == f"CPU · {threads} thread" + ("s" if threads != 1 else "")

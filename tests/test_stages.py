@@ -56,13 +56,13 @@ def test_paper_stride_placement_is_within_2_percent_of_table1(name: str) -> None
 
 def test_paper_notation_of_the_stages() -> None:
     rows = stage_table(ModelSpec("resnet50")).rows
-    assert rows[0].layers == "7×7, 64, stride 2"
-    assert rows[1].layers == "[1×1, 64; 3×3, 64; 1×1, 256] × 3"
+    assert str(rows[0].layers) == "7×7, 64, stride 2"
+    assert str(rows[1].layers) == "[1×1, 64; 3×3, 64; 1×1, 256] × 3"
     assert rows[1].downsampling == "3×3 max pool, stride 2"
-    assert rows[4].layers == "[1×1, 512; 3×3, 512; 1×1, 2048] × 3"
-    assert rows[5].layers == "global average pool, 1000-d fc"
-    assert stage_table(ModelSpec("resnet34")).rows[3].layers == "[3×3, 256; 3×3, 256] × 6"
-    assert stage_table(ModelSpec("resnext50_32x4d")).rows[1].layers == "[1×1, 128; 3×3, 128, C=32; 1×1, 256] × 3"
+    assert str(rows[4].layers) == "[1×1, 512; 3×3, 512; 1×1, 2048] × 3"
+    assert str(rows[5].layers) == "global average pool, 1000-d fc"
+    assert str(stage_table(ModelSpec("resnet34")).rows[3].layers) == "[3×3, 256; 3×3, 256] × 6"
+    assert str(stage_table(ModelSpec("resnext50_32x4d")).rows[1].layers) == "[1×1, 128; 3×3, 128, C=32; 1×1, 256] × 3"
 
 
 def test_downsampling_note_follows_stride_placement() -> None:
@@ -97,7 +97,7 @@ def test_block_details() -> None:
     assert first.in_shape == (64, 56, 56) and first.out_shape == (128, 28, 28)
     assert first.layers == ("3×3, 128, /2", "3×3, 128")
     assert first.shortcut == "projection" and first.line == "dashed"
-    assert first.shortcut_detail == "projection: 1×1, 128, /2 conv + BN"
+    assert str(first.shortcut_detail) == "projection: 1×1, 128, /2 conv + BN"
     assert sum(b.params for b in table.blocks) == sum(r.params for r in table.rows[1:5])
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.architecture.stages import ACTIVATION_NAMES, ADDITION, BlockInfo, StageTable, format_count
+from explorer.language import N_, _
 
 LANE_GAP = 1.4
 BOX_HALF_WIDTH = 0.4
@@ -21,9 +22,9 @@ ARC_HEIGHT = 0.62
 MIN_LANE_BLOCKS = 8  # lanes are at least this many blocks wide, so short nets keep box proportions
 STAGE_COLOURS = ("#4c78a8", "#59a14f", "#e15759", "#b07aa1", "#edc948", "#76b7b2")
 SHORTCUT_STYLE = {
-    "identity": {"dash": "solid", "color": "#222222", "name": "identity shortcut (solid)"},
-    "projection": {"dash": "dash", "color": "#f28e2b", "name": "projection shortcut (dashed)"},
-    "zero-pad": {"dash": "dash", "color": "#9c27b0", "name": "zero-padding shortcut, option A (dashed)"},
+    "identity": {"dash": "solid", "color": "#222222", "name": N_("identity shortcut (solid)")},
+    "projection": {"dash": "dash", "color": "#f28e2b", "name": N_("projection shortcut (dashed)")},
+    "zero-pad": {"dash": "dash", "color": "#9c27b0", "name": N_("zero-padding shortcut, option A (dashed)")},
 }
 
 
@@ -74,13 +75,14 @@ def block_hover(block: BlockInfo) -> str:
     c_in, h_in, w_in = block.in_shape
     c_out, h_out, w_out = block.out_shape
     layers = "<br>".join(f"  {layer}" for layer in block.layers)
-    return (
-        f"<b>{block.paper_name}</b> ({block.name})<br>"
-        f"in {c_in}×{h_in}×{w_in} → out {c_out}×{h_out}×{w_out}<br>"
-        f"F(x):<br>{layers}<br>"
-        f"shortcut: {block.shortcut_detail}<br>"
-        f"params {block.params:,} · MACs {format_count(block.macs)}"
-    )
+    return _(
+        "<b>{block}</b> ({name})<br>in {c_in}×{h_in}×{w_in} → out {c_out}×{h_out}×{w_out}<br>F(x):<br>{layers}<br>"
+        "shortcut: {shortcut}<br>params {params} · MACs {macs}"
+    ).format(
+        block=block.paper_name, name=block.name, c_in=c_in, h_in=h_in, w_in=w_in, c_out=c_out, h_out=h_out,
+        w_out=w_out, layers=layers, shortcut=block.shortcut_detail, params=f"{block.params:,}",
+        macs=format_count(block.macs),
+    )  # fmt: skip
 
 
 def architecture_figure(table: StageTable, crossed: Collection[int] = ()) -> go.Figure:
@@ -106,7 +108,12 @@ def architecture_figure(table: StageTable, crossed: Collection[int] = ()) -> go.
             xs, ys = _box(0, y, BOX_HALF_WIDTH * 1.2)
             fig.add_trace(_filled(xs, ys, "#777777", "#dddddd"))
             fig.add_annotation(
-                x=BOX_HALF_WIDTH * 1.2 + 0.15, y=y, text=row.layers, showarrow=False, xanchor="left", font={"size": 12}
+                x=BOX_HALF_WIDTH * 1.2 + 0.15,
+                y=y,
+                text=str(row.layers),
+                showarrow=False,
+                xanchor="left",
+                font={"size": 12},
             )
 
     shortcut_paths: dict[str, tuple[list, list]] = {kind: ([], []) for kind in SHORTCUT_STYLE}
@@ -151,10 +158,15 @@ def architecture_figure(table: StageTable, crossed: Collection[int] = ()) -> go.
         )
     )
     if activations[0]:
-        name = f"BN → {ACTIVATION_NAMES[table.spec.activation]}" if table.spec.batch_norm else "activation"
+        act = ACTIVATION_NAMES[table.spec.activation]
+        name = (
+            _("BN → {act} (where it acts)").format(act=act)
+            if table.spec.batch_norm
+            else _("activation (where it acts)")
+        )
         fig.add_trace(
             go.Scatter(
-                x=activations[0], y=activations[1], mode="lines", name=f"{name} (where it acts)", hoverinfo="skip",
+                x=activations[0], y=activations[1], mode="lines", name=name.format(act=act), hoverinfo="skip",
                 line={"color": "#222222", "width": 4},
             )
         )  # fmt: skip
@@ -166,7 +178,7 @@ def architecture_figure(table: StageTable, crossed: Collection[int] = ()) -> go.
                     x=xs,
                     y=ys,
                     mode="lines",
-                    name=style["name"],
+                    name=_(style["name"]),
                     hoverinfo="skip",
                     line={"color": style["color"], "dash": style["dash"], "width": 2.2},
                 )
@@ -215,6 +227,6 @@ def architecture_figure(table: StageTable, crossed: Collection[int] = ()) -> go.
             yanchor="bottom",
             xanchor="right",
             showarrow=False,
-            text="plain network: no shortcuts, each block outputs only F(x)",
+            text=_("plain network: no shortcuts, each block outputs only F(x)"),
         )
     return fig

@@ -8,7 +8,7 @@ from the very modules that would run, at no memory cost.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import torch
@@ -16,6 +16,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
+from explorer.language import N_, Message, _, lazy, ngettext, separated
 from explorer.spec import ModelSpec, SpecError, check_input_size
 from models import ResidualBlock, ResNet, ZeroPadShortcut
 
@@ -30,9 +31,9 @@ class BlockInfo:
     paper_name: str  # the paper's name, e.g. "conv3_1"
     stage: str  # e.g. "conv3_x"
     layers: tuple[str, ...]  # residual-branch convs, e.g. ("1×1, 128", "3×3, 128, /2", ...)
-    operations: tuple[str, ...]  # everything in order, e.g. ("BN", "ReLU", "3×3, 64", ..., "+ shortcut")
+    operations: tuple[str | Message, ...]  # everything in order, e.g. ("BN", "ReLU", "3×3, 64", ..., "+ shortcut")
     shortcut: str  # identity | projection | zero-pad | none
-    shortcut_detail: str
+    shortcut_detail: Message
     in_shape: tuple[int, int, int]
     out_shape: tuple[int, int, int]
     params: int
@@ -50,8 +51,8 @@ class StageRow:
 
     name: str
     output_shape: tuple[int, ...]
-    layers: str  # the paper's notation, e.g. "[1×1, 64; 3×3, 64; 1×1, 256] × 3"
-    downsampling: str
+    layers: str | Message  # the paper's notation, e.g. "[1×1, 64; 3×3, 64; 1×1, 256] × 3"
+    downsampling_notes: tuple[Message, ...]  # what halves the maps in this row
     blocks: int
     shortcuts: tuple[str, ...]  # one kind per block
     params: int
@@ -63,6 +64,11 @@ class StageRow:
         if len(self.output_shape) == 3:
             return f"{self.output_shape[1]}×{self.output_shape[2]}"
         return f"{self.output_shape[0]}-d"
+
+    @property
+    def downsampling(self) -> str:
+        """What halves the feature maps in this row, in words (``—`` for nothing)."""
+        return separated(self.downsampling_notes) or "—"
 
 
 @dataclass(frozen=True)
@@ -90,18 +96,30 @@ class StageTable:
             "params": self.params,
             "macs": self.macs,
             "rows": [
-                {**asdict(r), "output_size": r.output_size, "shortcut_lines": [SHORTCUT_LINE[s] for s in r.shortcuts]}
+                {**_said(r), "downsampling": r.downsampling, "output_size": r.output_size,
+                 "shortcut_lines": [SHORTCUT_LINE[s] for s in r.shortcuts]}
                 for r in self.rows
             ],
-            "blocks": [{**asdict(b), "line": b.line} for b in self.blocks],
-        }
+            "blocks": [{**_said(b), "line": b.line} for b in self.blocks],
+        }  # fmt: skip
+
+
+def _said(info: BlockInfo | StageRow) -> dict[str, Any]:
+    """``info``'s fields, its messages said in the current language (for JSON)."""
+
+    def said(value: Any) -> Any:
+        if isinstance(value, Message):
+            return str(value)
+        return [said(v) for v in value] if isinstance(value, tuple) else value
+
+    return {f.name: said(getattr(info, f.name)) for f in fields(info) if f.name != "downsampling_notes"}
 
 
 def stride_placement(spec: ModelSpec) -> str:
     """Where a bottleneck's stride sits, in words; empty for basic blocks."""
     if not spec.has_bottleneck:
         return ""
-    return "first 1×1 conv (paper, v1)" if spec.stride_in_1x1 else "3×3 conv (torchvision, v1.5)"
+    return _("first 1×1 conv (paper, v1)") if spec.stride_in_1x1 else _("3×3 conv (torchvision, v1.5)")
 
 
 ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
@@ -109,28 +127,35 @@ ACTIVATION_NAMES = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid"}
 
 def block_order(spec: ModelSpec) -> str:
     """The order of the operations inside a residual block of ``spec``, in words."""
-    norm = "BN → " if spec.batch_norm else ""
     act = ACTIVATION_NAMES[spec.activation]
-    convs = "three times (1×1, 3×3, 1×1)" if spec.has_bottleneck else "twice"
+    norm_act = f"BN → {act}" if spec.batch_norm else act
+    convs = _("three times (1×1, 3×3, 1×1)") if spec.has_bottleneck else _("twice")
     if not spec.preact:
-        end = f"the addition, then {act}" if spec.skip else f"{act} (no shortcut to add)"
-        return f"original (He et al. 2015): conv → {norm}{act}, {convs}, the last without its {act}; then {end}"
-    end = "the addition, with nothing after it" if spec.skip else "no shortcut to add, and nothing after"
-    text = f"pre-activation (He et al. 2016): {norm}{act} → conv, {convs}; then {end}"
+        end = _("the addition, then {act}") if spec.skip else _("{act} (no shortcut to add)")
+        return _(
+            "original (He et al. 2015): conv → {norm_act}, {convs}, the last without its {act}; then {end}."
+        ).format(norm_act=norm_act, convs=convs, act=act, end=end.format(act=act))
+    end = _("the addition, with nothing after it") if spec.skip else _("no shortcut to add, and nothing after")
+    parts = [_("pre-activation (He et al. 2016): {norm_act} → conv, {convs}; then {end}.")]
     if spec.skip:
-        text += (
-            f". The first block of each later stage applies its {norm}{act} before the split, so the shortcut gets "
-            f"it too; the first block of conv2_x needs none: the stem's own {norm}{act} and max pool come right "
-            "before it"
+        parts.append(
+            _(
+                "The first block of each later stage applies its {norm_act} before the split, so the shortcut gets "
+                "it too; the first block of conv2_x needs none: the stem's own {norm_act} and max pool come right "
+                "before it."
+            )
             if spec.family == "imagenet"
-            else f". The stem is a bare 3×3 conv; the first block of each stage applies its {norm}{act} before the "
-            "split, so the shortcut gets it too"
+            else _(
+                "The stem is a bare 3×3 conv; the first block of each stage applies its {norm_act} before the "
+                "split, so the shortcut gets it too."
+            )
         )
-        text += ". Projections are a bare 1×1 conv"
-    return f"{text}. The net ends with {norm}{act} → pool"
+        parts.append(_("Projections are a bare 1×1 conv."))
+    parts.append(_("The net ends with {norm_act} → pool."))
+    return " ".join(part.format(norm_act=norm_act, convs=convs, end=end) for part in parts)
 
 
-ADDITION = "+ shortcut"
+ADDITION = lazy("+ shortcut")
 
 
 def block_operations(block: ResidualBlock, spec: ModelSpec) -> tuple[str, ...]:
@@ -144,7 +169,7 @@ def block_operations(block: ResidualBlock, spec: ModelSpec) -> tuple[str, ...]:
         first = (
             ()
             if block.preact_input == "none"
-            else (*norm_act[:-1], f"{act} (feeds the shortcut too)" if feeds_both else act)
+            else (*norm_act[:-1], lazy("{act} (feeds the shortcut too)", act=act) if feeds_both else act)
         )
         rest = [op for conv in convs[1:] for op in (*norm_act, conv)]
         return (*first, convs[0], *rest, *addition)
@@ -163,19 +188,22 @@ def _conv_text(conv: nn.Conv2d, with_stride: bool = True) -> str:
     return text
 
 
-def _shortcut_detail(block: ResidualBlock) -> str:
+def _shortcut_detail(block: ResidualBlock) -> Message:
     kind = block.shortcut_kind
     if kind == "projection":
         conv, *rest = block.downsample
-        return f"projection: {_conv_text(conv)} conv" + (
-            " + BN" if any(isinstance(m, nn.BatchNorm2d) for m in rest) else ""
-        )
+        with_bn = " + BN" if any(isinstance(m, nn.BatchNorm2d) for m in rest) else ""
+        return lazy("projection: {conv} conv{with_bn}", conv=_conv_text(conv), with_bn=with_bn)
     if kind == "zero-pad":
         pad: ZeroPadShortcut = block.downsample
-        return f"zero-padding: subsample /{pad.stride}, {sum(pad.pad)} zero channels (no parameters)"
+        return lazy(
+            "zero-padding: subsample /{stride}, {channels} zero channels (no parameters)",
+            stride=pad.stride,
+            channels=sum(pad.pad),
+        )
     if kind == "identity":
-        return "identity: x passes through unchanged"
-    return "none: plain block, no shortcut"
+        return lazy("identity: x passes through unchanged")
+    return lazy("none: plain block, no shortcut")
 
 
 def _stage_notation(blocks: list[ResidualBlock]) -> str:
@@ -197,23 +225,28 @@ def _count_params(modules: tuple[nn.Module, ...]) -> int:
 
 def _summarise_row(
     name: str, modules: tuple[nn.Module, ...], blocks: list[ResidualBlock], model: ResNet
-) -> tuple[str, str]:
-    """The row's layer notation and its downsampling note."""
+) -> tuple[str | Message, tuple[Message, ...]]:
+    """The row's layer notation and its downsampling notes."""
     if name == "conv1":
-        return _conv_text(model.conv1).replace(", /2", ", stride 2"), "stride 2" if model.conv1.stride[0] > 1 else "—"
+        stride = model.conv1.stride[0]
+        notation = _conv_text(model.conv1, with_stride=False)
+        if stride == 1:
+            return notation, ()
+        return lazy("{conv}, stride {stride}", conv=notation, stride=stride), (lazy("stride {stride}", stride=stride),)
     if not blocks:
-        final = "BN-act, " if model.final_norm is not None else ""
-        return f"{final}global average pool, {model.fc.out_features}-d fc", "pool to 1×1"
-    notation = _stage_notation(blocks)
+        head = lazy("global average pool, {classes}-d fc", classes=model.fc.out_features)
+        notation = lazy("BN-act, {head}", head=head) if model.final_norm is not None else head
+        return notation, (lazy("pool to 1×1"),)
     notes = [
-        f"{m.kernel_size}×{m.kernel_size} max pool, stride {m.stride}" for m in modules if isinstance(m, nn.MaxPool2d)
+        lazy("{k}×{k} max pool, stride {stride}", k=m.kernel_size, stride=m.stride)
+        for m in modules
+        if isinstance(m, nn.MaxPool2d)
     ]
-    first_convs = blocks[0].branch_convs()
-    strided = [c for c in first_convs if c.stride != (1, 1)]
+    strided = [c for c in blocks[0].branch_convs() if c.stride != (1, 1)]
     if strided:
         k = strided[0].kernel_size[0]
-        notes.append(f"/{strided[0].stride[0]} in first block's {k}×{k}")
-    return notation, ", ".join(notes) or "—"
+        notes.append(lazy("/{stride} in first block's {k}×{k}", stride=strided[0].stride[0], k=k))
+    return _stage_notation(blocks), tuple(notes)
 
 
 class MacCounter(TorchDispatchMode):
@@ -271,13 +304,13 @@ def stage_table(spec: ModelSpec, input_size: int | None = None) -> StageTable:
                     )
                 )
             x = y
-        notation, downsampling = _summarise_row(section.name, section.modules, blocks, model)
+        notation, downsampling_notes = _summarise_row(section.name, section.modules, blocks, model)
         rows.append(
             StageRow(
                 name=section.name,
                 output_shape=tuple(x.shape[1:]),
                 layers=notation,
-                downsampling=downsampling,
+                downsampling_notes=downsampling_notes,
                 blocks=len(blocks),
                 shortcuts=tuple(b.shortcut_kind for b in blocks),
                 params=_count_params(section.modules),
@@ -289,18 +322,20 @@ def stage_table(spec: ModelSpec, input_size: int | None = None) -> StageTable:
     return StageTable(spec, size, tuple(rows), tuple(infos), depth, params, sum(r.macs for r in rows))
 
 
+_SHORTCUT_COUNTS = {  # how many blocks of a row have each kind of shortcut, in words (the same for 1 and more)
+    "projection": N_("{count} dashed (projection)"),
+    "zero-pad": N_("{count} dashed (zero-pad)"),
+    "identity": N_("{count} solid (identity)"),
+    "none": N_("{count} without shortcut"),
+}
+
+
 def describe_shortcuts(kinds: tuple[str, ...]) -> str:
     """``1 dashed (projection), 2 solid (identity)``-style summary of a row's shortcuts."""
     if not kinds:
         return "—"
     counts = Counter(kinds)
-    order = ("projection", "zero-pad", "identity", "none")
-    parts = []
-    for kind in order:
-        if counts[kind]:
-            line = SHORTCUT_LINE[kind]
-            parts.append(f"{counts[kind]} without shortcut" if kind == "none" else f"{counts[kind]} {line} ({kind})")
-    return ", ".join(parts)
+    return separated(_(_SHORTCUT_COUNTS[kind]).format(count=counts[kind]) for kind in _SHORTCUT_COUNTS if counts[kind])
 
 
 def format_count(n: int) -> str:
@@ -315,22 +350,24 @@ def table_rows(table: StageTable) -> list[dict[str, object]]:
     """The stage table as display rows (strings), with a totals row last."""
     rows: list[dict[str, object]] = [
         {
-            "stage": r.name,
-            "output": r.output_size,
-            "layers": r.layers,
-            "blocks": r.blocks or "—",
-            "params": f"{r.params:,}",
-            "MACs": format_count(r.macs),
-            "shortcuts": describe_shortcuts(r.shortcuts),
-            "downsampling": r.downsampling,
+            N_("stage"): r.name,
+            N_("output"): r.output_size,
+            N_("layers"): str(r.layers),
+            N_("blocks"): r.blocks or "—",
+            N_("params"): f"{r.params:,}",
+            N_("MACs"): format_count(r.macs),
+            N_("shortcuts"): describe_shortcuts(r.shortcuts),
+            N_("downsampling"): r.downsampling,
         }
         for r in table.rows
     ]
     rows.append(
         {
-            "stage": "total",
+            "stage": _("total"),
             "output": "",
-            "layers": f"{table.depth} weighted layers",
+            "layers": ngettext("{count} weighted layer", "{count} weighted layers", table.depth).format(
+                count=table.depth
+            ),
             "blocks": sum(r.blocks for r in table.rows),
             "params": f"{table.params:,}",
             "MACs": format_count(table.macs),
@@ -358,12 +395,12 @@ def comparison_rows(tables: list[StageTable]) -> list[dict[str, object]]:
     for i, row in enumerate(first.rows):
         entry: dict[str, object] = {"stage": row.name, "output": row.output_size}
         for t in tables:
-            entry[t.spec.label] = t.rows[i].layers
+            entry[t.spec.label] = str(t.rows[i].layers)
         rows.append(entry)
     for label, value in (
-        ("depth", lambda t: str(t.depth)),
-        ("params", lambda t: f"{t.params:,}"),
-        ("MACs", lambda t: format_count(t.macs)),
+        (_("depth"), lambda t: str(t.depth)),
+        (_("params"), lambda t: f"{t.params:,}"),
+        (_("MACs"), lambda t: format_count(t.macs)),
     ):
         rows.append({"stage": label, "output": "", **{t.spec.label: value(t) for t in tables}})
     return rows

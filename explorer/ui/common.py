@@ -88,8 +88,9 @@ def show_error(error: Exception) -> None:
 
 
 def table(rows: list[dict[str, object]]) -> None:
-    """A small static table that wraps its text and grows with projector mode; every cell shown literally."""
-    st.table(_arrow_table(tuple(tuple((str(k), str(v)) for k, v in row.items()) for row in rows)), hide_index=True)
+    """A small static table that wraps its text and grows with projector mode; every cell shown literally, the
+    column names (English, marked with ``N_`` where the rows are made) in the session's language."""
+    st.table(_arrow_table(tuple(tuple((_(str(k)), str(v)) for k, v in row.items()) for row in rows)), hide_index=True)
 
 
 @functools.lru_cache(maxsize=TABLES_KEPT)

@@ -12,7 +12,7 @@ import streamlit as st
 from explorer import gradlab, recordings
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES
 from explorer.ui.common import choice, projector, remembered
-from explorer.ui.server import device, device_label, keep, kept, shared, with_progress
+from explorer.ui.server import device, keep, kept, recorded_device, shared, with_progress
 from models import ACTIVATIONS, INIT_SCHEMES
 
 LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
@@ -140,7 +140,7 @@ def degradation(steps: int, asked: Callable[[], bool]) -> recordings.Recording |
         run = gradlab.DegradationRun(steps, device=device())
         for _ in with_progress(iter(run.step, False), run.total, "Training the four nets", "grad.demo_stop"):
             pass
-        return recordings.save("degradation", settings, gradlab.curves_to_results(run.curves()), device_label())
+        return recordings.save("degradation", settings, gradlab.curves_to_results(run.curves()), recorded_device())
 
     return shared(("gradlab.degradation", steps), compute, asked)
 
@@ -173,7 +173,7 @@ def train_live(run: LiveRun) -> Iterator[int]:
             yield step
     run.stopped = False
     keep("grad.run", run)
-    recordings.save("live-run", asdict(run.config), gradlab.records_to_results(run.records), device_label())
+    recordings.save("live-run", asdict(run.config), gradlab.records_to_results(run.records), recorded_device())
 
 
 def replayed(recording: recordings.Recording, config: gradlab.GradLabConfig) -> LiveRun:

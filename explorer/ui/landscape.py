@@ -11,7 +11,7 @@ from explorer import recordings
 from explorer.landscape import runs
 from explorer.landscape.slices import loss_at
 from explorer.lesions.nets import LabelledSet, TrainedPair
-from explorer.ui.server import device_label, run, shared, with_progress
+from explorer.ui.server import recorded_device, run, shared, with_progress
 
 KIND = "landscape"
 
@@ -43,7 +43,7 @@ def recorded_or_computed(
         steps = runs.landscape_steps(pair, train, settings)
         total = runs.step_count(pair, settings)
         *_, slices = with_progress(steps, total, f"Computing the {settings.kind}", f"landscape.stop.{settings.kind}")
-        return recordings.save(KIND, settings.recording(), runs.to_results(slices), device_label())
+        return recordings.save(KIND, settings.recording(), runs.to_results(slices), recorded_device())
 
     return shared(
         (KIND, settings),

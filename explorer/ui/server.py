@@ -26,6 +26,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer.device import describe_device, pick_device
 from explorer.jobs import JobQueue, Ticket
+from explorer.language import ENGLISH, speaking
 from explorer.memory import ByteLRU, Pending, SharedResults, drop_ended, nbytes
 from explorer.settings import MB, Settings
 from explorer.spec import ModelSpec
@@ -51,8 +52,14 @@ def device() -> torch.device:
 
 
 def device_label() -> str:
-    """The device models run on, in words."""
+    """The device models run on, in words of the session's language."""
     return describe_device(device())
+
+
+def recorded_device() -> str:
+    """The device models run on, in English words: what a recording keeps (sessions of every language read it)."""
+    with speaking(ENGLISH):
+        return describe_device(device())
 
 
 @st.cache_resource
