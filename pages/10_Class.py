@@ -4,6 +4,7 @@ import streamlit as st
 
 from explorer import catalogue
 from explorer.errors import UserError
+from explorer.language import _, ngettext
 from explorer.lesions import nets
 from explorer.lessons.lesson import MAX_LESSON_BYTES, parse_lesson, shipped_lessons
 from explorer.ui import classroom, common, frame, lesions
@@ -14,19 +15,27 @@ with frame.page("Class"):
         link = classroom.class_link(current.code)
         left, right = st.columns([2, 1])
         left.markdown(f"# {classroom.shown_code(current.code)}")
-        left.markdown(f"Students open **{common.plain(link)}** or the Class page and type the code.")
-        left.caption("Students who join see the class's step at once; the bar above opens it for you.")
-        right.image(classroom.qr_png(link), caption="scan to join", width=420 if common.projector() else 260)
+        left.markdown(
+            _("Students open **{link}** or the Class page and type the code.").format(link=common.plain(link))
+        )
+        left.caption(_("Students who join see the class's step at once; the bar above opens it for you."))
+        right.image(classroom.qr_png(link), caption=_("scan to join"), width=420 if common.projector() else 260)
     elif current is not None:
-        st.info(f"You are in the lesson **{common.plain(current.lesson.title)}**: the bar above leads it.")
+        st.info(
+            _("You are in the lesson **{lesson}**: the bar above leads it.").format(
+                lesson=common.plain(current.lesson.title)
+            )
+        )
     else:
         start, join = st.columns(2)
         with start:
-            st.subheader("Start a lesson")
+            st.subheader(_("Start a lesson"))
             lessons = shipped_lessons()
-            picked = st.selectbox("Lesson", list(lessons), format_func=lambda k: lessons[k].title, key="class.lesson")
+            picked = st.selectbox(
+                _("Lesson"), list(lessons), format_func=lambda k: str(lessons[k].title), key="class.lesson"
+            )
             upload = st.file_uploader(
-                f"…or your own lesson file (TOML, up to {MAX_LESSON_BYTES // 1024} KB)",
+                _("…or your own lesson file (TOML, up to {size} KB)").format(size=MAX_LESSON_BYTES // 1024),
                 type=["toml"],
                 key="class.upload",
                 max_upload_size=1,  # MB: the smallest Streamlit takes; parse_lesson refuses more than the limit
@@ -36,19 +45,31 @@ with frame.page("Class"):
             except (UserError, UnicodeDecodeError) as error:
                 common.show_error(error)
                 st.stop()
-            st.caption(f"**{common.plain(lesson.title)}** · {len(lesson.steps)} steps. {common.plain(lesson.summary)}")
+            st.caption(
+                ngettext(
+                    "**{lesson}** · {count} step. {summary}",
+                    "**{lesson}** · {count} steps. {summary}",
+                    len(lesson.steps),
+                ).format(
+                    lesson=common.plain(lesson.title), count=len(lesson.steps), summary=common.plain(lesson.summary)
+                )
+            )
             for pair in lesson.trained_pairs():
                 if not nets.ready(pair):  # trained once, now, so that no step of the class waits for them
-                    st.caption(f"Steps of this lesson use the nets “{common.plain(catalogue.pair(pair).name)}”, "
-                               "trained here once: train them now, before the class.")  # fmt: skip
+                    st.caption(
+                        _(
+                            "Steps of this lesson use the nets “{nets}”, trained here once: train them now, before "
+                            "the class."
+                        ).format(nets=common.plain(catalogue.pair(pair).name))
+                    )
                     lesions.trained_pair(pair)
             alone, together = st.columns(2)
-            if alone.button("Play it alone", key="class.alone"):
+            if alone.button(_("Play it alone"), key="class.alone"):
                 classroom.start(lesson, as_class=False)
-            if together.button("Start a class", key="class.start", type="primary"):
+            if together.button(_("Start a class"), key="class.start", type="primary"):
                 classroom.start(lesson, as_class=True)
         with join:
-            st.subheader("Join a class")
-            code = st.text_input("Class code", placeholder="ABCD-EFGH", key="class.code", max_chars=20)
-            if st.button("Join", key="class.join", disabled=not code):
+            st.subheader(_("Join a class"))
+            code = st.text_input(_("Class code"), placeholder="ABCD-EFGH", key="class.code", max_chars=20)
+            if st.button(_("Join"), key="class.join", disabled=not code):
                 classroom.join(code)

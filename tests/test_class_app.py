@@ -9,6 +9,7 @@ import pytest
 
 from explorer.classroom.play import Play, start_class
 from explorer.classroom.store import RoomError, StoreUnavailable
+from explorer.language import CHINESE, speaking
 from explorer.lessons.lesson import shipped_lessons
 from explorer.ui import classroom, server
 from tests.conftest import PAGES, ROOT, open_page
@@ -182,3 +183,24 @@ def test_a_lesson_whose_steps_need_nets_trained_here_offers_to_train_them_before
     assert offered.label.startswith("Train ResNet-56 and plain-56 on the digits")
     at.selectbox(key="class.lesson").set_value(LESSON).run()  # a lesson that needs none: not offered
     assert not any(b.key == "lesions.train.digits-56" for b in at.button)
+
+
+def test_two_students_of_one_class_read_it_each_in_their_own_language(class_store: object) -> None:
+    lesson, asking, teacher, english = student_on_the_question_step(class_store)
+    with speaking(CHINESE):  # AppTest formats the widgets' options in the test's thread
+        chinese = open_page("Home.py", room=teacher.code, lang="zh")
+    assert f"step {asking + 1} of {len(lesson.steps)}: **Option B" in next(
+        m.value for m in english.markdown if m.value.startswith("**Following")
+    )
+    assert any(m.value.startswith("**正在跟随课堂") and f"第 {asking + 1} 步" in m.value for m in chinese.markdown)
+    assert any(m.value.startswith("**问题：**") for m in chinese.markdown)
+    assert any(m.value.startswith("**Question:**") for m in english.markdown)
+    assert chinese.info[0].value == "答案公布后页面才会显示结果：先做出你的预测。"
+    class_store.close(teacher.code, teacher.secret)
+    with speaking(CHINESE):
+        chinese.run()
+    english.run()
+    assert chinese.warning[0].value.startswith("课堂 ") and chinese.warning[0].value.endswith(
+        "已经结束：请向老师要一个新的代码。"
+    )
+    assert "has ended" in english.warning[0].value and "ask your teacher for a new code" in english.warning[0].value

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from explorer.classroom.store import RoomError, RoomStore, StoreUnavailable, normalised_code
+from explorer.language import N_, _
 from explorer.lessons.lesson import Lesson, Step, parse_lesson
 
 ROLES = ("solo", "teacher", "student")
@@ -73,9 +74,13 @@ def start_class(store: RoomStore, lesson: Lesson, minutes: int) -> Play:
 def move(store: RoomStore | None, play: Play, step: int) -> None:
     """Move ``play`` (alone) or its class (teacher) to ``step``; a student's browser cannot move the class."""
     if not 0 <= step < len(play.lesson.steps):
-        raise RoomError(f"The lesson has steps 1 to {len(play.lesson.steps)}; there is no step {step + 1}.")
+        raise RoomError(
+            _("The lesson has steps 1 to {last}; there is no step {step}.").format(
+                last=len(play.lesson.steps), step=step + 1
+            )
+        )
     if play.role == "student":
-        raise RoomError("Only the teacher's browser can move this class.")
+        raise RoomError(_("Only the teacher's browser can move this class."))
     if play.role == "teacher" and store is not None and play.code is not None:
         play.version = store.move(play.code, play.secret or "", step).version
     play.step = step
@@ -92,9 +97,9 @@ class Client:
     def counters(self) -> list[tuple[str, int, float, str]]:
         """Its wrong-code counters in the class store: (key, wrong codes allowed, in how many seconds, whose)."""
         return [
-            (f"browser:{self.browser}", *JOIN_LIMITS["browser"], "this browser"),
-            (f"address:{self.address}", *JOIN_LIMITS["address"], "this network"),
-            ("server", *JOIN_LIMITS["server"], "this server"),
+            (f"browser:{self.browser}", *JOIN_LIMITS["browser"], N_("this browser")),
+            (f"address:{self.address}", *JOIN_LIMITS["address"], N_("this network")),
+            ("server", *JOIN_LIMITS["server"], N_("this server")),
         ]
 
 
@@ -115,11 +120,15 @@ def join_class(store: RoomStore, text: str, client: Client, now: float | None = 
     codes lately (:data:`JOIN_LIMITS`)."""
     now = time.time() if now is None else now
     counters = client.counters()
-    windows = [(key, window) for key, _, window, _ in counters]
-    for count, (_, allowed, window, whose) in zip(store.failures(windows, now), counters, strict=True):
+    windows = [(key, window) for key, _allowed, window, _whose in counters]
+    for count, (_key, allowed, window, whose) in zip(store.failures(windows, now), counters, strict=True):
         if count >= allowed:
             wait = window - now % window
-            raise RoomError(f"Too many wrong class codes from {whose}: try again in {wait:.0f} s.")
+            raise RoomError(
+                _("Too many wrong class codes from {whose}: try again in {wait} s.").format(
+                    whose=_(whose), wait=f"{wait:.0f}"
+                )
+            )
     try:
         room = store.room(normalised_code(text))
     except StoreUnavailable:

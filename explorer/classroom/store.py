@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from explorer import storage
 from explorer.errors import UserError, check_range
+from explorer.language import N_, _
 from explorer.lessons.lesson import MAX_LESSON_BYTES, MAX_STEPS
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -82,7 +83,11 @@ def normalised_code(text: str) -> str:
     code = "".join(str(text).split()).replace("-", "").upper()
     if len(code) != CODE_LENGTH or any(char not in CODE_ALPHABET for char in code):
         shown = str(text) if len(str(text)) <= 20 else str(text)[:20] + "…"
-        raise RoomError(f"{shown!r} is not a room code: {CODE_LENGTH} letters and digits, e.g. ABCD-EFGH")
+        raise RoomError(
+            _("{code} is not a room code: {length} letters and digits, e.g. ABCD-EFGH").format(
+                code=repr(shown), length=CODE_LENGTH
+            )
+        )
     return code
 
 
@@ -97,7 +102,7 @@ def _now() -> float:
 
 
 def _ended(code: str) -> RoomError:
-    return RoomError(f"The class {shown_code(code)} has ended: ask your teacher for a new code.")
+    return RoomError(_("The class {code} has ended: ask your teacher for a new code.").format(code=shown_code(code)))
 
 
 def _digest(secret: str) -> str:
@@ -126,7 +131,7 @@ class RoomStore(ABC):
         if not isinstance(lesson, str) or len(lesson.encode()) > MAX_LESSON_BYTES:
             raise RoomError(f"A class's lesson is text of at most {MAX_LESSON_BYTES // 1024} KB")
         if not secret:
-            raise RoomError("A class needs the teacher's secret: open it again from the teacher's page.")
+            raise RoomError(_("A class needs the teacher's secret: open it again from the teacher's page."))
         expires_at = _now() + float(ttl_s)
         while True:  # a collision among 32**8 codes is rare; a new one is drawn until one is free
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -139,13 +144,13 @@ class RoomStore(ABC):
 
     def move(self, code: str, secret: str, step: int) -> Room:
         """The room moved to ``step`` (from 0; the caller checks the lesson's last step) by its teacher."""
-        room = self._teacher(code, secret, "move")
+        room = self._teacher(code, secret, N_("Only the teacher's browser can move this class."))
         self._set_step(room, _check_step(step))
         return self.room(room.code)
 
     def close(self, code: str, secret: str) -> None:
         """End the room, by its teacher: it reads as ended from then on."""
-        self._set_closed(self._teacher(code, secret, "close"))
+        self._set_closed(self._teacher(code, secret, N_("Only the teacher's browser can close this class.")))
 
     def seen(self, code: str, member: str, following: bool) -> None:
         """The heartbeat of ``member`` (an opaque id up to 64 characters), who says whether they follow."""
@@ -164,9 +169,9 @@ class RoomStore(ABC):
             room, _check_step(step), _check_text("A member id", member), _check_text("An answer", value)
         )
         if outcome == "again":
-            raise AlreadyAnswered("You have already answered this question.")
+            raise AlreadyAnswered(_("You have already answered this question."))
         if outcome == "revealed":
-            raise RoomError("The answer to this question has been revealed: answers are closed.")
+            raise RoomError(_("The answer to this question has been revealed: answers are closed."))
         if outcome == "ended":  # between the read above and the write
             raise _ended(room.code)
 
@@ -177,7 +182,7 @@ class RoomStore(ABC):
     def reveal(self, code: str, secret: str, step: int, value: str) -> Room:
         """The room with ``value`` revealed as the answer to ``step``, by its teacher; a second reveal of the same
         step keeps the first value."""
-        room = self._teacher(code, secret, "reveal answers in")
+        room = self._teacher(code, secret, N_("Only the teacher's browser can reveal answers in this class."))
         if not isinstance(value, str):
             raise RoomError(f"A revealed answer must be text; got {value!r}")
         self._reveal(room, _check_step(step), value)
@@ -196,16 +201,18 @@ class RoomStore(ABC):
     def _live(self, code: str) -> tuple[Room, str]:
         found = self._load(code)
         if found is None:
-            raise RoomError(f"No class with code {shown_code(code)}: check the code with your teacher.")
+            raise RoomError(
+                _("No class with code {code}: check the code with your teacher.").format(code=shown_code(code))
+            )
         room, digest, closed = found
         if closed or room.expires_at <= _now():
             raise _ended(code)
         return room, digest
 
-    def _teacher(self, code: str, secret: str, what: str) -> Room:
+    def _teacher(self, code: str, secret: str, refusal: str) -> Room:
         room, digest = self._live(normalised_code(code))
         if not hmac.compare_digest(_digest(str(secret)), digest):
-            raise RoomError(f"Only the teacher's browser can {what} this class.")
+            raise RoomError(_(refusal))
         return room
 
     @abstractmethod
@@ -317,7 +324,9 @@ class SQLiteStore(RoomStore):
                     raise
                 db.execute("COMMIT")
         except sqlite3.OperationalError as error:  # locked past the timeout, or the file went away
-            raise StoreUnavailable(f"The class store {self.path} did not answer ({error}): try again") from None
+            raise StoreUnavailable(
+                _("The class store {store} did not answer ({error}): try again").format(store=self.path, error=error)
+            ) from None
         except sqlite3.DatabaseError as error:  # not a database, or malformed: set aside, and a fresh store
             try:
                 self._set_aside(error)
@@ -424,7 +433,9 @@ def _reachable(method: Callable[..., T]) -> Callable[..., T]:
         try:
             return method(self, *args)
         except self._unreachable as error:
-            raise StoreUnavailable(f"The class store at {self.shown} cannot be reached: {error}") from None
+            raise StoreUnavailable(
+                _("The class store at {store} cannot be reached: {error}").format(store=self.shown, error=error)
+            ) from None
 
     return call
 

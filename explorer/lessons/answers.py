@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from explorer import gradlab
 from explorer.architecture.stages import stage_table
+from explorer.language import N_
 from explorer.receptive_fields.theory import block_fields
 from explorer.spec import ModelSpec
 
@@ -46,15 +47,15 @@ def last_block_field() -> str:
 
 ANSWERS: dict[str, Answer] = {
     "gradlab.larger_first_block_signal": Answer(
-        "whose backward signal entering the first block is larger at initialisation (vanishing preset)",
+        N_("whose backward signal entering the first block is larger at initialisation (vanishing preset)"),
         "choice", gradlab.NETS, larger_first_block_signal,
     ),
     "architecture.projection_parameters": Answer(
-        "parameters ResNet-34's projection shortcuts (option B) add over option A", "number", (),
+        N_("parameters ResNet-34's projection shortcuts (option B) add over option A"), "number", (),
         projection_parameters,
     ),
     "receptive_fields.last_block_field": Answer(
-        "side in pixels of ResNet-50's last block's theoretical receptive field at 224×224", "number", (),
+        N_("side in pixels of ResNet-50's last block's theoretical receptive field at 224×224"), "number", (),
         last_block_field,
     ),
 }  # fmt: skip

@@ -34,11 +34,13 @@ from explorer.classroom.store import (
     shown_code,
 )
 from explorer.classroom.watch import RoomWatcher
+from explorer.language import _
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson
 from explorer.lessons.pages import CLASS_PAGE, page_files
 from explorer.ui.common import VIEW, chart, plain, projector, settings_now, timed_fragment
 from explorer.ui.delivery import nudge_this_fragment
+from explorer.ui.navigation import heading
 from explorer.ui.server import run, session_id, settings
 
 PLAY = "class.play"
@@ -122,7 +124,7 @@ def lesson_bar(page: str) -> bool:
     on_step = page == current.current.page and (current.leads or current.following)
     hidden = question is not None and on_step and current.step not in current.revealed
     if hidden:
-        st.info("The page shows its result once the answer is revealed: predict first.", icon=":material/lock:")
+        st.info(_("The page shows its result once the answer is revealed: predict first."), icon=":material/lock:")
     return hidden
 
 
@@ -185,29 +187,37 @@ def start(lesson: Lesson, as_class: bool) -> None:
 def _leader_bar(current: Play, page: str) -> None:
     lesson, step = current.lesson, current.current
     total = len(lesson.steps)
-    st.markdown(f"**{plain(lesson.title)}** · step {current.step + 1} of {total}: **{plain(step.title)}**")
+    st.markdown(
+        _("**{lesson}** · step {step} of {total}: **{title}**").format(
+            lesson=plain(lesson.title), step=current.step + 1, total=total, title=plain(step.title)
+        )
+    )
     back, forward, jump, end = st.columns([1, 1, 3, 1.4])
-    if back.button("← Previous", key="class.previous", disabled=current.step == 0):
+    if back.button(_("← Previous"), key="class.previous", disabled=current.step == 0):
         _move(current, current.step - 1)
-    if forward.button("Next →", key="class.next", disabled=current.step == total - 1, type="primary"):
+    if forward.button(_("Next →"), key="class.next", disabled=current.step == total - 1, type="primary"):
         _move(current, current.step + 1)
     names = [f"{i + 1}. {s.title}" for i, s in enumerate(lesson.steps)]
-    picked = jump.selectbox("Jump to step", names, index=current.step, key=f"class.jump.{current.step}",
+    picked = jump.selectbox(_("Jump to step"), names, index=current.step, key=f"class.jump.{current.step}",
                             label_visibility="collapsed")  # fmt: skip
     if names.index(picked) != current.step:
         _move(current, names.index(picked))
-    if end.button("End the class" if current.role == "teacher" else "Leave the lesson", key="class.leave"):
+    if end.button(_("End the class") if current.role == "teacher" else _("Leave the lesson"), key="class.leave"):
         leave()
         st.rerun()
     if page == CLASS_PAGE:
-        if st.button(f"Open step {current.step + 1} ({plain(step.page)})", key="class.back", type="primary"):
+        opening = _("Open step {step} ({page})").format(step=current.step + 1, page=plain(heading(step.page)))
+        if st.button(opening, key="class.back", type="primary"):
             go_to_step(current)
     elif page != step.page:
-        st.warning(f"This is not the step's page ({plain(step.page)}).", icon=":material/wrong_location:")
-        if st.button(f"Back to step {current.step + 1}", key="class.back"):
+        st.warning(
+            _("This is not the step's page ({page}).").format(page=plain(heading(step.page))),
+            icon=":material/wrong_location:",
+        )
+        if st.button(_("Back to step {step}").format(step=current.step + 1), key="class.back"):
             go_to_step(current)
     if step.say:  # on a projector the class would read it too: folded away there
-        with st.expander("Teacher's notes", expanded=not projector(), key=f"class.notes.{projector()}"):
+        with st.expander(_("Teacher's notes"), expanded=not projector(), key=f"class.notes.{projector()}"):
             st.info(plain(step.say), icon=":material/record_voice_over:")
     if current.role == "teacher":
         _watch(current)
@@ -226,16 +236,18 @@ def _watch(current: Play) -> None:
         st.warning(plain(str(error)), icon=":material/sync_problem:")
         return
     st.markdown(
-        f"### Class code **{shown_code(code)}** · {presence.present} in the room, {presence.following} following"
+        _("### Class code **{code}** · {present} in the room, {following} following").format(
+            code=shown_code(code), present=presence.present, following=presence.following
+        )
     )
     step = current.current
     if step.question is None:
         return
-    st.markdown(f"**Question:** {plain(step.question.text)}")
+    st.markdown(_("**Question:** {question}").format(question=plain(step.question.text)))
     _histogram(step.question.choices, given)
     if current.step in current.revealed:
         _revealed(current)
-    elif st.button("Reveal the answer", key="class.reveal", type="primary"):
+    elif st.button(_("Reveal the answer"), key="class.reveal", type="primary"):
         _reveal(current)
         st.rerun(scope="app")
 
@@ -245,12 +257,14 @@ def _histogram(choices: tuple[str, ...], given: list[str]) -> None:
     counts = Counter(given)
     labels = list(choices) or sorted(counts, key=lambda v: float(v))
     words = " · ".join(f"{label}: {counts.get(label, 0)}" for label in labels)
-    st.caption(f"Answers ({len(given)}): {plain(words) if labels else 'none yet'}")
+    st.caption(
+        _("Answers ({count}): {counts}").format(count=len(given), counts=plain(words) if labels else _("none yet"))
+    )
     if labels:
         figure = go.Figure(go.Bar(x=labels, y=[counts.get(label, 0) for label in labels], marker_color="#2171b5"))
         whole = max(1, math.ceil(max(counts.values(), default=0) / 5))  # whole students on the axis
         figure.update_layout(height=260, margin=dict(l=40, r=10, t=10, b=40), xaxis_type="category",
-                             yaxis=dict(title="students", dtick=whole, rangemode="tozero"))  # fmt: skip
+                             yaxis=dict(title=_("students"), dtick=whole, rangemode="tozero"))  # fmt: skip
         chart(figure, key=f"class.answers.{len(given)}")
 
 
@@ -258,7 +272,7 @@ def _reveal(current: Play) -> None:
     """Compute the step's answer now and reveal it (to the class, through the store)."""
     question = current.current.question
     assert question is not None
-    value = run(ANSWERS[question.answer].compute, "Computing the answer")
+    value = run(ANSWERS[question.answer].compute, _("Computing the answer"))
     if current.role == "teacher" and current.code:
         value = class_store().reveal(current.code, current.secret or "", current.step, value).revealed[current.step]
     current.revealed[current.step] = value
@@ -269,32 +283,40 @@ def _revealed(current: Play) -> None:
     assert question is not None
     value = current.revealed[current.step]
     mine = current.answered.get(current.step)
-    said = f" (you said {plain(mine)})" if mine is not None else ""
-    st.success(f"Measured by the explorer: **{plain(value)}**{said} — {ANSWERS[question.answer].measures}.",
-               icon=":material/verified:")  # fmt: skip
+    measures = _(ANSWERS[question.answer].measures)
+    st.success(
+        _("Measured by the explorer: **{value}** (you said {mine}) — {measures}.").format(
+            value=plain(value), mine=plain(mine), measures=measures
+        )
+        if mine is not None
+        else _("Measured by the explorer: **{value}** — {measures}.").format(value=plain(value), measures=measures),
+        icon=":material/verified:",
+    )
 
 
 def _question(current: Play) -> None:
     """The step's question for one viewer: answer it once, then wait for (or see) the reveal."""
     question = current.current.question
     assert question is not None
-    st.markdown(f"**Question:** {plain(question.text)}")
+    st.markdown(_("**Question:** {question}").format(question=plain(question.text)))
     if current.step in current.refused:  # said until this browser's answer is taken, not only until the next poll
         st.error(plain(current.refused[current.step]), icon=":material/sync_problem:")
     if current.step in current.revealed:
         _revealed(current)
         return
     if current.step in current.answered:
-        st.caption(f"Your answer is in: {plain(current.answered[current.step])}. Wait for the reveal.")
+        st.caption(
+            _("Your answer is in: {answer}. Wait for the reveal.").format(answer=plain(current.answered[current.step]))
+        )
     else:
         key = f"class.answer.{current.step}"
         if question.kind == "choice":
-            value = st.radio("Your answer", list(question.choices), index=None, key=key, horizontal=True)
+            value = st.radio(_("Your answer"), list(question.choices), index=None, key=key, horizontal=True)
         else:
-            value = st.number_input("Your answer", value=None, step=1.0, format="%g", key=key)
-        if st.button("Send my answer", key=f"{key}.send", disabled=value is None):
+            value = st.number_input(_("Your answer"), value=None, step=1.0, format="%g", key=key)
+        if st.button(_("Send my answer"), key=f"{key}.send", disabled=value is None):
             _answer(current, f"{value:g}" if isinstance(value, float) else str(value))
-    if current.role == "solo" and st.button("Reveal the answer", key="class.reveal", type="primary"):
+    if current.role == "solo" and st.button(_("Reveal the answer"), key="class.reveal", type="primary"):
         _reveal(current)
         st.rerun()
 
@@ -304,7 +326,7 @@ def _answer(current: Play, value: str) -> None:
         try:
             class_store().answer(current.code, current.step, current.member, value)
         except AlreadyAnswered:  # from this browser before a reload or in another tab: the first answer counts
-            value = "sent earlier from this browser"
+            value = _("sent earlier from this browser")
         except RoomError as error:
             current.refused[current.step] = str(error)
             st.rerun(scope="app")
@@ -358,15 +380,21 @@ def _follow(page: str) -> None:
     total = len(current.lesson.steps)
     teacher_step = current.lesson.steps[room.step]
     if current.following:
-        st.markdown(f"**Following the class {shown_code(room.code)}** · step {room.step + 1} of {total}: "
-                    f"**{plain(teacher_step.title)}**")  # fmt: skip
-        if st.button("Explore on my own", key="class.break"):
+        st.markdown(
+            _("**Following the class {code}** · step {step} of {total}: **{title}**").format(
+                code=shown_code(room.code), step=room.step + 1, total=total, title=plain(teacher_step.title)
+            )
+        )
+        if st.button(_("Explore on my own"), key="class.break"):
             current.following = False
             st.rerun(scope="fragment")
     else:
-        st.markdown(f"**Exploring on your own** · the class {shown_code(room.code)} is at step {room.step + 1} of "
-                    f"{total}: **{plain(teacher_step.title)}**")  # fmt: skip
-        if st.button("Back to the class", key="class.rejoin", type="primary"):
+        st.markdown(
+            _("**Exploring on your own** · the class {code} is at step {step} of {total}: **{title}**").format(
+                code=shown_code(room.code), step=room.step + 1, total=total, title=plain(teacher_step.title)
+            )
+        )
+        if st.button(_("Back to the class"), key="class.rejoin", type="primary"):
             current.following, current.step, current.version = True, room.step, room.version
             go_to_step(current)
     if current.following and current.current.question is not None:
