@@ -166,7 +166,7 @@ async def protocol_class(url: str, students: int, quiet_s: float, server_pids: l
     from explorer.ui.classroom import class_store
 
     store = class_store()
-    lesson = next(lesson for lesson in shipped_lessons().values() if lesson.title == LESSON_TITLE)
+    lesson = next(lesson for lesson in shipped_lessons().values() if str(lesson.title) == LESSON_TITLE)
     teacher = start_class(store, lesson, 30)
     clients = [ProtocolClient(f"{url}/Class?room={teacher.code}") for _ in range(students)]
     joined = [c.watch(lambda kind, text: "Following the class" in text) for c in clients]

@@ -81,6 +81,25 @@ def _said(value: Any) -> Any:
     return str(value) if isinstance(value, Message) else value
 
 
+@dataclass(frozen=True)
+class Translated:
+    """A text its author gave in one or more languages (a lesson's): ``str()`` says it in the current language
+    when the author gave it, else in English, else in the author's first language."""
+
+    versions: tuple[tuple[str, str], ...]  # (language, text), the author's first language first
+
+    def __str__(self) -> str:
+        given = dict(self.versions)
+        return given.get(current()) or given.get(ENGLISH) or self.versions[0][1]
+
+    def __bool__(self) -> bool:
+        return any(text for _code, text in self.versions)
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages the author gave this text in."""
+        return tuple(code for code, text in self.versions if text)
+
+
 def separated(parts: Iterable[object]) -> str:
     """``parts`` as one text, separated as the current language separates the items of a list (``a, b`` / ``a，b``)."""
     return SEPARATORS[current()].join(str(part) for part in parts)

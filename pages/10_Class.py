@@ -54,6 +54,8 @@ with frame.page("Class"):
                     lesson=common.plain(lesson.title), count=len(lesson.steps), summary=common.plain(lesson.summary)
                 )
             )
+            if upload is not None and (missing := lesson.untranslated()):  # as `python -m explorer lesson` warns
+                st.caption(_("Not translated: {missing}").format(missing=common.plain("; ".join(missing))))
             for pair in lesson.trained_pairs():
                 if not nets.ready(pair):  # trained once, now, so that no step of the class waits for them
                     st.caption(

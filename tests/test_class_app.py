@@ -204,3 +204,16 @@ def test_two_students_of_one_class_read_it_each_in_their_own_language(class_stor
         "已经结束：请向老师要一个新的代码。"
     )
     assert "has ended" in english.warning[0].value and "ask your teacher for a new code" in english.warning[0].value
+
+
+def test_a_student_answers_a_choice_in_chinese_and_the_class_store_keeps_its_english_value(class_store: object) -> None:
+    lesson = shipped_lessons()["1_vanishing_gradients"]
+    teacher = start_class(class_store, lesson, 30)
+    with speaking(CHINESE):
+        student = open_page("Home.py", room=teacher.code, lang="zh")
+        radio = student.radio(key="class.answer.0")
+        assert radio.options == ["普通网络", "残差网络"]
+        radio.set_value("residual").run()
+        student.button(key="class.answer.0.send").click().run()
+    assert class_store.answers(teacher.code, 0) == ["residual"]
+    assert any("你的回答已提交：残差网络" in c.value for c in student.caption)

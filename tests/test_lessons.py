@@ -1,12 +1,15 @@
 """Lessons: the shipped files, every way a lesson file can be wrong (one line naming the step and the field), the
 answers the explorer computes for a question, and who may move a class."""
 
+import re
+
 import pytest
 import torch
 from torchvision.models import resnet34
 
 from explorer.classroom.play import JOIN_LIMITS, Client, Play, client_address, join_class, move, start_class
 from explorer.classroom.store import RoomError, SQLiteStore
+from explorer.language import CHINESE, speaking
 from explorer.lessons.answers import ANSWERS, last_block_field, projection_parameters
 from explorer.lessons.lesson import LessonError, parse_lesson, shipped_lessons
 from explorer.lessons.pages import page_settings, page_titles
@@ -29,10 +32,12 @@ def lesson_with(step: str) -> str:
 
 def test_the_shipped_lessons_read_and_cover_the_three_topics() -> None:
     lessons = shipped_lessons()
-    assert [lesson.title for lesson in lessons.values()] == [
-        "Vanishing gradients in ten minutes", "Table 1 and the shortcut", "Why shortcuts help"]  # fmt: skip
+    assert [str(lesson.title) for lesson in lessons.values()] == [
+        "Vanishing gradients in ten minutes", "Table 1 and the shortcut", "Why shortcuts help",
+        "ResNet-18 from input to output, then transfer learning"]  # fmt: skip
     pages = {step.page for lesson in lessons.values() for step in lesson.steps}
-    assert pages == {"Gradient lab", "Architecture", "Lesions and paths", "Loss landscape", "Receptive fields"}
+    assert pages == {"Gradient lab", "Architecture", "Lesions and paths", "Loss landscape", "Receptive fields",
+                     "Transfer learning"}  # fmt: skip
     questions = [s.question for lesson in lessons.values() for s in lesson.steps if s.question is not None]
     assert [q.answer for q in questions] == list(ANSWERS)  # every computed answer is asked somewhere
 
@@ -191,3 +196,64 @@ def test_a_browsers_address_is_the_balancers_word_only_when_the_balancer_is_trus
 def test_a_lesson_file_over_its_size_limit_is_refused_in_one_line() -> None:
     with pytest.raises(LessonError, match=r"upload\.toml is 300 KB; a lesson file is at most 256 KB"):
         parse_lesson(GOOD + "#" * 300 * 1024, "upload.toml")
+
+
+BILINGUAL = """
+language = "zh"
+title = "表 1"
+title.en = "Table 1"
+[[steps]]
+title.zh = "普通还是残差"
+title.en = "Plain or residual"
+page = "Gradient lab"
+say = "只有中文"
+[steps.question]
+text = { zh = "哪个更大？", en = "Which is larger?" }
+choices = [{ zh = "普通网络", en = "plain" }, { zh = "残差网络", en = "residual" }]
+answer = "gradlab.larger_first_block_signal"
+"""
+
+
+def test_a_lesson_carries_its_texts_in_several_languages_and_each_reader_reads_their_own() -> None:
+    with pytest.raises(LessonError, match="not valid TOML"):  # a text and a table for one field
+        parse_lesson(BILINGUAL)
+    lesson = parse_lesson(BILINGUAL.replace('title = "表 1"\ntitle.en', 'title.zh = "表 1"\ntitle.en'))
+    step = lesson.steps[0]
+    assert (str(lesson.title), str(step.title), str(step.say)) == ("Table 1", "Plain or residual", "只有中文")
+    with speaking(CHINESE):
+        assert (str(lesson.title), str(step.title), str(step.question.text)) == ("表 1", "普通还是残差", "哪个更大？")
+        assert step.question.label("plain") == "普通网络" and step.question.label("42") == "42"
+    assert step.question.choices == ("plain", "residual") and step.question.label("residual") == "residual"
+    assert lesson.languages() == ("en", "zh")
+    assert lesson.untranslated() == ["step 1, field 'say': no en text"]
+
+
+def test_a_single_language_lesson_is_said_to_be_one_and_english_only_fields_are_warned_about() -> None:
+    assert parse_lesson(GOOD).untranslated() == ["every text is in en only: readers of zh read it in en"]
+    shipped = shipped_lessons()
+    assert all(lesson.languages() == ("en", "zh") and not lesson.untranslated() for lesson in shipped.values())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ('title = { fr = "Une leçon" }', "field 'title': no language 'fr'; the languages are en, zh"),
+        ("title = { en = 3 }", "field 'title' must be text, or a table of texts by language"),
+        ('language = "fr"\ntitle = "x"', "field 'language' must be one of en, zh; got 'fr'"),
+        ('title = { en = "", zh = " " }', "field 'title' is missing"),
+    ],
+)
+def test_a_bad_translated_field_is_refused_in_one_line(change: str, message: str) -> None:
+    text = GOOD.replace('title = "A lesson"', change, 1)
+    with pytest.raises(LessonError, match=re.escape(message)):
+        parse_lesson(text)
+
+
+def test_choices_differ_by_their_english_text_and_include_every_computed_answer() -> None:
+    two = 'choices = [{ en = "plain", zh = "甲" }, { en = "plain", zh = "乙" }]'
+    question = '[steps.question]\ntext = "?"\n' + two + '\nanswer = "gradlab.larger_first_block_signal"'
+    with pytest.raises(LessonError, match="must be different texts"):
+        parse_lesson(lesson_with('page = "Gradient lab"\n' + question))
+    chinese_only = question.replace(two, 'choices = ["普通", "残差"]')
+    with pytest.raises(LessonError, match="must include every answer"):
+        parse_lesson(lesson_with('page = "Gradient lab"\n' + chinese_only))

@@ -40,6 +40,11 @@ def projection_parameters() -> str:
     return str(tables["B"].params - tables["A"].params)
 
 
+def resnet18_parameters() -> str:
+    """How many parameters ResNet-18 (ImageNet, 1000 classes) has, counted on the model the explorer builds."""
+    return str(stage_table(ModelSpec("resnet18")).params)
+
+
 def last_block_field() -> str:
     """The side, in pixels, of the theoretical receptive field of ResNet-50's last block at 224×224."""
     return str(block_fields(ModelSpec("resnet50").build("meta"), 224)[-1].size)
@@ -57,5 +62,8 @@ ANSWERS: dict[str, Answer] = {
     "receptive_fields.last_block_field": Answer(
         N_("side in pixels of ResNet-50's last block's theoretical receptive field at 224×224"), "number", (),
         last_block_field,
+    ),
+    "architecture.resnet18_parameters": Answer(
+        N_("parameters of ResNet-18 for ImageNet's 1000 classes"), "number", (), resnet18_parameters,
     ),
 }  # fmt: skip

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlencode
 
 from explorer.commandline import to_json
-from explorer.lessons.lesson import Lesson, load_lesson, shipped_lessons
+from explorer.lessons.lesson import Lesson, Question, load_lesson, shipped_lessons
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -24,10 +23,10 @@ def outline(lesson: Lesson) -> list[dict[str, object]]:
     return [
         {
             "step": number,
-            "title": step.title,
+            "title": str(step.title),
             "page": step.page,
             "address": urlencode(step.address()),
-            "question": None if step.question is None else asdict(step.question),
+            "question": None if step.question is None else _question(step.question),
         }
         for number, step in enumerate(lesson.steps, 1)
     ]
@@ -38,17 +37,26 @@ def _lesson(args: argparse.Namespace) -> str:
         lessons = shipped_lessons()
         if args.json:
             return to_json(
-                {name: {"title": lesson.title, "steps": len(lesson.steps)} for name, lesson in lessons.items()}
+                {name: {"title": str(lesson.title), "steps": len(lesson.steps)} for name, lesson in lessons.items()}
             )
         return "\n".join(f"{name}  {lesson.title} ({len(lesson.steps)} steps)" for name, lesson in lessons.items())
     lesson = load_lesson(args.file)  # a LessonError (one line, naming the step and the field) when it cannot be used
     steps = outline(lesson)
     if args.json:
-        return to_json({"title": lesson.title, "summary": lesson.summary, "steps": steps})
+        return to_json(
+            {"title": str(lesson.title), "summary": str(lesson.summary), "steps": steps,
+             "languages": list(lesson.languages()), "untranslated": lesson.untranslated()}
+        )  # fmt: skip
     lines = [f"{lesson.title}: {len(steps)} steps, every one checked against the pages"]
     for step in steps:
         address = f"  ?{step['address']}" if step["address"] else ""
         lines.append(f"{step['step']:>3}. {step['page']}: {step['title']}{address}")
         if step["question"] is not None:
             lines.append(f"     question ({step['question']['kind']}, answered by {step['question']['answer']})")
+    lines += [f"warning: {missing}" for missing in lesson.untranslated()]
     return "\n".join(lines)
+
+
+def _question(question: Question) -> dict[str, object]:
+    return {"text": str(question.text), "kind": question.kind, "choices": list(question.choices),
+            "answer": question.answer}  # fmt: skip

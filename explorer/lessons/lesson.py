@@ -16,6 +16,7 @@ from typing import Any
 
 from explorer.address import address_text, parse_text
 from explorer.errors import UserError
+from explorer.language import ENGLISH, LANGUAGES, Translated
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.pages import page_settings, page_titles
 
@@ -27,7 +28,7 @@ MAX_TEXT = 2000
 MAX_CHOICES = 8
 KINDS = ("choice", "number")
 NOT_IN_LESSONS = ("projector",)  # each viewer's own: a lesson never sets it
-_LESSON_FIELDS = {"title", "summary", "steps"}
+_LESSON_FIELDS = {"title", "summary", "language", "steps"}
 _STEP_FIELDS = {"title", "page", "say", "settings", "question"}
 _QUESTION_FIELDS = {"text", "kind", "choices", "answer"}
 
@@ -40,20 +41,25 @@ class LessonError(UserError):
 class Question:
     """A question the class answers before the step's result is shown; its answer is computed when revealed."""
 
-    text: str
+    text: Translated
     kind: str  # "choice" or "number"
-    choices: tuple[str, ...]
+    choices: tuple[str, ...]  # each choice's value: its English text (what a computed answer is), else its first
     answer: str  # a name in explorer.lessons.answers.ANSWERS
+    labels: tuple[Translated, ...] = ()  # each choice as the students read it
+
+    def label(self, value: str) -> str:
+        """How ``value`` (a choice's value, or a number) reads in the current language."""
+        return str(self.labels[self.choices.index(value)]) if value in self.choices else value
 
 
 @dataclass(frozen=True)
 class Step:
     """One step: a page (by its title), its settings as address texts, the teacher's words, and a question."""
 
-    title: str
+    title: Translated
     page: str
     settings: dict[str, str]
-    say: str
+    say: Translated
     question: Question | None
 
     def values(self) -> dict[str, Any]:
@@ -77,10 +83,38 @@ class Step:
 class Lesson:
     """A lesson: its title, a one-paragraph summary, its steps, and the file text it was read from."""
 
-    title: str
-    summary: str
+    title: Translated
+    summary: Translated
     steps: tuple[Step, ...]
     text: str
+
+    def texts(self) -> list[tuple[str, Translated]]:
+        """Every text of the lesson with where it stands (``step 2, field 'say'``)."""
+        found = [("field 'title'", self.title), ("field 'summary'", self.summary)]
+        for number, step in enumerate(self.steps, 1):
+            found += [(f"step {number}, field 'title'", step.title), (f"step {number}, field 'say'", step.say)]
+            if step.question is not None:
+                found.append((f"step {number}, question, field 'text'", step.question.text))
+                found += [(f"step {number}, question, choice {i}", label)
+                          for i, label in enumerate(step.question.labels, 1)]  # fmt: skip
+        return [(where, text) for where, text in found if text]
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages the lesson's texts are given in, in the explorer's order."""
+        given = {code for _where, text in self.texts() for code in text.languages()}
+        return tuple(code for code in LANGUAGES if code in given)
+
+    def untranslated(self) -> list[str]:
+        """One line for each text missing in a language the lesson uses elsewhere, and one when the whole lesson
+        is in a single language: what the lesson check warns about (readers of a missing language get English,
+        else the text's first language)."""
+        languages = self.languages()
+        missing = [f"{where}: no {code} text" for where, text in self.texts() for code in languages
+                   if code not in text.languages()]  # fmt: skip
+        if len(languages) == 1:
+            others = ", ".join(code for code in LANGUAGES if code not in languages)
+            missing.append(f"every text is in {languages[0]} only: readers of {others} read it in {languages[0]}")
+        return missing
 
     def trained_pairs(self) -> list[str]:
         """The trained pairs of nets its steps open (the Lesions and Loss landscape pages' choice), once each."""
@@ -97,14 +131,19 @@ def parse_lesson(text: str, name: str = "the lesson") -> Lesson:
     except tomllib.TOMLDecodeError as error:
         raise LessonError(f"{name} is not valid TOML: {error}") from None
     _known_fields(data, _LESSON_FIELDS, name)
-    title = _text(data, "title", name, required=True)
-    summary = _text(data, "summary", name)
+    language = data.get("language", ENGLISH)
+    if language not in LANGUAGES:
+        raise LessonError(f"{name}, field 'language' must be one of {', '.join(LANGUAGES)}; got {str(language)[:20]!r}")
+    title = _text(data, "title", name, language, required=True)
+    summary = _text(data, "summary", name, language)
     steps = data.get("steps")
     if not isinstance(steps, list) or not steps:
         raise LessonError(f"{name} has no steps: add at least one [[steps]] table")
     if len(steps) > MAX_STEPS:
         raise LessonError(f"{name} has {len(steps)} steps; at most {MAX_STEPS}")
-    return Lesson(title, summary, tuple(_step(raw, f"{name}, step {i}") for i, raw in enumerate(steps, 1)), text)
+    return Lesson(
+        title, summary, tuple(_step(raw, f"{name}, step {i}", language) for i, raw in enumerate(steps, 1)), text
+    )
 
 
 def load_lesson(path: Path) -> Lesson:
@@ -122,12 +161,12 @@ def shipped_lessons() -> dict[str, Lesson]:
     return {path.stem: load_lesson(path) for path in sorted(SHIPPED.glob("*.toml"))}
 
 
-def _step(raw: Any, where: str) -> Step:
+def _step(raw: Any, where: str, language: str) -> Step:
     if not isinstance(raw, dict):
         raise LessonError(f"{where} must be a table ([[steps]])")
     _known_fields(raw, _STEP_FIELDS, where)
-    title = _text(raw, "title", where, required=True)
-    page = _text(raw, "page", where, required=True)
+    title = _text(raw, "title", where, language, required=True)
+    page = _plain_text(raw, "page", where, required=True)
     if page not in page_titles():
         raise LessonError(f"{where}, field 'page': no page {page!r}; the pages are {', '.join(page_titles())}")
     settings = raw.get("settings", {})
@@ -140,8 +179,8 @@ def _step(raw: Any, where: str) -> Step:
     question = raw.get("question")
     if question is not None and not isinstance(question, dict):
         raise LessonError(f"{where}, field 'question' must be a table ([steps.question])")
-    asked = None if question is None else _question(question, where)
-    return Step(title, page, checked, _text(raw, "say", where), asked)
+    asked = None if question is None else _question(question, where, language)
+    return Step(title, page, checked, _text(raw, "say", where, language), asked)
 
 
 def _setting(name: str, value: Any, offered: dict[str, dict[str, Any]], where: str) -> str:
@@ -171,22 +210,27 @@ def _offer(bounds: dict[str, Any]) -> str:
     return f"a number from {low} to {high}" if low is not None and high is not None else "a value of its kind"
 
 
-def _question(raw: dict[str, Any], step: str) -> Question:
+def _question(raw: dict[str, Any], step: str, language: str) -> Question:
     where = f"{step}, question"
     _known_fields(raw, _QUESTION_FIELDS, where)
-    text = _text(raw, "text", where, required=True)
-    kind = _text(raw, "kind", where) or ("choice" if "choices" in raw else "number")
+    text = _text(raw, "text", where, language, required=True)
+    kind = _plain_text(raw, "kind", where) or ("choice" if "choices" in raw else "number")
     if kind not in KINDS:
         raise LessonError(f"{where}, field 'kind' must be one of {', '.join(KINDS)}; got {kind!r}")
-    choices = raw.get("choices", [])
+    given = raw.get("choices", [])
+    labels: tuple[Translated, ...] = ()
     if kind == "choice":
-        if not isinstance(choices, list) or not 2 <= len(choices) <= MAX_CHOICES:
+        if not isinstance(given, list) or not 2 <= len(given) <= MAX_CHOICES:
             raise LessonError(f"{where}, field 'choices': a choice question needs 2 to {MAX_CHOICES} choices")
-        if not all(isinstance(c, str) and 0 < len(c) <= 64 for c in choices) or len(set(choices)) != len(choices):
+        labels = tuple(_translated(c, f"{where}, choice {i}", language, 64) for i, c in enumerate(given, 1))
+        if not all(labels):
             raise LessonError(f"{where}, field 'choices' must be different texts of 1 to 64 characters")
-    elif choices:
+    elif given:
         raise LessonError(f"{where}, field 'choices': a number question has no choices")
-    answer = _text(raw, "answer", where, required=True)
+    choices = tuple(dict(label.versions).get(ENGLISH) or label.versions[0][1] for label in labels)
+    if len(set(choices)) != len(choices):
+        raise LessonError(f"{where}, field 'choices' must be different texts of 1 to 64 characters")
+    answer = _plain_text(raw, "answer", where, required=True)
     if answer not in ANSWERS:
         raise LessonError(f"{where}, field 'answer': no computed answer {answer!r}; there are {', '.join(ANSWERS)}")
     computed = ANSWERS[answer]
@@ -195,7 +239,7 @@ def _question(raw: dict[str, Any], step: str) -> Question:
     if kind == "choice" and not set(computed.values) <= set(choices):
         raise LessonError(f"{where}, field 'choices' must include every answer {answer} can give: "
                           f"{', '.join(computed.values)}")  # fmt: skip
-    return Question(text, kind, tuple(choices), answer)
+    return Question(text, kind, choices, answer, labels)
 
 
 def _known_fields(raw: dict[str, Any], known: set[str], where: str) -> None:
@@ -204,7 +248,8 @@ def _known_fields(raw: dict[str, Any], known: set[str], where: str) -> None:
         raise LessonError(f"{where}: unknown field {unknown[0]!r}; the fields are {', '.join(sorted(known))}")
 
 
-def _text(raw: dict[str, Any], field: str, where: str, required: bool = False) -> str:
+def _plain_text(raw: dict[str, Any], field: str, where: str, required: bool = False) -> str:
+    """A field that is a name, not words for people (a page, a kind, an answer): text in no language."""
     value = raw.get(field, "")
     if not isinstance(value, str):
         raise LessonError(f"{where}, field {field!r} must be text")
@@ -214,3 +259,24 @@ def _text(raw: dict[str, Any], field: str, where: str, required: bool = False) -
     if len(value) > MAX_TEXT:
         raise LessonError(f"{where}, field {field!r} is longer than {MAX_TEXT} characters")
     return value
+
+
+def _text(raw: dict[str, Any], field: str, where: str, language: str, required: bool = False) -> Translated:
+    """A field of words for people: text in the lesson's ``language``, or a table of texts by language."""
+    text = _translated(raw.get(field, ""), f"{where}, field {field!r}", language, MAX_TEXT)
+    if required and not text:
+        raise LessonError(f"{where}, field {field!r} is missing")
+    return text
+
+
+def _translated(value: Any, where: str, language: str, longest: int) -> Translated:
+    """``value`` (text in ``language``, or a table ``{ en = "...", zh = "..." }``) as a Translated text."""
+    given = {language: value} if isinstance(value, str) else value
+    if not isinstance(given, dict) or not all(isinstance(text, str) for text in given.values()):
+        raise LessonError(f"{where} must be text, or a table of texts by language ({', '.join(LANGUAGES)})")
+    if unknown := sorted(set(given) - set(LANGUAGES)):
+        raise LessonError(f"{where}: no language {unknown[0]!r}; the languages are {', '.join(LANGUAGES)}")
+    versions = sorted(((code, text.strip()) for code, text in given.items()), key=lambda v: v[0] != language)
+    if any(len(text) > longest for _code, text in versions):
+        raise LessonError(f"{where} is longer than {longest} characters")
+    return Translated(tuple(versions) or ((language, ""),))

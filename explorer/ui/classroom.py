@@ -36,7 +36,7 @@ from explorer.classroom.store import (
 from explorer.classroom.watch import RoomWatcher
 from explorer.language import _
 from explorer.lessons.answers import ANSWERS
-from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson
+from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson, Question
 from explorer.lessons.pages import CLASS_PAGE, page_files
 from explorer.ui.common import VIEW, chart, plain, projector, settings_now, timed_fragment
 from explorer.ui.delivery import nudge_this_fragment
@@ -244,7 +244,7 @@ def _watch(current: Play) -> None:
     if step.question is None:
         return
     st.markdown(_("**Question:** {question}").format(question=plain(step.question.text)))
-    _histogram(step.question.choices, given)
+    _histogram(step.question, given)
     if current.step in current.revealed:
         _revealed(current)
     elif st.button(_("Reveal the answer"), key="class.reveal", type="primary"):
@@ -252,16 +252,18 @@ def _watch(current: Play) -> None:
         st.rerun(scope="app")
 
 
-def _histogram(choices: tuple[str, ...], given: list[str]) -> None:
-    """The class's answers: a bar per choice (or per number given), and the same counts in words."""
+def _histogram(question: Question, given: list[str]) -> None:
+    """The class's answers to ``question``: a bar per choice (or per number given), and the same counts in words,
+    each choice as the reader's language says it."""
     counts = Counter(given)
-    labels = list(choices) or sorted(counts, key=lambda v: float(v))
-    words = " · ".join(f"{label}: {counts.get(label, 0)}" for label in labels)
+    values = list(question.choices) or sorted(counts, key=lambda v: float(v))
+    labels = [question.label(value) for value in values]
+    words = " · ".join(f"{label}: {counts.get(value, 0)}" for label, value in zip(labels, values, strict=True))
     st.caption(
-        _("Answers ({count}): {counts}").format(count=len(given), counts=plain(words) if labels else _("none yet"))
+        _("Answers ({count}): {counts}").format(count=len(given), counts=plain(words) if values else _("none yet"))
     )
-    if labels:
-        figure = go.Figure(go.Bar(x=labels, y=[counts.get(label, 0) for label in labels], marker_color="#2171b5"))
+    if values:
+        figure = go.Figure(go.Bar(x=labels, y=[counts.get(value, 0) for value in values], marker_color="#2171b5"))
         whole = max(1, math.ceil(max(counts.values(), default=0) / 5))  # whole students on the axis
         figure.update_layout(height=260, margin=dict(l=40, r=10, t=10, b=40), xaxis_type="category",
                              yaxis=dict(title=_("students"), dtick=whole, rangemode="tozero"))  # fmt: skip
@@ -286,10 +288,12 @@ def _revealed(current: Play) -> None:
     measures = _(ANSWERS[question.answer].measures)
     st.success(
         _("Measured by the explorer: **{value}** (you said {mine}) — {measures}.").format(
-            value=plain(value), mine=plain(mine), measures=measures
+            value=plain(question.label(value)), mine=plain(question.label(mine)), measures=measures
         )
         if mine is not None
-        else _("Measured by the explorer: **{value}** — {measures}.").format(value=plain(value), measures=measures),
+        else _("Measured by the explorer: **{value}** — {measures}.").format(
+            value=plain(question.label(value)), measures=measures
+        ),
         icon=":material/verified:",
     )
 
@@ -306,12 +310,21 @@ def _question(current: Play) -> None:
         return
     if current.step in current.answered:
         st.caption(
-            _("Your answer is in: {answer}. Wait for the reveal.").format(answer=plain(current.answered[current.step]))
+            _("Your answer is in: {answer}. Wait for the reveal.").format(
+                answer=plain(question.label(current.answered[current.step]))
+            )
         )
     else:
         key = f"class.answer.{current.step}"
         if question.kind == "choice":
-            value = st.radio(_("Your answer"), list(question.choices), index=None, key=key, horizontal=True)
+            value = st.radio(
+                _("Your answer"),
+                list(question.choices),
+                index=None,
+                key=key,
+                horizontal=True,
+                format_func=question.label,
+            )
         else:
             value = st.number_input(_("Your answer"), value=None, step=1.0, format="%g", key=key)
         if st.button(_("Send my answer"), key=f"{key}.send", disabled=value is None):

@@ -76,10 +76,11 @@ _SHORTCUT_LABELS = {  # the options of models.SHORTCUT_OPTIONS, in words
 _CIFAR_DEPTH_CHOICES = tuple(sorted({*range(8, 116, 6), *CIFAR_DEPTHS, CIFAR_MAX_DEPTH}))
 
 
-def plain(text: str) -> str:
-    """``text`` shown literally by Streamlit's Markdown: every character Markdown, LaTeX or Streamlit's
-    ``:directive[...]`` syntax would act on is escaped (file names and other user input go through this)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+def plain(text: object) -> str:
+    """``text`` (a str, or a lesson's :class:`~explorer.language.Translated` text, said in the session's language)
+    shown literally by Streamlit's Markdown: every character Markdown, LaTeX or Streamlit's ``:directive[...]``
+    syntax would act on is escaped (file names and other user input go through this)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def show_error(error: Exception) -> None:
