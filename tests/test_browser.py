@@ -158,6 +158,7 @@ def test_architecture_page_switches_variant_and_goes_plain(server: str, page: ob
 def test_home_page_links_to_architecture(server: str, page: object) -> None:
     page.goto(server)
     page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stPageLink"]', timeout=WAIT_MS)
+    wait_until_idle(page)  # Home's run over: a link clicked during it was lost once under load (suite, 3 workers)
     page.locator('[data-testid="stMainBlockContainer"] [data-testid="stPageLink"]', has_text="Architecture").click()
     page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
     assert "/Architecture" in page.url

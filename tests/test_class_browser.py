@@ -112,7 +112,7 @@ def test_a_class_follows_the_teacher_across_replicas(balancer: Balancer) -> None
         shown = {"teacher": teacher}  # the pages described if the test fails
         with described_on_failure(shown):
             teacher.goto(f"{balancer.url}/Class")
-            start_a_class(teacher, LESSON.title)
+            start_a_class(teacher, str(LESSON.title))
             teacher.locator(".st-key-lesson-bar", has_text=step_text(1)).wait_for()
             heading = teacher.locator("h3", has_text="Class code").inner_text()
             code = re.search(r"Class code ([A-Z0-9]{4}-[A-Z0-9]{4})", heading).group(1).replace("-", "")
