@@ -175,12 +175,17 @@ def test_a_chinese_browser_reads_chinese_and_english_is_one_click_away(server: s
     assert links.first.inner_text().endswith("首页") and links.count() == 11
     wait_until_idle(page)
     page.screenshot(path=str(SHOTS / "architecture_zh.png"))
+    links.filter(has_text="梯度实验室").click()  # the choice is the session's: the next page keeps it
+    page.wait_for_selector('h1:has-text("梯度实验室")', timeout=WAIT_MS)
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=WAIT_MS)
+    page.wait_for_selector('.legendtext:has-text("普通网络")', timeout=WAIT_MS)
+    assert "lang=zh" in page.url and page.evaluate("() => document.documentElement.lang") == "zh-CN"
+    wait_until_idle(page)
+    page.screenshot(path=str(SHOTS / "gradient_lab_zh.png"))
     page.locator('[data-testid="stSidebar"] [data-testid="stRadio"] label', has_text="English").click()
-    page.wait_for_selector('h1:has-text("Architecture")', timeout=WAIT_MS)
-    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=WAIT_MS)
-    links.filter(has_text="Gradient lab").click()  # the choice is the session's: the next page keeps it
     page.wait_for_selector('h1:has-text("Gradient lab")', timeout=WAIT_MS)
-    assert page.evaluate("() => document.documentElement.lang") == "en"
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=WAIT_MS)
+    page.wait_for_selector('.legendtext:has-text("plain")', timeout=WAIT_MS)
     context.close()
 
 

@@ -235,3 +235,20 @@ def test_the_device_is_said_in_the_readers_language_and_recorded_in_english() ->
     with language.speaking(CHINESE):
         assert describe_device(torch.device("cpu")) == f"CPU · {threads} 个线程"
     assert describe_device(torch.device("cpu")) == f"CPU · {threads} thread" + ("s" if threads != 1 else "")
+
+
+def test_the_gradient_lab_in_chinese() -> None:
+    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
+    app.query_params["lang"] = CHINESE
+    with language.speaking(CHINESE):
+        app.switch_page("pages/4_Gradient_lab.py").run()
+        assert not app.exception, app.exception
+        assert [s.value for s in app.subheader][:2] == ["初始化时", "最初的几步训练"]
+        assert app.selectbox(key="widget.g.preset").value == "vanishing: plain-56, sigmoid, no BN"  # the address's
+        assert app.selectbox(key="widget.g.preset").options[0] == "梯度消失：plain-56，sigmoid，无 BN"
+        assert app.info[0].value.startswith("经典图景。")
+        assert [m.label for m in app.metric][:2] == ["普通网络，第一层 ÷ 最后一层", "残差网络，第一层 ÷ 最后一层"]
+        assert any(m.value.startswith("从最后一个模块回到第一个模块，普通网络的反向信号变为") for m in app.markdown)
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert [t["name"] for t in figure["data"]] == ["普通网络", "残差网络"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == "层（输入 → 输出）"

@@ -29,7 +29,6 @@ REVIEWED: dict[str, set[str]] = {
     },
     "explorer/ui/common.py": {
         "device",
-        "device_label()",
         "heading",
         "navigation.ICONS[title]",
         "replica",
@@ -37,8 +36,8 @@ REVIEWED: dict[str, set[str]] = {
         "spec.label",
     },
     "explorer/ui/gradlab.py": {
+        "_(net)",
         "label",
-        "net",
     },
     "explorer/ui/imagelab.py": {
         "FORMAT_NAMES",
@@ -62,9 +61,9 @@ REVIEWED: dict[str, set[str]] = {
         "label",
     },
     "explorer/ui/server.py": {
-        "ahead",
+        "_(what)",
         "settings().shared_mb",
-        "what",
+        "waiting.format(what=_(what), count=ahead)",
     },
     "explorer/ui/transfer.py": {
         "label",
@@ -112,17 +111,17 @@ REVIEWED: dict[str, set[str]] = {
         "CLASSES[-1]",
     },
     "pages/4_Gradient_lab.py": {
-        "' and '.join(map(str, gradlab.EARLY_STEPS[1:]))",
+        "_(gradlab.PRESET_NOTES[preset])",
         "config.steps",
-        "done",
-        "gradlab.PRESET_NOTES[preset]",
+        "done.format(step=last, steps=run.config.steps)",
         "gradlab.PROFILE_IMAGE_SIZE",
         "gradlab.degradation_reading(shown_curves)",
         "gradlab.early_reading(early)",
         "gradlab.profile_reading(profiles, profiled)",
         "last",
         "max(gradlab.EARLY_STEPS)",
-        "run.config.steps",
+        "rate",
+        "separated(gradlab.EARLY_STEPS[1:])",
         "step",
         "steps",
     },

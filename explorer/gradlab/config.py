@@ -16,6 +16,7 @@ from torch import Tensor
 
 from explorer.errors import check_choice, check_range
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES, NUM_CLASSES, DataKind, batches, dataset
+from explorer.language import N_
 from explorer.spec import ModelSpec
 from models import ACTIVATIONS, ResNet
 from models.init import INIT_SCHEMES, InitScheme, initialize, seeded
@@ -23,7 +24,7 @@ from models.resnet import Activation
 
 Optimiser = Literal["sgd", "adam"]
 OPTIMISERS: tuple[Optimiser, ...] = ("sgd", "adam")
-NETS: tuple[str, str] = ("plain", "residual")
+NETS: tuple[str, str] = (N_("plain"), N_("residual"))  # names, said in the reader's language where shown
 MIN_DEPTH, MAX_DEPTH = 8, 110
 MAX_LR = 10.0
 MAX_BATCH = 1024

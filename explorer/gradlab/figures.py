@@ -11,11 +11,12 @@ from explorer.figstyle import label_colour, log_axis, net_colour
 from explorer.gradlab.degradation import Curve
 from explorer.gradlab.profiles import GradientProfile
 from explorer.gradlab.training import StepRecord
+from explorer.language import N_, _
 
 QUANTITIES: dict[str, str] = {
-    "signal": "‖∂L/∂a‖ at the layer's output",
-    "relative": "‖∂L/∂W‖ / ‖W‖ of the layer's kernels",
-    "activation_std": "std of the layer's output",
+    "signal": N_("‖∂L/∂a‖ at the layer's output"),
+    "relative": N_("‖∂L/∂W‖ / ‖W‖ of the layer's kernels"),
+    "activation_std": N_("std of the layer's output"),
 }
 LEGEND_ON_TOP = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
 
@@ -38,8 +39,8 @@ def _per_layer_layout(fig: go.Figure, y_title: str) -> go.Figure:
     fig.update_layout(
         height=400,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis=log_axis(_plotted(fig)) | {"title": y_title},
-        xaxis={"title": "layer (input → output)", "nticks": 20, "tickangle": -45, "automargin": True},
+        yaxis=log_axis(_plotted(fig)) | {"title": _(y_title)},
+        xaxis={"title": _("layer (input → output)"), "nticks": 20, "tickangle": -45, "automargin": True},
         legend=LEGEND_ON_TOP,
     )
     return fig
@@ -52,7 +53,7 @@ def layer_figure(profiles: Mapping[str, GradientProfile], quantity: str) -> go.F
     for net, profile in profiles.items():
         fig.add_trace(
             go.Scatter(
-                x=list(profile.names), y=list(getattr(profile, quantity)), name=net, mode="lines+markers",
+                x=list(profile.names), y=list(getattr(profile, quantity)), name=_(net), mode="lines+markers",
                 line={"color": _net_colour(net)},
             )
         )  # fmt: skip
@@ -67,7 +68,8 @@ def early_steps_figure(by_step: Mapping[int, Mapping[str, GradientProfile]]) -> 
         for net, profile in profiles.items():
             fig.add_trace(
                 go.Scatter(
-                    x=list(profile.names), y=list(profile.signal), name=f"{net}, step {step}", mode="lines+markers",
+                    x=list(profile.names), y=list(profile.signal), mode="lines+markers",
+                    name=_("{net}, step {step}").format(net=_(net), step=step),
                     line={"color": _net_colour(net), "dash": ("dot", "dash", "solid")[min(2, 3 * index // count)]},
                     opacity=0.35 + 0.65 * (index + 1) / count,
                 )
@@ -98,7 +100,7 @@ def heatmap_figure(records: Sequence[StepRecord], nets: Sequence[str]) -> go.Fig
     layout: dict[str, object] = {}
     for index, (net, domain) in enumerate(zip(nets, _side_by_side(len(nets)), strict=True)):
         rows = by_net[net]
-        layout |= _panel_axes(index, domain, f"{net}: step")
+        layout |= _panel_axes(index, domain, _("{net}: step").format(net=_(net)))
         if index:
             layout[f"yaxis{index + 1}"] |= {"showticklabels": False}  # the layer names stand beside the first panel
         if not rows:
@@ -111,7 +113,7 @@ def heatmap_figure(records: Sequence[StepRecord], nets: Sequence[str]) -> go.Fig
                 y=list(rows[0].layers),
                 zmin=low, zmax=high, colorscale="Viridis", colorbar={"title": {"text": "log10 ‖∂L/∂a‖"}},
                 showscale=index == len(nets) - 1, xaxis=f"x{suffix}", yaxis=f"y{suffix}",
-                hovertemplate="step %{x}, %{y}: 10^%{z:.2f}<extra></extra>",
+                hovertemplate=_("step {x}, {y}: 10^{z}").format(x="%{x}", y="%{y}", z="%{z:.2f}") + "<extra></extra>",
             )
         )  # fmt: skip
     fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 10, "b": 10}, **layout)
@@ -125,17 +127,17 @@ def curves_figure(records: Sequence[StepRecord], nets: Sequence[str]) -> go.Figu
         rows = [r for r in records if r.net == net]
         steps = [r.step for r in rows]
         colour = _net_colour(net)
-        fig.add_trace(go.Scatter(x=steps, y=[r.loss for r in rows], name=net, line={"color": colour}))
+        fig.add_trace(go.Scatter(x=steps, y=[r.loss for r in rows], name=_(net), line={"color": colour}))
         fig.add_trace(
             go.Scatter(
-                x=steps, y=[r.accuracy for r in rows], name=net, line={"color": colour}, showlegend=False,
+                x=steps, y=[r.accuracy for r in rows], name=_(net), line={"color": colour}, showlegend=False,
                 xaxis="x2", yaxis="y2",
             )
         )  # fmt: skip
     left, right = _side_by_side(2, gap=0.08)
-    axes = _panel_axes(0, left, "step") | _panel_axes(1, right, "step")
-    axes["yaxis"] |= log_axis(r.loss for r in records) | {"title": {"text": "training loss"}}
-    axes["yaxis2"] |= {"range": [0, 1.02], "tickformat": ".0%", "title": {"text": "training-batch accuracy"}}
+    axes = _panel_axes(0, left, _("step")) | _panel_axes(1, right, _("step"))
+    axes["yaxis"] |= log_axis(r.loss for r in records) | {"title": {"text": _("training loss")}}
+    axes["yaxis2"] |= {"range": [0, 1.02], "tickformat": ".0%", "title": {"text": _("training-batch accuracy")}}
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND_ON_TOP)
     fig.update_layout(**axes)
     return fig
@@ -157,8 +159,8 @@ def degradation_figure(curves: Mapping[str, Curve], smooth: int = 20) -> go.Figu
     fig.update_layout(
         height=380,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis=log_axis(_plotted(fig)) | {"title": f"training loss ({smooth}-step average)"},
-        xaxis={"title": "step"},
+        yaxis=log_axis(_plotted(fig)) | {"title": _("training loss ({steps}-step average)").format(steps=smooth)},
+        xaxis={"title": _("step")},
         legend=LEGEND_ON_TOP,
     )
     return fig

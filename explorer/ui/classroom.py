@@ -34,7 +34,7 @@ from explorer.classroom.store import (
     shown_code,
 )
 from explorer.classroom.watch import RoomWatcher
-from explorer.language import _
+from explorer.language import N_, _
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson, Question
 from explorer.lessons.pages import CLASS_PAGE, page_files
@@ -274,7 +274,7 @@ def _reveal(current: Play) -> None:
     """Compute the step's answer now and reveal it (to the class, through the store)."""
     question = current.current.question
     assert question is not None
-    value = run(ANSWERS[question.answer].compute, _("Computing the answer"))
+    value = run(ANSWERS[question.answer].compute, N_("Computing the answer"))
     if current.role == "teacher" and current.code:
         value = class_store().reveal(current.code, current.secret or "", current.step, value).revealed[current.step]
     current.revealed[current.step] = value

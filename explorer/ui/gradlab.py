@@ -11,6 +11,7 @@ import streamlit as st
 
 from explorer import gradlab, recordings
 from explorer.gradlab.data import DATA_KINDS, IMAGE_SIZES
+from explorer.language import N_, _
 from explorer.ui.common import choice, projector, remembered
 from explorer.ui.server import device, keep, kept, recorded_device, shared, with_progress
 from models import ACTIVATIONS, INIT_SCHEMES
@@ -21,21 +22,21 @@ BATCH_SIZES = (8, 16, 32, 64, 128, 256)
 DEFAULTS = replace(gradlab.GradLabConfig(), **gradlab.PRESETS[gradlab.FIRST_PRESET])  # type: ignore[arg-type]
 # Every setting's widget: its kind, label and options or bounds (the address is checked against the same).
 CONTROLS: dict[str, tuple[str, str, dict]] = {
-    "depth": ("select_slider", "Depth (6n+2)", {"options": DEPTHS}),
-    "batch_norm": ("toggle", "Batch norm", {}),
-    "preact": ("toggle", "Pre-activation", {
-        "help": "Activation before each conv, nothing after the addition: a clean identity path (He et al. 2016)."}),
-    "activation": ("radio", "Activation", {"options": list(ACTIVATIONS), "horizontal": True}),
-    "init": ("radio", "Initialisation", {"options": list(INIT_SCHEMES), "horizontal": True,
-             "help": "he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5)."}),
-    "optimiser": ("radio", "Optimiser", {"options": list(gradlab.OPTIMISERS), "horizontal": True}),
-    "lr": ("number_input", "Learning rate", {"min_value": 1e-5, "max_value": gradlab.MAX_LR, "format": "%.4f"}),
-    "batch_size": ("select_slider", "Batch size", {"options": BATCH_SIZES}),
-    "steps": ("number_input", "Steps", {"min_value": 1, "max_value": gradlab.MAX_STEPS}),
-    "data": ("radio", "Data", {"options": list(DATA_KINDS), "horizontal": True}),
-    "image_size": ("select_slider", "Image side", {"options": list(IMAGE_SIZES),
-                   "help": "Digits are 8×8; larger sides repeat pixels."}),
-    "seed": ("number_input", "Seed", {"min_value": 0, "max_value": 10_000}),
+    "depth": ("select_slider", N_("Depth (6n+2)"), {"options": DEPTHS}),
+    "batch_norm": ("toggle", N_("Batch norm"), {}),
+    "preact": ("toggle", N_("Pre-activation"), {"help": N_(
+        "Activation before each conv, nothing after the addition: a clean identity path (He et al. 2016).")}),
+    "activation": ("radio", N_("Activation"), {"options": list(ACTIVATIONS), "horizontal": True}),
+    "init": ("radio", N_("Initialisation"), {"options": list(INIT_SCHEMES), "horizontal": True,
+             "help": N_("he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5).")}),
+    "optimiser": ("radio", N_("Optimiser"), {"options": list(gradlab.OPTIMISERS), "horizontal": True}),
+    "lr": ("number_input", N_("Learning rate"), {"min_value": 1e-5, "max_value": gradlab.MAX_LR, "format": "%.4f"}),
+    "batch_size": ("select_slider", N_("Batch size"), {"options": BATCH_SIZES}),
+    "steps": ("number_input", N_("Steps"), {"min_value": 1, "max_value": gradlab.MAX_STEPS}),
+    "data": ("radio", N_("Data"), {"options": list(DATA_KINDS), "horizontal": True}),
+    "image_size": ("select_slider", N_("Image side"), {"options": list(IMAGE_SIZES),
+                   "help": N_("Digits are 8×8; larger sides repeat pixels.")}),
+    "seed": ("number_input", N_("Seed"), {"min_value": 0, "max_value": 10_000}),
 }  # fmt: skip
 TRAINING_FIELDS = ("optimiser", "lr", "batch_size", "steps", "data", "image_size", "seed")
 PRESET = "g.preset"
@@ -45,8 +46,9 @@ def _control(place: object, field: str) -> object:
     """The widget of one setting in ``place`` (a column), kept in the address as ``g.<field>``; changing it by hand
     leaves the preset (the settings are no longer the preset's)."""
     kind, label, options = CONTROLS[field]
-    return choice(getattr(place, kind), label, f"g.{field}", getattr(DEFAULTS, field), on_change=_leave_preset,
-                  **options)  # fmt: skip
+    said = {**options, "help": _(options["help"])} if "help" in options else options
+    return choice(getattr(place, kind), _(label), f"g.{field}", getattr(DEFAULTS, field), on_change=_leave_preset,
+                  **said)  # fmt: skip
 
 
 def _leave_preset() -> None:
@@ -76,8 +78,8 @@ def controls() -> gradlab.GradLabConfig:
         own = named is not None and all(values[f] == v for f, v in gradlab.PRESETS[named].items())
         st.session_state[f"choice.{PRESET}"] = named if own else None
     choice(
-        st.selectbox, "Classroom preset", PRESET, gradlab.FIRST_PRESET, options=list(gradlab.PRESETS),
-        placeholder="choose a preset, or set the controls", on_change=_apply_preset,
+        st.selectbox, _("Classroom preset"), PRESET, gradlab.FIRST_PRESET, options=list(gradlab.PRESETS),
+        format_func=_, placeholder=_("choose a preset, or set the controls"), on_change=_apply_preset,
     )  # fmt: skip
     top = st.columns(4)
     _control(top[0], "depth")
@@ -86,7 +88,7 @@ def controls() -> gradlab.GradLabConfig:
     _control(top[2], "activation")
     _control(top[3], "init")
     if not projector():  # fewer controls on a projector: the training settings are hidden, and keep their values
-        with st.expander("Training settings", key="grad.training_settings"):
+        with st.expander(_("Training settings"), key="grad.training_settings"):
             for place, field in zip(st.columns([2, 2, 3, 2, 3, 3, 2]), TRAINING_FIELDS, strict=True):
                 _control(place, field)
     return gradlab.GradLabConfig(**_settings())
@@ -100,7 +102,7 @@ def initial_profiles(config: gradlab.GradLabConfig) -> dict[str, gradlab.Gradien
             for net in gradlab.NETS:
                 yield net, gradlab.initial_profile(config, net, device())
 
-        return dict(with_progress(each(), len(gradlab.NETS), "Measuring both nets", "grad.profiles_stop"))
+        return dict(with_progress(each(), len(gradlab.NETS), N_("Measuring both nets"), "grad.profiles_stop"))
 
     return shared(("gradlab.profiles", config), compute)
 
@@ -109,8 +111,8 @@ def first_to_last(profiles: dict[str, gradlab.GradientProfile], quantity: str) -
     """Under a per-layer figure: each net's first ÷ last ratio of ``quantity``, with what it means."""
     for column, (net, profile) in zip(st.columns(len(profiles)), profiles.items(), strict=True):
         ratio = gradlab.first_to_last_ratio(profile, quantity)
-        meaning = f"first layer ÷ last layer: it {gradlab.trend(ratio)}"
-        column.metric(f"{net}, first ÷ last", f"{ratio:.2g}", help=meaning)
+        meaning = _("first layer ÷ last layer: it {trend}").format(trend=_(gradlab.trend(ratio)))
+        column.metric(_("{net}, first ÷ last").format(net=_(net)), f"{ratio:.2g}", help=meaning)
 
 
 def early_steps(config: gradlab.GradLabConfig) -> dict[int, dict[str, gradlab.GradientProfile]] | None:
@@ -119,12 +121,12 @@ def early_steps(config: gradlab.GradLabConfig) -> dict[int, dict[str, gradlab.Gr
 
     def compute() -> dict[int, dict[str, gradlab.GradientProfile]]:
         measured: dict[int, dict[str, gradlab.GradientProfile]] = {}
-        for _, so_far in with_progress(gradlab.early_profiles(config, device=device()), last + 1, "Training",
-                                       "grad.early_stop"):  # fmt: skip
+        for _step, so_far in with_progress(gradlab.early_profiles(config, device=device()), last + 1, N_("Training"),
+                                           "grad.early_stop"):  # fmt: skip
             measured = so_far
         return measured
 
-    label = f"Train both nets {last} steps and measure again"
+    label = _("Train both nets {steps} steps and measure again").format(steps=last)
     return shared(("gradlab.early", config), compute, lambda: st.button(label, key="grad.early"))
 
 
@@ -138,7 +140,7 @@ def degradation(steps: int, asked: Callable[[], bool]) -> recordings.Recording |
 
     def compute() -> recordings.Recording:
         run = gradlab.DegradationRun(steps, device=device())
-        for _ in with_progress(iter(run.step, False), run.total, "Training the four nets", "grad.demo_stop"):
+        for _step in with_progress(iter(run.step, False), run.total, N_("Training the four nets"), "grad.demo_stop"):
             pass
         return recordings.save("degradation", settings, gradlab.curves_to_results(run.curves()), recorded_device())
 
@@ -164,7 +166,7 @@ def train_live(run: LiveRun) -> Iterator[int]:
     keep("grad.run", run)
     shown = 0.0
     steps = gradlab.train(run.config, device=device())
-    for records in with_progress(steps, run.config.steps, "Training", "grad.stop"):
+    for records in with_progress(steps, run.config.steps, N_("Training"), "grad.stop"):
         run.records.extend(records)
         step = records[0].step
         if (now := time.perf_counter()) - shown >= LIVE_UPDATE_S or step == run.config.steps:

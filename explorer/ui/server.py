@@ -26,7 +26,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer.device import describe_device, pick_device
 from explorer.jobs import JobQueue, Ticket
-from explorer.language import ENGLISH, speaking
+from explorer.language import ENGLISH, N_, _, ngettext, speaking
 from explorer.memory import ByteLRU, Pending, SharedResults, drop_ended, nbytes
 from explorer.settings import MB, Settings
 from explorer.spec import ModelSpec
@@ -127,14 +127,18 @@ def _drop_ended_sessions() -> None:
 
 
 def wait(ticket: Ticket[T], what: str) -> T:
-    """The job's result; meanwhile the page says how many jobs are ahead of it (and then that it runs)."""
+    """The job's result; meanwhile the page says how many jobs are ahead of it (and then that it runs). ``what`` is
+    an English text marked with ``N_``: each page says it in its reader's language."""
     if ticket.wait(0.05):
         return ticket.result()
     note = st.empty()
     try:
         while not ticket.wait(0.2):
             ahead = ticket.ahead()
-            note.caption(f"{what}: {ahead} job{'s' if ahead != 1 else ''} ahead in the queue" if ahead else f"{what}…")
+            waiting = ngettext(
+                "{what}: {count} job ahead in the queue", "{what}: {count} jobs ahead in the queue", ahead
+            )
+            note.caption(waiting.format(what=_(what), count=ahead) if ahead else _("{what}…").format(what=_(what)))
     finally:
         ticket.cancel()  # a rerun that leaves early takes a job that has not started out of the queue
         note.empty()
@@ -174,11 +178,12 @@ def with_progress(steps: Iterator[T], total: int, what: str, stop_key: str) -> I
     way the pages run anything slow.
 
     The stop button reruns the page, which ends the run within one step. Inside :func:`shared`, the sessions
-    waiting for the same result see the same progress.
+    waiting for the same result see the same progress. ``what`` is an English text marked with ``N_``: each page
+    says it in its reader's language.
     """
-    bar = st.progress(0.0, text=f"{what}…")
+    bar = st.progress(0.0, text=_("{what}…").format(what=_(what)))
     stop = st.empty()
-    stop.button("Stop", key=stop_key, help="Stops after the current step.")
+    stop.button(_("Stop"), key=stop_key, help=_("Stops after the current step."))
     pending = _computing.get()
     if pending is not None:
         pending.what, pending.done, pending.total = what, 0, total
@@ -187,7 +192,10 @@ def with_progress(steps: Iterator[T], total: int, what: str, stop_key: str) -> I
         for done, item in enumerate(queued(steps, what), start=1):
             elapsed = time.perf_counter() - began
             left = elapsed / done * (total - done)
-            bar.progress(min(done / total, 1.0), text=f"{what}: {done} of {total} · about {left:.0f} s left")
+            said = _("{what}: {done} of {total} · about {left} s left")
+            bar.progress(
+                min(done / total, 1.0), text=said.format(what=_(what), done=done, total=total, left=f"{left:.0f}")
+            )
             if pending is not None:
                 pending.done = done
             yield item
@@ -201,7 +209,7 @@ def shared_model(spec: ModelSpec, source: WeightSource, make: Callable[[], Loade
     under exactly those two: the one way pages get a model. ``make`` gives a model made otherwise (nets a page has
     just trained) to keep under the same key; it must be shareable (:func:`explorer.weights.shareable`)."""
     load = make or (lambda: load_model(spec, source, device()))
-    return models().get_or_create((spec, source.key), lambda: run(load, "Loading the model"))
+    return models().get_or_create((spec, source.key), lambda: run(load, N_("Loading the model")))
 
 
 @overload
@@ -245,19 +253,30 @@ def shared(key: Hashable, compute: Callable[[], T], asked: Callable[[], bool] | 
         if not store.finish(key, pending, value):
             megabytes = nbytes(value) / MB
             LOG.warning("a shared result of %.0f MB is larger than EXPLORER_SHARED_MB: not kept", megabytes)
-            st.caption(f"This result ({megabytes:.0f} MB) is larger than the server keeps for every session "
-                       f"(EXPLORER_SHARED_MB = {settings().shared_mb}): it is shown now, not kept.")  # fmt: skip
+            st.caption(
+                _(
+                    "This result ({size} MB) is larger than the server keeps for every session (EXPLORER_SHARED_MB "
+                    "= {limit}): it is shown now, not kept."
+                ).format(size=f"{megabytes:.0f}", limit=settings().shared_mb)
+            )
         return value
 
 
 def _await(pending: Pending) -> object | None:
     """Wait for another session's computation, showing how far it got; its value (None if it was abandoned)."""
-    bar = st.progress(0.0, text="Computing for another session…")
+    bar = st.progress(0.0, text=_("Computing for another session…"))
     try:
         while not pending.finished.wait(0.2):
             fraction = pending.done / pending.total if pending.total else 0.0
-            counted = f": {pending.done} of {pending.total}" if pending.total else ""
-            bar.progress(min(fraction, 1.0), text=f"{pending.what or 'Computing'} for another session{counted}")
+            what = _(pending.what or N_("Computing"))  # an English text: said in this reader's language
+            said = (
+                _("{what} for another session: {done} of {total}").format(
+                    what=what, done=pending.done, total=pending.total
+                )
+                if pending.total
+                else _("{what} for another session").format(what=what)
+            )
+            bar.progress(min(fraction, 1.0), text=said)
     finally:
         bar.empty()
     return pending.value
