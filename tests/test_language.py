@@ -252,3 +252,19 @@ def test_the_gradient_lab_in_chinese() -> None:
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert [t["name"] for t in figure["data"]] == ["普通网络", "残差网络"]
     assert figure["layout"]["xaxis"]["title"]["text"] == "层（输入 → 输出）"
+
+
+def test_the_receptive_fields_page_in_chinese() -> None:
+    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
+    app.query_params["lang"] = CHINESE
+    with language.speaking(CHINESE):
+        app.switch_page("pages/7_Receptive_fields.py").run()
+    assert not app.exception, app.exception
+    assert [s.value for s in app.subheader] == ["理论感受野", "有效感受野"]
+    assert any(m.value.startswith("最后一个模块 conv5_3 的理论感受野为 **427×427** 像素") for m in app.markdown)
+    assert list(app.dataframe[0].value.columns) == ["模块", "感受野", "跳距（累计步幅）", "特征图尺寸"]
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert (
+        figure["data"][0]["name"] == "理论感受野"
+        and figure["layout"]["yaxis"]["title"]["text"] == "感受野边长（输入像素）"
+    )

@@ -9,13 +9,14 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
 from explorer.figstyle import label_colour, log_axis
+from explorer.language import N_, _
 from explorer.receptive_fields.effective import HOLDING, EffectiveField
 from explorer.receptive_fields.theory import Field
 from explorer.render import colourise, enlarged
 
 THEORY_COLOUR = "#555555"
-THEORY_BOX = "white"
-EFFECTIVE_BOX = "black"
+THEORY_BOX = N_("white")  # the boxes' colours, named in the page's words
+EFFECTIVE_BOX = N_("black")
 
 
 def field_size_figure(
@@ -27,24 +28,27 @@ def field_size_figure(
     side of the square holding :data:`HOLDING` of each net's effective field (one colour per net)."""
     names = [f.paper_name for f in theoretical]
     sizes: list[float] = [f.size for f in theoretical]
+    pixels = _("{x}: {y}×{y} pixels").format(x="%{x}", y="%{y}")
     fig = go.Figure(go.Scatter(
-        x=names, y=sizes, mode="lines+markers", name="theoretical field", line={"color": THEORY_COLOUR, "dash": "dash"},
-        hovertemplate="%{x}: %{y}×%{y} pixels<extra>theoretical</extra>",
+        x=names, y=sizes, mode="lines+markers", name=_("theoretical field"),
+        line={"color": THEORY_COLOUR, "dash": "dash"}, hovertemplate=pixels + "<extra>" + _("theoretical") + "</extra>",
     ))  # fmt: skip
     for label, fields in (effective or {}).items():
         held = [f.side_holding() for f in fields]
         sizes += [h for h in held if h is not None]
         fig.add_trace(go.Scatter(
-            x=[f.paper_name for f in fields], y=held, mode="lines+markers", name=f"{label}: {HOLDING:.0%} of gradient",
-            line={"color": label_colour(label)}, hovertemplate="%{x}: %{y}×%{y} pixels<extra>" + label + "</extra>",
+            x=[f.paper_name for f in fields], y=held, mode="lines+markers",
+            name=_("{net}: {share} of gradient").format(net=label, share=f"{HOLDING:.0%}"),
+            line={"color": label_colour(label)}, hovertemplate=f"{pixels}<extra>{label}</extra>",
         ))  # fmt: skip
     fig.add_trace(go.Scatter(  # a trace, not add_hline: on a log axis its annotation would stretch the range
-        x=[names[0], names[-1]], y=[image_side, image_side], mode="lines", name=f"the image: {image_side} px",
-        line={"color": "#999999", "dash": "dot"}, hoverinfo="skip",
+        x=[names[0], names[-1]], y=[image_side, image_side], mode="lines",
+        name=_("the image: {side} px").format(side=image_side), line={"color": "#999999", "dash": "dot"},
+        hoverinfo="skip",
     ))  # fmt: skip
     fig.update_layout(
         height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.3},
-        yaxis=log_axis([*sizes, image_side]) | {"title": "field side (input pixels)"},
+        yaxis=log_axis([*sizes, image_side]) | {"title": _("field side (input pixels)")},
         xaxis={"type": "category", "tickangle": -45, "automargin": True},
     )  # fmt: skip
     return fig

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from torch import nn
 
 from explorer.errors import check_range
+from explorer.language import N_
 from models import ResNet
 
 
@@ -85,8 +86,8 @@ def block_fields(model: ResNet, input_size: int) -> list[Field]:
 def field_rows(fields: list[Field]) -> list[dict[str, object]]:
     """The fields as table rows (block, field side, jump, map side)."""
     return [
-        {"block": f.paper_name, "receptive field": f"{f.size}×{f.size}", "jump (stride so far)": f.jump,
-         "map": f"{f.side}×{f.side}"}
+        {N_("block"): f.paper_name, N_("receptive field"): f"{f.size}×{f.size}", N_("jump (stride so far)"): f.jump,
+         N_("map"): f"{f.side}×{f.side}"}
         for f in fields
     ]  # fmt: skip
 

@@ -90,8 +90,15 @@ def show_error(error: Exception) -> None:
 
 def table(rows: list[dict[str, object]]) -> None:
     """A small static table that wraps its text and grows with projector mode; every cell shown literally, the
-    column names (English, marked with ``N_`` where the rows are made) in the session's language."""
-    st.table(_arrow_table(tuple(tuple((_(str(k)), str(v)) for k, v in row.items()) for row in rows)), hide_index=True)
+    column names in the session's language (:func:`said_columns`)."""
+    st.table(_arrow_table(tuple(tuple((k, str(v)) for k, v in row.items()) for row in said_columns(rows))),
+             hide_index=True)  # fmt: skip
+
+
+def said_columns(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """``rows`` with their column names (English, marked with ``N_`` where the rows are made) in the session's
+    language: what every table and data frame a page shows goes through (exports keep the English names)."""
+    return [{_(str(k)): v for k, v in row.items()} for row in rows]
 
 
 @functools.lru_cache(maxsize=TABLES_KEPT)

@@ -8,6 +8,7 @@ from PIL import Image
 from torch import Tensor
 
 from explorer import catalogue
+from explorer.language import N_, ngettext
 from explorer.receptive_fields.effective import EffectiveField, effective_field_steps
 from explorer.receptive_fields.subjects import MeasuredNet, measured_net, subject_images
 from explorer.receptive_fields.theory import Field, stem_and_block_fields
@@ -27,7 +28,7 @@ def images(subject: str, count: int, side: int) -> tuple[Tensor, list[Image.Imag
     """The subject's images (inputs and pictures), drawn once for every session rather than on every rerun (treat
     the tensors as read-only)."""
     return shared(("receptive.images", subject, count, side),
-                  lambda: run(lambda: subject_images(subject, count, side), "Drawing the images"))  # fmt: skip
+                  lambda: run(lambda: subject_images(subject, count, side), N_("Drawing the images")))  # fmt: skip
 
 
 def theoretical(spec: ModelSpec, size: int) -> list[Field]:
@@ -36,7 +37,7 @@ def theoretical(spec: ModelSpec, size: int) -> list[Field]:
     def lay_out() -> list[Field]:
         return stem_and_block_fields(spec.build("meta"), size)
 
-    return shared(("receptive.theory", spec, size), lambda: run(lay_out, "Laying out the fields"))
+    return shared(("receptive.theory", spec, size), lambda: run(lay_out, N_("Laying out the fields")))
 
 
 def measured(subject: str, side: int, count: int) -> dict[str, list[EffectiveField]] | None:
@@ -49,17 +50,21 @@ def measured(subject: str, side: int, count: int) -> dict[str, list[EffectiveFie
 
         def each():
             for net in chosen:
-                for _, _, so_far in effective_field_steps(net.model, inputs):
+                for _done, _blocks, so_far in effective_field_steps(net.model, inputs):
                     found[net.label] = so_far
                     yield None
 
         chosen = nets(subject)
         total = sum(len(net.model.blocks()) for net in chosen)
-        for _ in with_progress(each(), total, "Measuring block by block", "receptive.stop"):
+        for _step in with_progress(each(), total, N_("Measuring block by block"), "receptive.stop"):
             pass
         return found
 
-    label = f"Measure the effective fields ({count} images at {side}×{side})"
+    label = ngettext(
+        "Measure the effective fields ({count} image at {side}×{side})",
+        "Measure the effective fields ({count} images at {side}×{side})",
+        count,
+    ).format(count=count, side=side)
     return shared(
         ("receptive.effective", subject, side, count),
         compute,
