@@ -268,3 +268,16 @@ def test_the_receptive_fields_page_in_chinese() -> None:
         figure["data"][0]["name"] == "理论感受野"
         and figure["layout"]["yaxis"]["title"]["text"] == "感受野边长（输入像素）"
     )
+
+
+@pytest.mark.usefixtures("recordings_folder")
+def test_the_lesions_page_in_chinese_says_the_shared_pairs_description_in_chinese() -> None:
+    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
+    app.query_params["lang"] = CHINESE
+    with language.speaking(CHINESE):
+        app.switch_page("pages/5_Lesions_and_paths.py").run()
+    assert not app.exception, app.exception
+    assert [s.value for s in app.subheader][:2] == ["删除模块", "误差与删除模块数的关系"]
+    assert any(c.value.startswith("在形状数据集上训练的 ResNet-20 与 plain-20") for c in app.caption)
+    assert any("1,000 张留出的形状数据集图像" in c.value for c in app.caption)
+    assert [m.label for m in app.metric] == ["ResNet-20 测试误差", "plain-20 测试误差"]

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from explorer.figstyle import label_colour, log_axis
 from explorer.landscape.slices import Slice
+from explorer.language import _
 
 LEGEND_ON_TOP = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
 
@@ -22,8 +23,8 @@ def line_figure(lines: Mapping[str, Slice]) -> go.Figure:
     values = [v for line in lines.values() for v in line.losses[0]]
     fig.update_layout(
         height=400, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND_ON_TOP,
-        xaxis={"title": "step α along the direction (0 = the trained weights)"},
-        yaxis=log_axis(values) | {"title": "training loss"},
+        xaxis={"title": _("step α along the direction (0 = the trained weights)")},
+        yaxis=log_axis(values) | {"title": _("training loss")},
     )  # fmt: skip
     return fig
 
@@ -43,13 +44,15 @@ def plane_figure(label: str, plane: Slice, colour_range: tuple[float, float], su
     z = [[_log10(v) for v in row] for row in plane.losses]
     low, high = colour_range
     common = {"x": list(plane.alphas), "y": list(plane.betas[: len(z)]), "z": z, "zmin": low, "zmax": high,
-              "colorscale": "Viridis", "colorbar": {"title": {"text": "log10 loss"}}}  # fmt: skip
+              "colorscale": "Viridis", "colorbar": {"title": {"text": _("log10 loss")}}}  # fmt: skip
     if surface:
         fig = go.Figure(go.Surface(**{k: v for k, v in common.items() if k not in ("zmin", "zmax")},
                                    cmin=low, cmax=high))  # fmt: skip
-        fig.update_layout(scene={"xaxis_title": "α", "yaxis_title": "β", "zaxis_title": "log10 loss"})
+        fig.update_layout(scene={"xaxis_title": "α", "yaxis_title": "β", "zaxis_title": _("log10 loss")})
     else:
         fig = go.Figure(go.Contour(**common, contours={"coloring": "heatmap", "showlabels": True}, ncontours=20))
-        fig.update_layout(xaxis={"title": "α (direction 1)"}, yaxis={"title": "β (direction 2)", "scaleanchor": "x"})
+        fig.update_layout(
+            xaxis={"title": _("α (direction 1)")}, yaxis={"title": _("β (direction 2)"), "scaleanchor": "x"}
+        )
     fig.update_layout(height=460, margin={"l": 10, "r": 10, "t": 40, "b": 10}, title={"text": label})
     return fig

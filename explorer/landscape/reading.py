@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from explorer.landscape.slices import Slice
+from explorer.language import _
 
 
 def line_reading(lines: Mapping[str, Slice]) -> str:
@@ -12,8 +13,9 @@ def line_reading(lines: Mapping[str, Slice]) -> str:
     parts = []
     for label, line in lines.items():
         losses, centre = line.losses[0], len(line.alphas) // 2
-        parts.append(f"**{label}**: {losses[centre]:.3g} at the trained weights, {losses[0]:.3g} and {losses[-1]:.3g} "
-                     f"at the ends (α = ±{abs(line.alphas[0]):g}).")  # fmt: skip
+        said = _("**{net}**: {centre} at the trained weights, {first} and {last} at the ends (α = ±{alpha}).")
+        parts.append(said.format(net=label, centre=f"{losses[centre]:.3g}", first=f"{losses[0]:.3g}",
+                                 last=f"{losses[-1]:.3g}", alpha=f"{abs(line.alphas[0]):g}"))  # fmt: skip
     return " ".join(parts)
 
 
@@ -30,6 +32,8 @@ def plane_reading(planes: Mapping[str, Slice]) -> str:
         ]
         everything = [v for row in plane.losses for v in row]
         centre = plane.losses[len(plane.betas) // 2][len(plane.alphas) // 2]
-        parts.append(f"**{label}**: {centre:.3g} at the trained weights, at most {max(inner):.3g} within ±{half:g} "
-                     f"of them, at most {max(everything):.3g} over the plane.")  # fmt: skip
+        parts.append(_("**{net}**: {centre} at the trained weights, at most {inner} within ±{half} of them, at most "
+                       "{everything} over the plane.").format(
+            net=label, centre=f"{centre:.3g}", inner=f"{max(inner):.3g}", half=f"{half:g}",
+            everything=f"{max(everything):.3g}"))  # fmt: skip
     return " ".join(parts)

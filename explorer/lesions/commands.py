@@ -72,7 +72,7 @@ def _lesion(args: argparse.Namespace) -> str:
         ]  # fmt: skip
         names = [found.residual.paper_block_names()[b] for b in deleted]
         if args.json:
-            return to_json({"nets": args.nets, "device": describe_device(device), "test": test.description,
+            return to_json({"nets": args.nets, "device": describe_device(device), "test": str(test.description),
                             "deleted": names, "errors": rows})  # fmt: skip
         text_rows = [{k: v if isinstance(v, str) else f"{v:.1%}" for k, v in row.items()} for row in rows]
         head = f"{found.description}; deleted: {', '.join(names) or 'none'}; test error on {test.description}"
@@ -84,7 +84,7 @@ def _lesion(args: argparse.Namespace) -> str:
     }
     if args.json:
         return to_json(
-            {"nets": args.nets, "device": describe_device(device), "kind": kind, "test": test.description,
+            {"nets": args.nets, "device": describe_device(device), "kind": kind, "test": str(test.description),
              "chance_error": test.chance_error,
              "curves": {label: [{"k": p.k, "mean": p.mean, "spread": p.spread, "errors": list(p.errors)}
                                 for p in points] for label, points in curves.items()}}

@@ -21,10 +21,11 @@ from torch import Tensor
 from explorer import catalogue
 from explorer.errors import check_choice
 from explorer.images import normalise
+from explorer.language import Message, lazy
 from explorer.shapes import dataset as shapes_dataset
 from explorer.shapes.shipped import shipped_models
 from explorer.weights import DigitsWeights, load_model
-from explorer.weights.digits import CLASS_NAMES, DIGITS_DEPTHS, DIGITS_STEPS, DIGITS_TEST, DigitsRecipe, digits_split
+from explorer.weights.digits import CLASS_NAMES, DIGITS_DEPTHS, DIGITS_STEPS, DigitsRecipe, digits_split
 from explorer.weights.digits import training_steps as digits_training_steps
 from models import ResNet
 
@@ -39,7 +40,8 @@ class LabelledSet:
     images: Tensor
     labels: Tensor
     class_names: tuple[str, ...]
-    description: str
+    what: Message  # what the images are, counted in :attr:`description` ("held-out digits (8×8)")
+    of: int = 0  # when these are the first images of a larger set: how many that set has
 
     def picture(self, index: int, side: int = 96) -> Image.Image:
         """Test image ``index`` for display: its normalised pixels stretched to 0…255, enlarged to ``side``."""
@@ -48,11 +50,18 @@ class LabelledSet:
         array = (x.permute(1, 2, 0).numpy() * 255).round().astype("uint8")
         return Image.fromarray(array).resize((side, side), Image.Resampling.NEAREST)
 
+    @property
+    def description(self) -> Message:
+        """``400 held-out digits (8×8)``, ``the first 200 of 400 held-out digits (8×8)``: said where shown."""
+        count = f"{len(self.labels):,}"
+        if self.of:
+            return lazy("the first {count} of {total} {what}", count=count, total=f"{self.of:,}", what=self.what)
+        return lazy("{count} {what}", count=count, what=self.what)
+
     def first(self, count: int) -> LabelledSet:
         """The first ``count`` of these images (all of them if there are fewer)."""
         count = min(count, len(self.labels))
-        described = f"the first {count:,} of {len(self.labels):,} {self.description.split(' ', 1)[1]}"
-        return LabelledSet(self.images[:count], self.labels[:count], self.class_names, described)
+        return LabelledSet(self.images[:count], self.labels[:count], self.class_names, self.what, len(self.labels))
 
     @property
     def chance_error(self) -> float:
@@ -69,7 +78,7 @@ class TrainedPair:
     residual: ResNet
     plain: ResNet
     test: LabelledSet
-    description: str
+    description: Message  # said where shown (shared by sessions of every language)
 
     @property
     def residual_label(self) -> str:
@@ -98,12 +107,12 @@ def test_set(name: str) -> LabelledSet:
     """The held-out images of the pair ``name``: 1,000 Shapes images, or the 400 digits (drawn once; read-only)."""
     if _check(name).residual.source.kind == "digits":
         _, (images, labels) = digits_split()
-        return LabelledSet(images, labels, CLASS_NAMES, f"{DIGITS_TEST} held-out digits (8×8)")
+        return LabelledSet(images, labels, CLASS_NAMES, lazy("held-out digits (8×8)"))
     residual = shipped_models()["shapes_resnet20"]
     count = residual.metadata["test_images"]
     images, labels = shapes_dataset.arrays(residual.test_config, 0, count)
     return LabelledSet(normalise(images), torch.from_numpy(labels), tuple(shapes_dataset.CLASSES),
-                       f"{count:,} held-out Shapes images")  # fmt: skip
+                       lazy("held-out Shapes images"))  # fmt: skip
 
 
 def assembled(name: str, residual: ResNet, plain: ResNet, steps: int = DIGITS_STEPS) -> TrainedPair:
@@ -112,10 +121,11 @@ def assembled(name: str, residual: ResNet, plain: ResNet, steps: int = DIGITS_ST
     if name == "shapes-20":
         shipped = shipped_models()
         accuracy = [shipped[k].metadata["test_accuracy"] for k in ("shapes_resnet20", "shapes_plain20")]
-        description = (f"Shapes-trained ResNet-20 vs plain-20 (shipped; test accuracy {accuracy[0]:.1%} vs "
-                       f"{accuracy[1]:.1%})")  # fmt: skip
+        description = lazy("Shapes-trained ResNet-20 vs plain-20 (shipped; test accuracy {residual} vs {plain})",
+                           residual=f"{accuracy[0]:.1%}", plain=f"{accuracy[1]:.1%}")  # fmt: skip
     else:
-        description = f"ResNet-{depth} vs plain-{depth} trained here on the digits ({steps} SGD steps each)"
+        description = lazy("ResNet-{depth} vs plain-{depth} trained here on the digits ({steps} SGD steps each)",
+                           depth=depth, steps=steps)  # fmt: skip
     return TrainedPair(name, depth, residual, plain, test_set(name), description)
 
 
@@ -156,6 +166,6 @@ def training_sample(name: str, count: int = 512) -> LabelledSet:
         config = shapes_dataset.ShapesConfig(**shipped.metadata["dataset"])
         images, labels = shapes_dataset.arrays(config, 0, count)
         return LabelledSet(normalise(images), torch.from_numpy(labels), tuple(shapes_dataset.CLASSES),
-                           f"{count} Shapes training images")  # fmt: skip
+                           lazy("Shapes training images"))  # fmt: skip
     (images, labels), _ = digits_split()
-    return LabelledSet(images[:count], labels[:count], CLASS_NAMES, f"{count} training digits (8×8)")
+    return LabelledSet(images[:count], labels[:count], CLASS_NAMES, lazy("training digits (8×8)"))

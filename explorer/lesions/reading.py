@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from explorer.language import _, ngettext
 from explorer.lesions.paths import PathGradients, path_share
 from explorer.lesions.study import CurvePoint
 
@@ -21,14 +22,18 @@ def lesion_reading(curves: Mapping[str, Sequence[CurvePoint]], kind: str, chance
         intact, first, last = _at(points, 0), next((p for p in points if p.k > 0), None), points[-1]
         if intact is None or first is None:
             continue
-        what = f"{first.k} block{'s' if first.k != 1 else ''} deleted" if kind == "delete" else (
-            f"{first.k} swap{'s' if first.k != 1 else ''}")  # fmt: skip
-        where = " — near chance" if first.mean >= NEAR_CHANCE * chance else ""
-        sentences.append(
-            f"**{label}**: {intact.mean:.1%} error intact, {first.mean:.1%} on average with {what} "
-            f"(± {first.spread:.1%} over the draws){where}; {last.mean:.1%} at k = {last.k}."
-        )
-    return " ".join(sentences) + f" Chance is {chance:.0%}."
+        what = (ngettext("{count} block deleted", "{count} blocks deleted", first.k) if kind == "delete"
+                else ngettext("{count} swap", "{count} swaps", first.k)).format(count=first.k)  # fmt: skip
+        said = (
+            _("**{net}**: {intact} error intact, {first} on average with {what} (± {spread} over the draws) — near "
+              "chance; {last} at k = {k}.")
+            if first.mean >= NEAR_CHANCE * chance
+            else _("**{net}**: {intact} error intact, {first} on average with {what} (± {spread} over the draws); "
+                   "{last} at k = {k}.")
+        )  # fmt: skip
+        sentences.append(said.format(net=label, intact=f"{intact.mean:.1%}", first=f"{first.mean:.1%}", what=what,
+                                     spread=f"{first.spread:.1%}", last=f"{last.mean:.1%}", k=last.k))  # fmt: skip
+    return " ".join([*sentences, _("Chance is {chance}.").format(chance=f"{chance:.0%}")])
 
 
 def paths_reading(measured: PathGradients) -> str:
@@ -40,11 +45,11 @@ def paths_reading(measured: PathGradients) -> str:
     ends = per_path[0] > 0 and per_path[-1] > 0 and lengths[-1] > lengths[0]
     factor = (per_path[-1] / per_path[0]) ** (1 / (lengths[-1] - lengths[0])) if ends else float("nan")
     trend = (
-        f"One path's gradient is multiplied by about {factor:.2g} for every residual branch it takes (the right "
-        "figure, geometric mean), so long paths, though many, carry little. "
-        if factor < 1 else f"One path's gradient changes by about ×{factor:.2g} for every residual branch it takes. "
-    )  # fmt: skip
-    return (
-        f"The {n} blocks make 2^{n} = {2**n:,} paths, on average {n / 2:g} blocks long. {trend}Paths of length "
-        f"≤ {half} carry half of the gradient, and they are {short_share:.2%} of all paths."
-    )
+        _("One path's gradient is multiplied by about {factor} for every residual branch it takes (the right figure, "
+          "geometric mean), so long paths, though many, carry little.")
+        if factor < 1 else _("One path's gradient changes by about ×{factor} for every residual branch it takes.")
+    ).format(factor=f"{factor:.2g}")  # fmt: skip
+    return _(
+        "The {n} blocks make 2^{n} = {paths} paths, on average {average} blocks long. {trend} Paths of length ≤ {half} "
+        "carry half of the gradient, and they are {share} of all paths."
+    ).format(n=n, paths=f"{2**n:,}", average=f"{n / 2:g}", trend=trend, half=half, share=f"{short_share:.2%}")

@@ -10,6 +10,7 @@ import streamlit as st
 from explorer import recordings
 from explorer.landscape import runs
 from explorer.landscape.slices import loss_at
+from explorer.language import N_, _
 from explorer.lesions.nets import LabelledSet, TrainedPair
 from explorer.ui.server import recorded_device, run, shared, with_progress
 
@@ -21,13 +22,13 @@ def seconds_per_loss(pair: TrainedPair, train: LabelledSet, images: int) -> floa
 
     def measure() -> float:
         tries = []
-        for _ in range(2):
+        for _try in range(2):
             began = time.perf_counter()
             loss_at(pair.residual, train.images[:images], train.labels[:images])
             tries.append(time.perf_counter() - began)
         return min(tries)
 
-    return shared(("landscape.cost", pair.name, images), lambda: run(measure, "Timing one loss"))
+    return shared(("landscape.cost", pair.name, images), lambda: run(measure, N_("Timing one loss")))
 
 
 def recorded_or_computed(
@@ -42,11 +43,16 @@ def recorded_or_computed(
     def compute() -> recordings.Recording:
         steps = runs.landscape_steps(pair, train, settings)
         total = runs.step_count(pair, settings)
-        *_, slices = with_progress(steps, total, f"Computing the {settings.kind}", f"landscape.stop.{settings.kind}")
+        what = N_("Computing the line") if settings.kind == "line" else N_("Computing the plane")
+        *_done, slices = with_progress(steps, total, what, f"landscape.stop.{settings.kind}")
         return recordings.save(KIND, settings.recording(), runs.to_results(slices), recorded_device())
 
     return shared(
         (KIND, settings),
         compute,
-        lambda: st.button(f"Compute the {settings.kind}", type="primary", key=f"landscape.{settings.kind}"),
+        lambda: st.button(
+            _("Compute the line") if settings.kind == "line" else _("Compute the plane"),
+            type="primary",
+            key=f"landscape.{settings.kind}",
+        ),
     )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from explorer import catalogue
 from explorer.architecture.diagram import architecture_figure
+from explorer.language import N_, _
 from explorer.lesions import nets, paths, study
 from explorer.lesions.nets import TrainedPair
 from explorer.lesions.paths import PathGradients
@@ -30,7 +31,7 @@ def pick_pair(choice_name: str) -> TrainedPair:
     """The page's picker of trained pairs (a choice kept across pages and in the address as ``choice_name``) and
     the pair picked; the page stops here until that pair exists."""
     name = choice(
-        st.radio, "Trained nets", choice_name, first_pair(), options=list(nets.PAIRS),
+        st.radio, _("Trained nets"), choice_name, first_pair(), options=list(nets.PAIRS),
         format_func=lambda key: catalogue.pair(key).name, horizontal=True,
     )  # fmt: skip
     pair = trained_pair(name)
@@ -47,22 +48,27 @@ def trained_pair(name: str) -> TrainedPair | None:
     trained = None
     if not all(net.available() for net in entry.nets()):
         depth = entry.depth
-        label = f"Train ResNet-{depth} and plain-{depth} on the digits ({nets.DIGITS_STEPS} steps each, once)"
+        label = _("Train ResNet-{depth} and plain-{depth} on the digits ({steps} steps each, once)").format(
+            depth=depth, steps=nets.DIGITS_STEPS
+        )
 
         def train() -> dict[bool, ResNet]:
             steps = nets.pair_steps(name, device=device())
-            *_, (_, _, found) = with_progress(steps, 2 * nets.DIGITS_STEPS + 1, "Training both nets",
-                                              "lesions.train_stop")  # fmt: skip
+            *_done, (_net, _step, found) = with_progress(steps, 2 * nets.DIGITS_STEPS + 1, N_("Training both nets"),
+                                                         "lesions.train_stop")  # fmt: skip
             return {True: found.residual, False: found.plain}
 
-        kept_note = "Kept on disk afterwards: the next class loads them at once."
+        kept_note = _("Kept on disk afterwards: the next class loads them at once.")
         key = f"lesions.train.{name}"
         trained = shared(("lesions.trained", name), train,
                          lambda: st.button(label, type="primary", key=key, help=kept_note))  # fmt: skip
         if trained is None:
             st.caption(
-                f"These two nets are trained here the first time they are asked for: about 1 minute at depth 20 and "
-                f"2–3 at depth 56 on 2 CPU cores ({depth}-layer nets, digits at 8×8, SGD as in the degradation demo)."
+                _(
+                    "These two nets are trained here the first time they are asked for: about 1 minute at depth 20 "
+                    "and 2–3 at depth 56 on 2 CPU cores ({depth}-layer nets, digits at 8×8, SGD as in the degradation "
+                    "demo)."
+                ).format(depth=depth)
             )
             return None
     residual, plain = (
@@ -76,7 +82,6 @@ def trained_pair(name: str) -> TrainedPair | None:
 def curve(pair: TrainedPair, kind: str, draws: int) -> dict[str, list[CurvePoint]] | None:
     """Both nets' curves of error against k (``kind`` delete or swap): kept for every session once computed,
     computed when the page's button is pressed; None until then."""
-    noun = "deletions" if kind == "delete" else "swaps"
 
     def compute() -> dict[str, list[CurvePoint]]:
         plan = {label: study.random_lesions(model, kind, study.curve_ks(model, kind), draws, 0)
@@ -90,11 +95,15 @@ def curve(pair: TrainedPair, kind: str, draws: int) -> dict[str, list[CurvePoint
                     yield None
 
         total = sum(len(lesions) for lesions in plan.values())
-        for _ in with_progress(each(), total, "Evaluating lesioned nets", f"lesions.curve_stop.{kind}"):
+        for _step in with_progress(each(), total, N_("Evaluating lesioned nets"), f"lesions.curve_stop.{kind}"):
             pass
         return curves
 
-    label = f"Compute the curve ({draws} random draws of k {noun} per k)"
+    label = (
+        _("Compute the curve ({draws} random draws of k deletions per k)")
+        if kind == "delete"
+        else _("Compute the curve ({draws} random draws of k swaps per k)")
+    ).format(draws=draws)
     return shared(
         ("lesions.curve", pair.name, kind, draws), compute, lambda: st.button(label, key=f"lesions.curve.{kind}")
     )
@@ -107,10 +116,12 @@ def path_gradients(pair: TrainedPair, samples: int) -> PathGradients | None:
     def compute() -> PathGradients:
         images, labels = pair.test.images[: paths.DEFAULT_IMAGES], pair.test.labels[: paths.DEFAULT_IMAGES]
         steps = paths.path_gradient_steps(pair.residual, images, labels, samples)
-        *_, measured = with_progress(steps, len(pair.residual.blocks()) + 1, "Measuring paths", "lesions.paths_stop")
+        *_done, measured = with_progress(
+            steps, len(pair.residual.blocks()) + 1, N_("Measuring paths"), "lesions.paths_stop"
+        )
         return measured
 
-    label = f"Measure {samples} random paths of every length"
+    label = _("Measure {count} random paths of every length").format(count=samples)
     return shared(("lesions.paths", pair.name, samples), compute, lambda: st.button(label, key="lesions.paths"))
 
 
