@@ -281,3 +281,17 @@ def test_the_lesions_page_in_chinese_says_the_shared_pairs_description_in_chines
     assert any(c.value.startswith("在形状数据集上训练的 ResNet-20 与 plain-20") for c in app.caption)
     assert any("1,000 张留出的形状数据集图像" in c.value for c in app.caption)
     assert [m.label for m in app.metric] == ["ResNet-20 测试误差", "plain-20 测试误差"]
+
+
+def test_the_transfer_page_in_chinese_names_the_three_ways_to_transfer() -> None:
+    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
+    app.query_params["lang"] = CHINESE
+    with language.speaking(CHINESE):
+        app.switch_page("pages/9_Transfer_learning.py").run()
+        assert not app.exception, app.exception
+        assert [s.value for s in app.subheader] == ["源权重期望的输入", "微调"]
+        assert app.multiselect(key="widget.runs").options[:3] == ["只训练分类头（特征提取器）", "分类头 + 最后一个阶段",
+                                                                  "分类头 + 最后两个阶段"]  # fmt: skip
+    described = "手写数字（scikit-learn，10 类）：300 张训练图像和 200 张留出图像"
+    assert any(c.value.startswith(described) for c in app.caption)
+    assert app.button(key="transfer.start").label.startswith("微调 6 种方式")

@@ -63,12 +63,12 @@ def _transfer(args: argparse.Namespace) -> str:
         for result in results:
             name = result.run.choice + ("" if result.run.normalised else "_raw")
             storage.write(folder / f"{args.source}_{name}.pth", exported(result))
-        details = {"command": "transfer", "source": chosen.label, "target": target.description, "recipe": recipe,
+        details = {"command": "transfer", "source": chosen.label, "target": str(target.description), "recipe": recipe,
                    "device": describe_device(device)}  # fmt: skip
         storage.write(folder / "curves.csv", reading.curves_csv(results, details))
     if args.json:
         return to_json({
-            "source": args.source, "target": target.description, "device": describe_device(device),
+            "source": args.source, "target": str(target.description), "device": describe_device(device),
             "runs": [{"choice": r.run.choice, "normalised": r.run.normalised, "trainable": r.trainable,
                       "curve": [vars(p) for p in r.curve], "moved": r.moved} for r in results],
         })  # fmt: skip

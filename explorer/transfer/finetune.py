@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from explorer.errors import UserError, check_choice, check_range
+from explorer.language import N_, _
 from explorer.render import tensor_map, to_unit
 from explorer.spec import ModelSpec
 from explorer.trace import block_cams, trace, upsample
@@ -28,11 +29,11 @@ from explorer.weights import random_model
 from models import ResNet, seeded
 
 CHOICES: dict[str, str] = {
-    "head": "head only (feature extractor)",
-    "last": "head + last stage",
-    "last2": "head + last two stages",
-    "all": "everything",
-    "scratch": "from scratch (random initialisation)",
+    "head": N_("head only (feature extractor)"),
+    "last": N_("head + last stage"),
+    "last2": N_("head + last two stages"),
+    "all": N_("everything"),
+    "scratch": N_("from scratch (random initialisation)"),
 }
 CAM_IMAGES = 4
 EVAL_BATCH = 250
@@ -55,8 +56,8 @@ class Run:
 
     @property
     def label(self) -> str:
-        """How the page names the run."""
-        return CHOICES[self.choice] + ("" if self.normalised else ", without the normalisation")
+        """How the page names the run, in the reader's language."""
+        return _(CHOICES[self.choice]) + ("" if self.normalised else _(", without the normalisation"))
 
 
 DEFAULT_RUNS: tuple[Run, ...] = (*(Run(c) for c in CHOICES), Run("head", normalised=False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from explorer.language import N_, _, ngettext
 from explorer.provenance import csv_text
 from explorer.transfer.finetune import RunResult
 
@@ -12,23 +13,38 @@ def runs_reading(results: Sequence[RunResult], chance: float) -> str:
     """The best run, the feature extractor against from scratch, and what leaving out the normalisation did."""
     final = {r.run: r.curve[-1].test_accuracy for r in results}
     best = max(results, key=lambda r: final[r.run])
-    sentences = [f"Best on the held-out images: **{best.run.label}**, {final[best.run]:.1%} after "
-                 f"{len(best.curve) - 1} epochs (chance {chance:.0%})."]  # fmt: skip
+    sentences = [
+        ngettext(
+            "Best on the held-out images: **{run}**, {accuracy} after {epochs} epoch (chance {chance}).",
+            "Best on the held-out images: **{run}**, {accuracy} after {epochs} epochs (chance {chance}).",
+            len(best.curve) - 1,
+        ).format(run=best.run.label, accuracy=f"{final[best.run]:.1%}", epochs=len(best.curve) - 1,
+                 chance=f"{chance:.0%}")
+    ]  # fmt: skip
     by_choice = {(r.run.choice, r.run.normalised): r for r in results}
     head, scratch = by_choice.get(("head", True)), by_choice.get(("scratch", True))
     if head and scratch:
         sentences.append(
-            f"Training only the head ({head.trainable:,} parameters) reached {final[head.run]:.1%}; training all "
-            f"{scratch.trainable:,} from scratch reached {final[scratch.run]:.1%}."
+            _(
+                "Training only the head ({head} parameters) reached {head_accuracy}; training all {all} from scratch "
+                "reached {scratch_accuracy}."
+            ).format(
+                head=f"{head.trainable:,}",
+                head_accuracy=f"{final[head.run]:.1%}",
+                all=f"{scratch.trainable:,}",
+                scratch_accuracy=f"{final[scratch.run]:.1%}",
+            )
         )
     raw = by_choice.get(("head", False))
     if head and raw:
-        why = (": the frozen layers see inputs on another scale than they were trained on"
-               if final[raw.run] < final[head.run] else " — no worse here")  # fmt: skip
-        sentences.append(
-            f"Without the normalisation the source weights were trained with, the same head-only run reached "
-            f"{final[raw.run]:.1%} instead of {final[head.run]:.1%}{why}."
-        )
+        said = (
+            _("Without the normalisation the source weights were trained with, the same head-only run reached {raw} "
+              "instead of {normalised}: the frozen layers see inputs on another scale than they were trained on.")
+            if final[raw.run] < final[head.run]
+            else _("Without the normalisation the source weights were trained with, the same head-only run reached "
+                   "{raw} instead of {normalised} — no worse here.")
+        )  # fmt: skip
+        sentences.append(said.format(raw=f"{final[raw.run]:.1%}", normalised=f"{final[head.run]:.1%}"))
     return " ".join(sentences)
 
 
@@ -40,8 +56,9 @@ def moved_reading(results: Sequence[RunResult]) -> str:
         if len(trained) < 2:
             continue
         most, least = max(trained, key=trained.get), min(trained, key=trained.get)
-        sentences.append(f"*{r.run.label}*: {most} moved most ({trained[most]:.3f}), {least} least "
-                         f"({trained[least]:.3f}).")  # fmt: skip
+        sentences.append(_("*{run}*: {most} moved most ({most_moved}), {least} least ({least_moved}).").format(
+            run=r.run.label, most=most, most_moved=f"{trained[most]:.3f}", least=least,
+            least_moved=f"{trained[least]:.3f}"))  # fmt: skip
     return " ".join(sentences)
 
 
@@ -52,9 +69,9 @@ def results_rows(results: Sequence[RunResult]) -> list[dict[str, object]]:
         trained = r.curve[1:]
         seconds = sum(p.seconds for p in trained) / max(len(trained), 1)
         rows.append({
-            "run": r.run.label, "trainable parameters": f"{r.trainable:,}",
-            "held-out accuracy": f"{r.curve[-1].test_accuracy:.1%}",
-            "training accuracy": f"{r.curve[-1].train_accuracy:.1%}", "time per epoch": f"{seconds:.2f} s",
+            N_("run"): r.run.label, N_("trainable parameters"): f"{r.trainable:,}",
+            N_("held-out accuracy"): f"{r.curve[-1].test_accuracy:.1%}",
+            N_("training accuracy"): f"{r.curve[-1].train_accuracy:.1%}", N_("time per epoch"): f"{seconds:.2f} s",
         })  # fmt: skip
     return rows
 

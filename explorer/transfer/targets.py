@@ -26,12 +26,13 @@ from torch import Tensor
 
 from explorer.errors import UserError, check_range
 from explorer.images import ImageError, load_image, normalise, prepare
+from explorer.language import N_, Message, lazy
 from explorer.shapes import dataset as shapes_dataset
 from explorer.shapes.shipped import shipped_models
 
 TARGETS: dict[str, str] = {
-    "digits": "handwritten digits (scikit-learn, 10 classes)",
-    "shapes-recoloured": "Shapes in new colours (inverted, channels rotated; 6 classes)",
+    "digits": N_("handwritten digits (scikit-learn, 10 classes)"),
+    "shapes-recoloured": N_("Shapes in new colours (inverted, channels rotated; 6 classes)"),
 }
 HELD_OUT = 200  # held-out images of the built-in sets
 MAX_FILES = 2_000
@@ -55,7 +56,7 @@ class TargetSet:
     test_pictures: np.ndarray
     test_labels: Tensor
     class_names: tuple[str, ...]
-    description: str
+    description: Message  # said where shown (built-in sets are shared by every session)
 
     @property
     def side(self) -> int:
@@ -125,7 +126,8 @@ def built_in(name: str, side: int, train_count: int = 300, seed: int = 0) -> Tar
     else:
         raise TargetError(f"target set must be one of {', '.join(TARGETS)} or a folder of your own; got {name!r}")
     train, train_labels, test, test_labels = _split(pictures, labels, train_count, seed)
-    description = f"{TARGETS[name]}: {len(train)} training and {len(test)} held-out images at {side}×{side}"
+    description = lazy("{target}: {train} training and {test} held-out images at {side}×{side}",
+                       target=lazy(TARGETS[name]), train=len(train), test=len(test), side=side)  # fmt: skip
     return TargetSet(name, train, torch.from_numpy(train_labels), test, torch.from_numpy(test_labels), classes,
                      description)  # fmt: skip
 
@@ -221,5 +223,6 @@ def own_images(files: dict[str, bytes], side: int, source: str = "the folder", s
     arrays = {k: (np.stack([p for p, _ in v]), torch.tensor([y for _, y in v])) for k, v in split.items()}
     names = tuple(classes)
     return TargetSet("own", arrays["train"][0], arrays["train"][1], arrays["test"][0], arrays["test"][1], names,
-                     f"your images: {len(names)} classes, {len(split['train'])} training and {len(split['test'])} "
-                     f"held-out images at {side}×{side}")  # fmt: skip
+                     lazy("your images: {classes} classes, {train} training and {test} held-out images at "
+                          "{side}×{side}", classes=len(names), train=len(split["train"]), test=len(split["test"]),
+                          side=side))  # fmt: skip

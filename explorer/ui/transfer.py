@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from explorer.language import N_, _, ngettext
 from explorer.transfer import targets
 from explorer.transfer.figures import curve_figure
 from explorer.transfer.finetune import Recipe, Run, RunResult, run_steps, steps_per_run
@@ -28,7 +29,9 @@ def own_target(side: int) -> tuple[str, targets.TargetSet] | None:
     uploaded. Raises TargetError (one line) for an unusable archive."""
     limit = targets.MAX_ARCHIVE_BYTES // 2**20
     upload = st.file_uploader(
-        f"A .zip with one folder of images per class (at most {targets.MAX_FILES:,} files, {limit} MB)",
+        _("A .zip with one folder of images per class (at most {files} files, {limit} MB)").format(
+            files=f"{targets.MAX_FILES:,}", limit=limit
+        ),
         type=["zip"], key="transfer.upload", max_upload_size=limit,
     )  # fmt: skip
     if upload is None:
@@ -60,7 +63,7 @@ def fine_tuned(
                 finished.append(so_far)  # before the next run's first step reaches the page
 
         drawn = 0
-        for current in with_progress(each(), len(runs) * steps, "Fine-tuning", "transfer.stop"):
+        for current in with_progress(each(), len(runs) * steps, N_("Fine-tuning"), "transfer.stop"):
             shown = [*finished, current]
             points = sum(len(r.curve) for r in shown)
             if points != drawn:  # a new epoch somewhere: redraw the curves
@@ -69,7 +72,9 @@ def fine_tuned(
         live.empty()
         return finished
 
-    label = f"Fine-tune {len(runs)} runs ({len(runs) * steps:,} training steps)"
+    label = ngettext(
+        "Fine-tune {count} run ({steps} training steps)", "Fine-tune {count} runs ({steps} training steps)", len(runs)
+    ).format(count=len(runs), steps=f"{len(runs) * steps:,}")
     return shared(
         ("transfer", chosen.key, target_key, tuple(runs), recipe),
         compute,
