@@ -10,13 +10,14 @@ from PIL import Image
 
 from explorer.catalogue import NETS, Net
 from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample
+from explorer.language import N_, _
 from explorer.ui.common import choice
 from explorer.ui.imagelab import IMAGE_TYPES
 from explorer.ui.server import kept_while, shared, shared_model, with_progress
 from explorer.variants.catalogue import default_keys
 from explorer.variants.compare import SHAPES_SIDE, VariantView, compare_variant, shapes_test_image
 
-SOURCES = ("Sample photo", "Shapes test image", "Upload")
+SOURCES = (N_("Sample photo"), N_("Shapes test image"), N_("Upload"))  # kept in the address in English
 
 
 def first_source() -> str:
@@ -29,11 +30,12 @@ def picked_image(source: str) -> tuple[str, Image.Image] | None:
     """The widgets for ``source`` and the image chosen, with a key naming its content; None until one is chosen
     (raises ImageError, one line, for an upload that is not a usable image)."""
     if source == "Shapes test image":
-        index = choice(st.number_input, "Shapes test image number", "variants_shapes_index", 0, min_value=0,
+        index = choice(st.number_input, _("Shapes test image number"), "variants_shapes_index", 0, min_value=0,
                        max_value=99_999)  # fmt: skip
         return f"shapes-{index}", shapes_test_image(index)
     if source == "Upload":
-        upload = st.file_uploader(f"Image file ({FORMAT_NAMES}; up to {MAX_FILE_BYTES // 2**20} MB)", type=IMAGE_TYPES,
+        said = _("Image file ({formats}; up to {size} MB)").format(formats=FORMAT_NAMES, size=MAX_FILE_BYTES // 2**20)
+        upload = st.file_uploader(said, type=IMAGE_TYPES,
                                   key="variants.upload", max_upload_size=MAX_FILE_BYTES // 2**20)  # fmt: skip
         if upload is None:
             return None
@@ -43,8 +45,8 @@ def picked_image(source: str) -> tuple[str, Image.Image] | None:
             return load_image(upload.getvalue(), upload.name, target_side=SHAPES_SIDE)
 
         return key, kept_while("variants.image", key, decode)  # decoded once per upload, not on every rerun
-    sample = choice(st.selectbox, "Sample photo", "variants_sample", next(iter(SAMPLES)), options=list(SAMPLES),
-                    help="See explorer/samples/CREDITS.md")  # fmt: skip
+    sample = choice(st.selectbox, _("Sample photo"), "variants_sample", next(iter(SAMPLES)), options=list(SAMPLES),
+                    help=_("See explorer/samples/CREDITS.md"))  # fmt: skip
     return f"sample-{sample}", load_sample(sample)
 
 
@@ -59,6 +61,6 @@ def compared(nets: list[Net], image_key: str, image: Image.Image) -> list[Varian
             for net, loaded in zip(nets, models, strict=True):
                 yield compare_variant(net, loaded, image)
 
-        return list(with_progress(each(), len(nets), "Comparing the variants", "variants.stop"))
+        return list(with_progress(each(), len(nets), N_("Comparing the variants"), "variants.stop"))
 
     return shared(("variants", tuple(net.key for net in nets), image_key), compute)

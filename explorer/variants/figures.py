@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from explorer.figstyle import label_colour, log_axis
+from explorer.language import _
 from explorer.variants.compare import VariantView
 
 DASHES = ("solid", "dash", "dot", "dashdot")  # told apart even where two variants share a colour
@@ -30,6 +31,6 @@ def ratio_figure(views: Sequence[VariantView]) -> go.Figure:
     fig.update_layout(
         height=360, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.25},
         yaxis=log_axis(values) | {"title": "‖F(x)‖ / ‖x‖"},
-        xaxis={"title": "place in the net (first block → last block)", "range": [0, 1], "tickformat": ".0%"},
+        xaxis={"title": _("place in the net (first block → last block)"), "range": [0, 1], "tickformat": ".0%"},
     )  # fmt: skip
     return fig
