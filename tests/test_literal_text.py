@@ -106,8 +106,8 @@ REVIEWED: dict[str, set[str]] = {
         "truth.class_name",
     },
     "pages/3_Shapes_dataset.py": {
-        "', '.join(CLASSES[:-1])",
-        "CLASSES[-1]",
+        "_(CLASSES[-1])",
+        "separated((_(c) for c in CLASSES[:-1]))",
     },
     "pages/4_Gradient_lab.py": {
         "_(gradlab.PRESET_NOTES[preset])",

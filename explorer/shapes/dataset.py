@@ -16,9 +16,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from explorer.errors import check_range
+from explorer.language import N_
 from explorer.spec import SpecError
 
-CLASSES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross", "ring")
+CLASSES: tuple[str, ...] = (N_("circle"), N_("square"), N_("triangle"), N_("star"), N_("cross"), N_("ring"))
 MIN_SIZE, MAX_SIZE = 32, 224
 SUPERSAMPLE = 4  # shapes are drawn this many times larger, then box-filtered down (anti-aliasing)
 

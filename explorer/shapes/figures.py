@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from explorer.figstyle import label_colour
+from explorer.language import _
 from explorer.shapes.scoring import BlockScore
 
 
@@ -18,7 +19,7 @@ def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
             go.Scatter(
                 x=names,
                 y=[s.pointing_accuracy for s in scores],
-                name=f"{label}: pointing game",
+                name=_("{model}: pointing game").format(model=label),
                 mode="lines+markers",
                 line={"color": colour},
             )
@@ -27,7 +28,7 @@ def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
             go.Scatter(
                 x=names,
                 y=[s.energy_in_mask for s in scores],
-                name=f"{label}: energy on object",
+                name=_("{model}: energy on object").format(model=label),
                 mode="lines+markers",
                 line={"color": colour, "dash": "dot"},
             )
@@ -35,7 +36,7 @@ def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
     fig.update_layout(
         height=380,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        yaxis={"range": [0, 1.02], "tickformat": ".0%", "title": "share of test images / of map mass"},
+        yaxis={"range": [0, 1.02], "tickformat": ".0%", "title": _("share of test images / of map mass")},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     )
     return fig

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from explorer.images import normalise
+from explorer.language import N_, _
 from explorer.render import tensor_map
 from explorer.shapes import dataset
 from explorer.shapes.dataset import Sample, ShapesConfig
@@ -101,10 +102,10 @@ def scores_table(named: dict[str, list[BlockScore]]) -> list[dict[str, object]]:
     first = next(iter(named.values()))
     rows = []
     for i, block in enumerate(first):
-        row: dict[str, object] = {"block": block.paper_name}
+        row: dict[str, object] = {N_("block"): block.paper_name}
         for label, scores in named.items():
-            row[f"{label} pointing"] = f"{scores[i].pointing_accuracy:.1%}"
-            row[f"{label} energy in mask"] = f"{scores[i].energy_in_mask:.1%}"
+            row[_("{model} pointing").format(model=label)] = f"{scores[i].pointing_accuracy:.1%}"
+            row[_("{model} energy in mask").format(model=label)] = f"{scores[i].energy_in_mask:.1%}"
         rows.append(row)
     return rows
 

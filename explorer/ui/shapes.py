@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from explorer.language import N_
 from explorer.shapes import shipped
 from explorer.shapes.scoring import CHUNK, BlockScore, scoring_steps
 from explorer.ui.server import shared, shared_model, with_progress
@@ -27,7 +28,7 @@ def scores(count: int) -> dict[str, list[BlockScore]]:
                     yield None
 
         total = len(found) * math.ceil(count / CHUNK)
-        for _ in with_progress(each(), total, f"Scoring every block on {count} test images", "shapes.stop"):
+        for _step in with_progress(each(), total, N_("Scoring every block"), "shapes.stop"):
             pass
         return scored
 
