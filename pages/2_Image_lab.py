@@ -7,6 +7,7 @@ from explorer.imagelab.attribution import METHODS, input_attribution_steps
 from explorer.imagelab.explain import VIEW_CHANNELS
 from explorer.imagelab.figures import branch_ratio_figure, map_grid_figure
 from explorer.images import FORMAT_NAMES
+from explorer.language import N_, _
 from explorer.provenance import png_bytes, zip_pngs
 from explorer.render import enlarged, jpeg_bytes, overlay, tensor_map, to_unit
 from explorer.shapes.scoring import score_map
@@ -18,41 +19,46 @@ with frame.page("Image lab"):
     spec, size = common.model_sidebar()
     if size > imagelab_ui.LAB_MAX_INPUT:
         limit = imagelab_ui.LAB_MAX_INPUT
-        st.info(f"The image lab runs at most {limit}×{limit}; using that instead of {size}.")
+        st.info(
+            _("The image lab runs at most {limit}×{limit}; using that instead of {size}.").format(
+                limit=limit, size=size
+            )
+        )
         size = imagelab_ui.LAB_MAX_INPUT
 
-    st.subheader("1 · Image")
+    st.subheader(_("1 · Image"))
     source = common.choice(
         st.segmented_control,
-        "Source",
+        _("Source"),
         "source",
         imagelab_ui.IMAGE_SOURCES[0],
         options=list(imagelab_ui.IMAGE_SOURCES),
-        help="Sample: bundled photos. Shapes: the explorer's own dataset, where the object's position is known.",
+        format_func=_,
+        help=_("Sample: bundled photos. Shapes: the explorer's own dataset, where the object's position is known."),
     )
     picked = imagelab_ui.image_input(source or imagelab_ui.IMAGE_SOURCES[0], size)
     if picked is None:
-        st.info(f"Upload an image ({FORMAT_NAMES}), take a photo, or pick a sample.")
+        st.info(_("Upload an image ({formats}), take a photo, or pick a sample.").format(formats=FORMAT_NAMES))
         st.stop()
     image = imagelab_ui.prepared(picked, size)  # a file that is no usable image stops the page with one line
 
-    st.subheader("2 · Weights")
+    st.subheader(_("2 · Weights"))
     kind = common.choice(
         st.radio,
-        "Weights",
+        _("Weights"),
         "weights",
         "imagenet",
         options=list(WEIGHT_KINDS),
-        format_func=WEIGHT_KINDS.get,
+        format_func=lambda weights: _(WEIGHT_KINDS[weights]),
         horizontal=True,
     )
     loaded = imagelab_ui.weights_panel(spec, kind)
     if loaded is None:
         st.stop()
     if loaded.trained:
-        st.success(f"**Weights:** {common.plain(loaded.label)}", icon=":material/verified:")
+        st.success(_("**Weights:** {weights}").format(weights=common.plain(loaded.label)), icon=":material/verified:")
     else:
-        st.warning(f"**Weights:** {common.plain(loaded.label)}", icon=":material/casino:")
+        st.warning(_("**Weights:** {weights}").format(weights=common.plain(loaded.label)), icon=":material/casino:")
 
     names = loaded.class_names
     shown_for = (image.key, loaded.weights_id)
@@ -62,38 +68,49 @@ with frame.page("Image lab"):
     left, right = st.columns([1, 2])
     with right:
         target = common.choice(
-            st.selectbox, "Explain class (type to search)", "target", None, options=list(range(len(names))),
-            format_func=lambda i: f"{names[i]} ({i})", placeholder="the top prediction",
+            st.selectbox, _("Explain class (type to search)"), "target", None, options=list(range(len(names))),
+            format_func=lambda i: f"{names[i]} ({i})", placeholder=_("the top prediction"),
         )  # fmt: skip
     view = imagelab_ui.explanation(loaded, image, target)
     result = view.result
     with left:
-        st.image(image.seen, caption=f"what the network sees: {size}×{size}", width="stretch")
+        st.image(image.seen, caption=_("what the network sees: {size}×{size}").format(size=size), width="stretch")
     with right:
         with st.container(key="predictions"):
             for prediction in result.predictions():
-                mark = " ← explained" if prediction.index == result.target else ""
+                mark = _(" ← explained") if prediction.index == result.target else ""
                 label = f"{common.plain(prediction.name)} ({prediction.index}): {prediction.probability:.1%}{mark}"
                 st.progress(min(max(prediction.probability, 0.0), 1.0), text=label)
         st.caption(
-            f"Explaining **{common.plain(result.target_name)}** ({result.target}) in {common.plain(picked.name)}. "
-            f"One forward and one backward pass recorded all {len(result.stats)} blocks in "
-            f"{view.seconds * 1000:.0f} ms on {server.device_label()} (queue included)."
+            _(
+                "Explaining **{target}** ({index}) in {image}. One forward and one backward pass recorded all {blocks} "
+                "blocks in {ms} ms on {device} (queue included)."
+            ).format(
+                target=common.plain(result.target_name),
+                index=result.target,
+                image=common.plain(picked.name),
+                blocks=len(result.stats),
+                ms=f"{view.seconds * 1000:.0f}",
+                device=server.device_label(),
+            )
         )
 
-    st.subheader("3 · Grad-CAM of every residual block")
+    st.subheader(_("3 · Grad-CAM of every residual block"))
     st.caption(
-        "Where each block's output supports the explained class: the block's channels weighted by their average "
-        "gradient, summed, ReLU, upsampled bilinearly. Early blocks see edges and textures at high resolution; "
-        f"the last stage sees whole objects at {result.stats[-1].shape.split('×', 1)[1]}."
+        _(
+            "Where each block's output supports the explained class: the block's channels weighted by their average "
+            "gradient, summed, ReLU, upsampled bilinearly. Early blocks see edges and textures at high resolution; the "
+            "last stage sees whole objects at {side}."
+        ).format(side=result.stats[-1].shape.split("×", 1)[1])
     )
-    shared = common.choice(st.toggle, "One colour scale for all blocks", "shared_scale", False)
+    shared = common.choice(st.toggle, _("One colour scale for all blocks"), "shared_scale", False)
     legend, words = st.columns([1, 3])
     legend.image(imagelab_ui.colour_legend(), width="stretch")
     words.caption(
-        "Blue: no support for the class here; red: the strongest support "
-        + ("in any block (one scale for all blocks, so weak blocks look pale)." if shared else
-           "in that block (each block is scaled to its own strongest point, so compare where, not how much).")
+        _("Blue: no support for the class here; red: the strongest support in any block (one scale for all blocks, so "
+          "weak blocks look pale).") if shared else
+        _("Blue: no support for the class here; red: the strongest support in that block (each block is scaled to its "
+          "own strongest point, so compare where, not how much).")
     )  # fmt: skip
     with st.container(key="gradcam-strip"):
         columns = st.columns(imagelab_ui.STRIP_COLUMNS)
@@ -106,15 +123,17 @@ with frame.page("Image lab"):
         truth = image.shapes
         scores = [score_map(cam, truth) for cam in result.cams]
         st.markdown(
-            f"**Scored against the truth** — this Shapes image is a *{truth.class_name}* in box {truth.box}: "
-            "a ✓ when the map's peak falls inside the box (pointing game), and the share of the map on the object."
+            _(
+                "**Scored against the truth** — this Shapes image is a *{shape}* in box {box}: a ✓ when the map's peak "
+                "falls inside the box (pointing game), and the share of the map on the object."
+            ).format(shape=_(truth.class_name), box=truth.box)
         )
         common.table(
             [
                 {
-                    "block": s.paper_name,
-                    "peak in box": "✓" if m.hit else "✗",
-                    "energy on object": f"{m.energy_in_mask:.0%}",
+                    N_("block"): s.paper_name,
+                    N_("peak in box"): "✓" if m.hit else "✗",
+                    N_("energy on object"): f"{m.energy_in_mask:.0%}",
                 }
                 for s, m in zip(result.stats, scores, strict=True)
             ],
@@ -126,7 +145,7 @@ with frame.page("Image lab"):
     }  # fmt: skip
     downloads = st.columns(2)
     downloads[0].download_button(
-        "Download overlays (PNG, zip)",
+        _("Download overlays (PNG, zip)"),
         lambda: zip_pngs(result.overlays(shared_scale=shared), details),  # encoded only when clicked
         file_name="gradcam_overlays.zip",
         mime="application/zip",
@@ -134,7 +153,7 @@ with frame.page("Image lab"):
         key="download-overlays",
     )
     downloads[1].download_button(
-        "Download per-block statistics (CSV)",
+        _("Download per-block statistics (CSV)"),
         lambda: result.stats_csv(details),
         file_name="block_stats.csv",
         mime="text/csv",
@@ -142,58 +161,70 @@ with frame.page("Image lab"):
         key="download-csv",
     )
 
-    st.subheader("4 · How much does each block change its input?")
+    st.subheader(_("4 · How much does each block change its input?"))
     st.caption(
-        "‖F(x)‖ / ‖shortcut‖ per block for this image. Below 1 the block adds a small correction to what the "
-        "shortcut carries; above 1 it rewrites its input. Compare trained and untrained weights."
+        _(
+            "‖F(x)‖ / ‖shortcut‖ per block for this image. Below 1 the block adds a small correction to what the "
+            "shortcut carries; above 1 it rewrites its input. Compare trained and untrained weights."
+        )
         if spec.skip
-        else "A plain network has no shortcut: each block's output is all F(x). Shown: ‖F(x)‖ per block."
+        else _("A plain network has no shortcut: each block's output is all F(x). Shown: ‖F(x)‖ per block.")
     )
     common.chart(branch_ratio_figure(result.stats), key="lab.branches")
 
-    st.subheader("5 · Inside one block")
+    st.subheader(_("5 · Inside one block"))
     block_names = [s.paper_name for s in result.stats]
     block = common.choice(
-        st.selectbox, "Block", "block", len(block_names) - 1, options=list(range(len(block_names))),
+        st.selectbox, _("Block"), "block", len(block_names) - 1, options=list(range(len(block_names))),
         format_func=block_names.__getitem__,
     )  # fmt: skip
     block_view = result.views[block]
     count = common.choice(
-        st.slider, "Most active channels", "channels", 8, min_value=4, max_value=VIEW_CHANNELS, step=4
+        st.slider, _("Most active channels"), "channels", 8, min_value=4, max_value=VIEW_CHANNELS, step=4
     )
     channels = block_view.channels[:count]
-    common.chart(map_grid_figure(list(block_view.output[:count]), [f"channel {c}" for c in channels]), key="lab.maps")
+    channel_titles = [_("channel {index}").format(index=c) for c in channels]
+    common.chart(map_grid_figure(list(block_view.output[:count]), channel_titles), key="lab.maps")
     st.caption(
-        "Each map has its own colour scale: yellow is that channel's highest activation in this block, dark purple its "
-        "lowest. Channels are ordered by their mean activation, most active first."
+        _(
+            "Each map has its own colour scale: yellow is that channel's highest activation in this block, dark purple "
+            "its lowest. Channels are ordered by their mean activation, most active first."
+        )
     )
-    st.dataframe(block_view.channel_stats(count), hide_index=True, width="stretch")
+    st.dataframe(common.said_columns(block_view.channel_stats(count)), hide_index=True, width="stretch")
     chosen = common.choice(
-        st.selectbox, "Branches of", "branches_of", None, options=[None, *channels],
-        format_func=lambda c: "mean over channels" if c is None else f"channel {c}",
+        st.selectbox, _("Branches of"), "branches_of", None, options=[None, *channels],
+        format_func=lambda c: _("mean over channels") if c is None else _("channel {index}").format(index=c),
     )  # fmt: skip
     maps = block_view.maps(chosen)
-    titles = ["F(x)", "shortcut" if spec.skip else "shortcut (none: plain)", "output"]
+    titles = ["F(x)", _("shortcut") if spec.skip else _("shortcut (none: plain)"), _("output")]
     common.chart(map_grid_figure(list(maps.values()), titles, 3), key="lab.branch_maps")
 
-    with st.expander("More attribution methods (to the input pixels)", key="lab.more"):
+    with st.expander(_("More attribution methods (to the input pixels)"), key="lab.more"):
         method = common.choice(
-            st.radio, "Method", "method", next(iter(METHODS)), options=list(METHODS), horizontal=True
+            st.radio, _("Method"), "method", next(iter(METHODS)), options=list(METHODS), horizontal=True
         )
-        st.caption(METHODS[method].description)
+        st.caption(_(METHODS[method].description))
         wanted = (view.key, method, result.stats[block].block)
-        if st.button(f"Compute {method}", key="lab.compute"):
+        if st.button(_("Compute {method}").format(method=method), key="lab.compute"):
             x = image.x.to(server.device())
             steps = input_attribution_steps(method, loaded.model, x, result.target, result.stats[block].block)
-            *_, (_, _, attribution) = server.with_progress(steps, METHODS[method].count(x), method, "lab.captum_stop")
+            *_steps, (_done, _total, attribution) = server.with_progress(
+                steps, METHODS[method].count(x), method, "lab.captum_stop"
+            )
             unit = to_unit([np.clip(tensor_map(attribution[0]), 0, None)], shared=False)[0]
             picture = enlarged(overlay(image.seen, unit))
             method_details = details | {"method": method, "block": result.stats[block].paper_name}
             server.keep("lab.captum", (wanted, jpeg_bytes(picture), png_bytes(picture, method_details)))
         computed = server.kept("lab.captum")
         if computed is not None and computed[0] == wanted:
-            st.image(computed[1], caption=f"{method} for {result.target_name}", width=360)
+            st.image(
+                computed[1],
+                caption=_("{method} for {target}").format(method=method, target=result.target_name),
+                width=360,
+            )
             st.download_button(
-                f"Download {method} (PNG)", computed[2], file_name=f"{method.lower().replace(' ', '_')}.png",
-                mime="image/png", on_click="ignore", key="download-captum",
+                _("Download {method} (PNG)").format(method=method), computed[2],
+                file_name=f"{method.lower().replace(' ', '_')}.png", mime="image/png", on_click="ignore",
+                key="download-captum",
             )  # fmt: skip

@@ -295,3 +295,16 @@ def test_the_transfer_page_in_chinese_names_the_three_ways_to_transfer() -> None
     described = "手写数字（scikit-learn，10 类）：300 张训练图像和 200 张留出图像"
     assert any(c.value.startswith(described) for c in app.caption)
     assert app.button(key="transfer.start").label.startswith("微调 6 种方式")
+
+
+@pytest.mark.usefixtures("torch_home")
+def test_the_image_lab_in_chinese() -> None:
+    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
+    app.query_params.update({"lang": CHINESE, "family": "cifar"})
+    with language.speaking(CHINESE):
+        app.switch_page("pages/2_Image_lab.py").run()
+        assert not app.exception, app.exception
+        assert [s.value for s in app.subheader][:3] == ["1 · 图像", "2 · 权重", "3 · 每个残差块的 Grad-CAM"]
+        assert app.radio(key="widget.weights").options[1] == "在形状数据集上训练（随附）"
+    assert any(c.value.startswith("正在解释") for c in app.caption)
+    assert list(app.dataframe[0].value.columns) == ["通道", "平均", "最大", "活跃比例"]

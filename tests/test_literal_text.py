@@ -94,7 +94,8 @@ REVIEWED: dict[str, set[str]] = {
     },
     "pages/2_Image_lab.py": {
         "FORMAT_NAMES",
-        "METHODS[method].description",
+        "_(METHODS[method].description)",
+        "_(truth.class_name)",
         "len(result.stats)",
         "limit",
         "method",
@@ -103,7 +104,6 @@ REVIEWED: dict[str, set[str]] = {
         "server.device_label()",
         "size",
         "truth.box",
-        "truth.class_name",
     },
     "pages/3_Shapes_dataset.py": {
         "_(CLASSES[-1])",

@@ -20,6 +20,7 @@ from torch import Tensor
 from torch.overrides import TorchFunctionMode
 
 from explorer.errors import check_choice
+from explorer.language import N_
 from explorer.trace import grad_cam
 from explorer.walk import walk
 from models import ResNet
@@ -169,17 +170,17 @@ class InputMethod:
 
 METHODS: dict[str, InputMethod] = {
     "Guided Grad-CAM": InputMethod(
-        "Grad-CAM of the chosen block times guided backpropagation: fine detail, class-aware.",
+        N_("Grad-CAM of the chosen block times guided backpropagation: fine detail, class-aware."),
         _guided_grad_cam_steps,
         lambda x: 1,
     ),
     "Integrated Gradients": InputMethod(
-        "Gradients averaged along a straight path from an average-colour image to this one (32 points).",
+        N_("Gradients averaged along a straight path from an average-colour image to this one (32 points)."),
         lambda model, x, target, _block: integrated_gradients(model, x, target),
         lambda x: -(-IG_POINTS // IG_CHUNK),
     ),
     "Occlusion": InputMethod(
-        "How much the class score drops when an average-colour square hides each region (many forward passes).",
+        N_("How much the class score drops when an average-colour square hides each region (many forward passes)."),
         lambda model, x, target, _block: occlusion(model, x, target),
         lambda x: -(-len(occlusion_places(*x.shape[-2:])[1]) // OCCLUDED_PER_PASS),
     ),

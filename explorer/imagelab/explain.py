@@ -16,6 +16,7 @@ from PIL import Image
 from torch import Tensor
 
 from explorer.errors import UserError, check_range
+from explorer.language import N_
 from explorer.provenance import csv_text
 from explorer.render import enlarged, overlay, tensor_map, to_unit
 from explorer.trace import block_cams, trace, upsample
@@ -81,10 +82,10 @@ class BlockView:
         """Mean, maximum and active fraction (share of positions > 0) of the ``count`` most active channels."""
         return [
             {
-                "channel": c,
-                "mean": float(m.mean()),
-                "max": float(m.max()),
-                "active": float((m > 0).mean()),
+                N_("channel"): c,
+                N_("mean"): float(m.mean()),
+                N_("max"): float(m.max()),
+                N_("active"): float((m > 0).mean()),
             }
             for c, m in zip(self.channels[:count], self.output[:count], strict=True)
         ]

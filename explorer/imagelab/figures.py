@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from explorer.figstyle import log_axis, net_colour
 from explorer.imagelab.explain import BlockStats
+from explorer.language import _
 
 
 def branch_ratio_figure(stats: list[BlockStats] | tuple[BlockStats, ...]) -> go.Figure:
@@ -26,7 +27,7 @@ def branch_ratio_figure(stats: list[BlockStats] | tuple[BlockStats, ...]) -> go.
                                  hoverinfo="skip", showlegend=False))  # fmt: skip
         fig.add_hline(y=1, line_dash="dot", line_color="#555555")
         fig.add_annotation(  # on a log axis an annotation's y is log10 of the value: add_hline's own would float off
-            text="F(x) as large as its shortcut", x=1, xref="paper", xanchor="right", y=0, yref="y",
+            text=_("F(x) as large as its shortcut"), x=1, xref="paper", xanchor="right", y=0, yref="y",
             yanchor="bottom", showarrow=False,
         )  # fmt: skip
     fig.add_trace(
@@ -37,7 +38,7 @@ def branch_ratio_figure(stats: list[BlockStats] | tuple[BlockStats, ...]) -> go.
         height=320,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         yaxis=log_axis([*values, 1.0])
-        | {"title": "‖F(x)‖" if plain else "‖F(x)‖ / ‖shortcut‖", "range": _log_range(values)},
+        | {"title": "‖F(x)‖" if plain else _("‖F(x)‖ / ‖shortcut‖"), "range": _log_range(values)},
         xaxis={"type": "category", "tickangle": -45, "automargin": True},
     )
     return fig

@@ -93,7 +93,7 @@ def _summaries(model: ResNet, per_block: list[list[MapScore]]) -> list[BlockScor
 
 def score_model(model: ResNet, config: ShapesConfig, count: int, start: int = 0) -> list[BlockScore]:
     """Pointing accuracy and mean energy-in-mask of every block over ``count`` images of ``config``."""
-    *_, scores = scoring_steps(model, config, count, start)
+    *_steps, scores = scoring_steps(model, config, count, start)
     return scores
 
 

@@ -238,7 +238,7 @@ def fine_tune(
     """Every run to the end, one after the other."""
     finished = []
     for run in runs:
-        *_, last = run_steps(spec, source, target, run, recipe, device)
+        *_steps, last = run_steps(spec, source, target, run, recipe, device)
         finished.append(last)
     return finished
 

@@ -13,6 +13,7 @@ from PIL import Image
 
 from explorer.imagelab.explain import Explanation, explain_batch
 from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample, prepare
+from explorer.language import N_, _
 from explorer.render import colourise, jpeg_bytes
 from explorer.shapes import dataset, shipped, training
 from explorer.shapes.dataset import Sample, ShapesConfig
@@ -26,7 +27,7 @@ LAB_MAX_INPUT = 512
 STRIP_COLUMNS = 6
 IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"]
 CHECKPOINT_TYPES = ["pth", "pt", "safetensors"]
-IMAGE_SOURCES: tuple[str, ...] = ("Sample", "Shapes", "Upload", "Camera")
+IMAGE_SOURCES: tuple[str, ...] = (N_("Sample"), N_("Shapes"), N_("Upload"), N_("Camera"))  # English in the address
 SHAPES_TEST_SEED = training.test_config_for(ShapesConfig()).seed
 
 
@@ -73,8 +74,8 @@ def image_input(source: str, size: int) -> PickedImage | None:
     """The image widgets for ``source`` (one of :data:`IMAGE_SOURCES`); None until something is chosen."""
     if source == "Shapes":
         index = choice(
-            st.number_input, "Shapes test image number", "shapes_index", 0, min_value=0, max_value=99_999, step=1,
-            help="Images from the held-out test set of the shipped models: each has a known class, box and mask.",
+            st.number_input, _("Shapes test image number"), "shapes_index", 0, min_value=0, max_value=99_999, step=1,
+            help=_("Images from the held-out test set of the shipped models: each has a known class, box and mask."),
         )  # fmt: skip
         config = ShapesConfig(seed=SHAPES_TEST_SEED, size=min(max(size, dataset.MIN_SIZE), dataset.MAX_SIZE))
         return PickedImage(
@@ -82,18 +83,18 @@ def image_input(source: str, size: int) -> PickedImage | None:
         )
     if source == "Upload":
         upload = st.file_uploader(
-            f"Image file ({FORMAT_NAMES}; up to {MAX_FILE_BYTES // 2**20} MB)",
+            _("Image file ({formats}; up to {size} MB)").format(formats=FORMAT_NAMES, size=MAX_FILE_BYTES // 2**20),
             type=IMAGE_TYPES,
             key="lab.upload",
             max_upload_size=MAX_FILE_BYTES // 2**20,
         )
         return None if upload is None else PickedImage(upload.name, f"upload-{upload.file_id}", upload.getvalue)
     if source == "Camera":
-        shot = st.camera_input("Take a photo", key="lab.camera")
+        shot = st.camera_input(_("Take a photo"), key="lab.camera")
         return None if shot is None else PickedImage("camera.jpg", f"camera-{shot.file_id}", shot.getvalue)
     sample = choice(
-        st.selectbox, "Sample photo", "sample", next(iter(SAMPLES)), options=list(SAMPLES),
-        help="See explorer/samples/CREDITS.md",
+        st.selectbox, _("Sample photo"), "sample", next(iter(SAMPLES)), options=list(SAMPLES),
+        help=_("See explorer/samples/CREDITS.md"),
     )  # fmt: skip
     return PickedImage(sample, f"sample-{sample}")
 
@@ -134,21 +135,25 @@ def _imagenet_fallback(spec: ModelSpec) -> LoadedModel:
     """Say why the ImageNet weights are not here (offering the download where it helps); the untrained model."""
     member = imagenet.imagenet_weights(spec)
     if member is None:
-        st.warning(f"{imagenet.imagenet_unavailable_reason(spec)} Showing the untrained model instead.")
+        st.warning(
+            _("{reason} Showing the untrained model instead.").format(reason=imagenet.imagenet_unavailable_reason(spec))
+        )
         return _random(spec)
     path = imagenet.cache_path(member)
     st.warning(
-        f"ImageNet weights for {spec.label} are not in the local cache (`{path}`): this page shows the "
-        "untrained model until they are. Online, download them here; offline, copy the file to that path "
-        "(or run `python -m explorer weights download` on a machine that is online)."
+        _(
+            "ImageNet weights for {model} are not in the local cache (`{path}`): this page shows the untrained model "
+            "until they are. Online, download them here; offline, copy the file to that path (or run `python -m "
+            "explorer weights download` on a machine that is online)."
+        ).format(model=spec.label, path=path)
     )
     megabytes = member.meta.get("_file_size", 0)
-    if st.button(f"Download ImageNet weights ({megabytes:.0f} MB)", key="lab.download"):
-        bar = st.progress(0.0, text="Downloading…")
+    if st.button(_("Download ImageNet weights ({size} MB)").format(size=f"{megabytes:.0f}"), key="lab.download"):
+        bar = st.progress(0.0, text=_("Downloading…"))
 
         def report(done: int, total: int | None) -> None:
             fraction = min(done / total, 1.0) if total else 0.0
-            bar.progress(fraction, text=f"Downloading… {done / 2**20:.0f} MB")
+            bar.progress(fraction, text=_("Downloading… {size} MB").format(size=f"{done / 2**20:.0f}"))
 
         try:
             imagenet.download_imagenet(spec, report)  # offline: a WeightsError, shown by the page in one line
@@ -160,15 +165,19 @@ def _imagenet_fallback(spec: ModelSpec) -> LoadedModel:
 
 def _checkpoint(spec: ModelSpec) -> LoadedModel | None:
     upload = st.file_uploader(
-        f"Checkpoint: a state dict (.pth, .pt or .safetensors; up to {MAX_CHECKPOINT_BYTES // 2**20} MB)",
+        _("Checkpoint: a state dict (.pth, .pt or .safetensors; up to {size} MB)").format(
+            size=MAX_CHECKPOINT_BYTES // 2**20
+        ),
         type=CHECKPOINT_TYPES,
         key="lab.checkpoint",
         max_upload_size=MAX_CHECKPOINT_BYTES // 2**20,
     )
     if upload is None:
         st.info(
-            f"Upload a state dict for {spec.label} (.pth, .pt or .safetensors). It is loaded with "
-            "weights_only=True: tensors only, never arbitrary Python objects."
+            _(
+                "Upload a state dict for {model} (.pth, .pt or .safetensors). It is loaded with weights_only=True: "
+                "tensors only, never arbitrary Python objects."
+            ).format(model=spec.label)
         )
         return None
     digest = kept_while(  # a (possibly large) file hashed once, not on every rerun
@@ -178,7 +187,7 @@ def _checkpoint(spec: ModelSpec) -> LoadedModel | None:
 
 
 def _offer_shapes_model() -> None:
-    if st.button("Use the Shapes-trained ResNet-20", key="lab.use_shapes"):
+    if st.button(_("Use the Shapes-trained ResNet-20"), key="lab.use_shapes"):
         shapes_net = {"family": "cifar", "cifar_depth": 20, "preact": False, "skip": True, "shortcut": "default",
                       "cifar_size": 32}  # fmt: skip
         st.session_state.update({f"choice.{name}": value for name, value in shapes_net.items()})
@@ -219,6 +228,6 @@ def explanation(loaded: LoadedModel, image: PreparedImage, target: int | None) -
     start = time.perf_counter()
     batch = (loaded.spec, loaded.weights_id, tuple(image.x.shape[1:]))
     ticket = jobs().submit_batched(batch, (loaded, image.x, image.seen, target), _explain_together)
-    view = LabView(key, wait(ticket, "Explaining the image"), time.perf_counter() - start)
+    view = LabView(key, wait(ticket, N_("Explaining the image")), time.perf_counter() - start)
     keep("lab.explanation", view)
     return view

@@ -23,6 +23,7 @@ from typing import ClassVar
 
 import torch
 
+from explorer.language import N_
 from explorer.shapes import shipped
 from explorer.spec import ModelSpec, SpecError
 from explorer.weights import imagenet
@@ -32,10 +33,10 @@ from explorer.weights.loaded import LoadedModel, WeightSource
 from models import ResNet, seeded
 
 WEIGHT_KINDS: dict[str, str] = {
-    "imagenet": "ImageNet (torchvision)",
-    "shapes": "Shapes-trained (shipped)",
-    "random": "Random initialisation (untrained)",
-    "checkpoint": "Checkpoint file (.pth, .pt, .safetensors)",
+    "imagenet": N_("ImageNet (torchvision)"),
+    "shapes": N_("Shapes-trained (shipped)"),
+    "random": N_("Random initialisation (untrained)"),
+    "checkpoint": N_("Checkpoint file (.pth, .pt, .safetensors)"),
 }
 CLASSIFIER_WEIGHT = "fc.weight"
 
