@@ -217,3 +217,14 @@ def test_a_student_answers_a_choice_in_chinese_and_the_class_store_keeps_its_eng
         student.button(key="class.answer.0.send").click().run()
     assert class_store.answers(teacher.code, 0) == ["residual"]
     assert any("你的回答已提交：残差网络" in c.value for c in student.caption)
+
+
+def test_a_teacher_reading_chinese_hands_out_a_class_link_in_chinese(class_store: object) -> None:
+    with speaking(CHINESE):
+        at = open_page("pages/10_Class.py", lang="zh")
+        at.selectbox(key="class.lesson").set_value(LESSON)
+        at.button(key="class.start").click().run()
+    assert not at.exception, at.exception
+    said = next(m.value for m in at.markdown if m.value.startswith("学生打开"))
+    code = at.session_state[classroom.PLAY].code
+    assert re.sub(r"\\(.)", r"\1", said).split("**")[1].endswith(f"/Class?room={code}&lang=zh")

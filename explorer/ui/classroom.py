@@ -34,7 +34,7 @@ from explorer.classroom.store import (
     shown_code,
 )
 from explorer.classroom.watch import RoomWatcher
-from explorer.language import N_, _
+from explorer.language import ENGLISH, N_, _, current
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.lesson import NOT_IN_LESSONS, Lesson, Question
 from explorer.lessons.pages import CLASS_PAGE, page_files
@@ -439,9 +439,11 @@ def _on_step(current: Play, page: str) -> bool:
 
 def class_link(code: str) -> str:
     """The link students open to join ``code``: this server's address, on the class page (a path from the server's
-    root where the page's address is not known, as in a script run without a browser)."""
+    root where the page's address is not known, as in a script run without a browser), in the teacher's language
+    when it is not English (a student switches with the sidebar's switch)."""
     base = (st.context.url or "").split("?", 1)[0].rsplit("/", 1)[0]
-    return f"{base}/Class?room={code}"
+    spoken = current()
+    return f"{base}/Class?room={code}" + (f"&lang={spoken}" if spoken != ENGLISH else "")
 
 
 def qr_png(link: str) -> bytes:
