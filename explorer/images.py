@@ -16,6 +16,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from explorer.errors import UserError, short_detail
+from explorer.language import _
 
 MAX_FILE_BYTES = 25 * 2**20
 MAX_PIXELS = 40_000_000
@@ -38,25 +39,39 @@ class ImageError(UserError):
 def _subject(filename: str | None) -> str:
     """How messages name the file: its name when known, else "This file"."""
     name = " ".join((filename or "").split())
-    return repr(name) if name else "This file"
+    return repr(name) if name else _("This file")
 
 
-def check_dimensions(width: int, height: int, subject: str = "This image") -> None:
-    """Raise ImageError if a ``width`` x ``height`` image has too many pixels, a too-short side or an extreme shape."""
+def check_dimensions(width: int, height: int, subject: str | None = None) -> None:
+    """Raise ImageError if a ``width`` x ``height`` image has too many pixels, a too-short side or an extreme shape
+    (``subject``: how the message names it, "This image" when None)."""
+    subject = subject or _("This image")
     if width * height > MAX_PIXELS:
         raise ImageError(
-            f"{subject} is {width}×{height} = {width * height / 1e6:.0f} megapixels; at most "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels are accepted: downscale it and try again"
+            _(
+                "{subject} is {width}×{height} = {megapixels} megapixels; at most {most} megapixels are accepted: "
+                "downscale it and try again"
+            ).format(
+                subject=subject,
+                width=width,
+                height=height,
+                megapixels=f"{width * height / 1e6:.0f}",
+                most=f"{MAX_PIXELS / 1e6:.0f}",
+            )
         )
     if min(width, height) < MIN_SIDE:
         raise ImageError(
-            f"{subject} is only {width}×{height} pixels; both sides must be at least {MIN_SIDE} pixels: "
-            "use a larger image"
+            _(
+                "{subject} is only {width}×{height} pixels; both sides must be at least {least} pixels: use a larger "
+                "image"
+            ).format(subject=subject, width=width, height=height, least=MIN_SIDE)
         )
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise ImageError(
-            f"{subject} is {width}×{height} pixels, an aspect ratio over {MAX_ASPECT}:1: "
-            "crop it closer to a square and try again"
+            _(
+                "{subject} is {width}×{height} pixels, an aspect ratio over {aspect}:1: crop it closer to a square and "
+                "try again"
+            ).format(subject=subject, width=width, height=height, aspect=MAX_ASPECT)
         )
 
 
@@ -99,11 +114,14 @@ def load_image(data: bytes, filename: str | None = None, target_side: int | None
     """
     subject = _subject(filename)
     if not data:
-        raise ImageError(f"{subject} is empty: choose a photo ({FORMAT_NAMES})")
+        raise ImageError(
+            _("{subject} is empty: choose a photo ({formats})").format(subject=subject, formats=FORMAT_NAMES)
+        )
     if len(data) > MAX_FILE_BYTES:
         raise ImageError(
-            f"{subject} is {len(data) / 2**20:.1f} MB; files up to {MAX_FILE_BYTES / 2**20:.0f} MB are accepted: "
-            "resize or compress it and try again"
+            _("{subject} is {size} MB; files up to {most} MB are accepted: resize or compress it and try again").format(
+                subject=subject, size=f"{len(data) / 2**20:.1f}", most=f"{MAX_FILE_BYTES / 2**20:.0f}"
+            )
         )
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
@@ -116,24 +134,34 @@ def load_image(data: bytes, filename: str | None = None, target_side: int | None
         raise
     except UnidentifiedImageError:
         raise ImageError(
-            f"{subject} is not an image Pillow can read ({FORMAT_NAMES}): upload a photo in one of these formats"
+            _("{subject} is not an image Pillow can read ({formats}): upload a photo in one of these formats").format(
+                subject=subject, formats=FORMAT_NAMES
+            )
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageError(
-            f"{subject} has too many pixels to decode safely ({short_detail(error)}): at most "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels are accepted, downscale it and try again"
+            _(
+                "{subject} has too many pixels to decode safely ({detail}): at most {most} megapixels are accepted, "
+                "downscale it and try again"
+            ).format(subject=subject, detail=short_detail(error), most=f"{MAX_PIXELS / 1e6:.0f}")
         ) from None
     except Exception as error:  # Pillow's decoders raise many types (OSError, SyntaxError, ...) on bad data
         raise ImageError(
-            f"{subject} is damaged or truncated and cannot be decoded ({short_detail(error)}): "
-            "re-save or re-export it and try again"
+            _(
+                "{subject} is damaged or truncated and cannot be decoded ({detail}): re-save or re-export it and try "
+                "again"
+            ).format(subject=subject, detail=short_detail(error))
         ) from None
 
 
 def load_sample(name: str) -> Image.Image:
     """A bundled sample photo (a key of :data:`SAMPLES`) as RGB; raises ImageError for unknown names."""
     if name not in SAMPLES:
-        raise ImageError(f"unknown sample image {name!r}: choose one of {', '.join(SAMPLES)}")
+        raise ImageError(
+            _("unknown sample image {name}: choose one of {samples}").format(
+                name=repr(name), samples=", ".join(SAMPLES)
+            )
+        )
     path = SAMPLES[name]
     return load_image(path.read_bytes(), path.name)
 

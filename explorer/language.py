@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from babel import Locale
 from babel.messages import mofile, pofile
@@ -39,6 +39,7 @@ SEPARATORS = {ENGLISH: ", ", CHINESE: "，"}  # between the items of a list
 CATALOGS = Path(__file__).resolve().parent / "locale"
 DOMAIN = "explorer"
 
+T = TypeVar("T")
 _speaking: ContextVar[str | None] = ContextVar("explorer_language", default=None)
 _session_language: Callable[[], str | None] | None = None
 
@@ -124,6 +125,18 @@ def speaking(code: str) -> Iterator[None]:
         yield
     finally:
         _speaking.reset(token)
+
+
+def in_current_language(job: Callable[[], T]) -> Callable[[], T]:
+    """``job``, to run in another thread (a queue's worker), speaking the language current here: what it says (a
+    refusal of a bad upload, say) reaches the reader in their language."""
+    code = current()
+
+    def spoken() -> T:
+        with speaking(code):
+            return job()
+
+    return spoken
 
 
 def follow_session(session_language: Callable[[], str | None]) -> None:

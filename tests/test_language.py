@@ -308,3 +308,23 @@ def test_the_image_lab_in_chinese() -> None:
         assert app.radio(key="widget.weights").options[1] == "在形状数据集上训练（随附）"
     assert any(c.value.startswith("正在解释") for c in app.caption)
     assert list(app.dataframe[0].value.columns) == ["通道", "平均", "最大", "活跃比例"]
+
+
+def test_a_bad_upload_is_refused_in_the_readers_language_even_from_a_queue_worker() -> None:
+    from explorer.images import ImageError, load_image
+
+    def refused() -> str:
+        try:
+            load_image(b"not an image", "notes.txt")
+        except ImageError as error:
+            return str(error)
+        raise AssertionError("decoded")
+
+    with language.speaking(CHINESE):
+        job = language.in_current_language(refused)
+    said: list[str] = []
+    worker = threading.Thread(target=lambda: said.append(job()))  # another thread, as the queue's worker is
+    worker.start()
+    worker.join()
+    assert said == ["'notes.txt' 不是 Pillow 能读取的图像（JPEG, PNG, WebP, BMP, GIF, TIFF）：请上传这些格式之一的照片"]
+    assert refused().startswith("'notes.txt' is not an image Pillow can read")

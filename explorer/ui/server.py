@@ -26,7 +26,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer.device import describe_device, pick_device
 from explorer.jobs import JobQueue, Ticket
-from explorer.language import ENGLISH, N_, _, ngettext, speaking
+from explorer.language import ENGLISH, N_, _, in_current_language, ngettext, speaking
 from explorer.memory import ByteLRU, Pending, SharedResults, drop_ended, nbytes
 from explorer.settings import MB, Settings
 from explorer.spec import ModelSpec
@@ -147,7 +147,7 @@ def wait(ticket: Ticket[T], what: str) -> T:
 
 def run(job: Callable[[], T], what: str) -> T:
     """Run ``job()`` through the queue, waiting for its result."""
-    return wait(jobs().submit(job), what)
+    return wait(jobs().submit(in_current_language(job)), what)
 
 
 def queued(steps: Iterator[T], what: str) -> Iterator[T]:
@@ -160,7 +160,7 @@ def queued(steps: Iterator[T], what: str) -> Iterator[T]:
     ticket: Ticket | None = None
     try:
         while True:
-            ticket = jobs().submit(lambda: next(steps, end))
+            ticket = jobs().submit(in_current_language(lambda: next(steps, end)))
             item = wait(ticket, what)
             if item is end:
                 return
