@@ -328,3 +328,14 @@ def test_a_bad_upload_is_refused_in_the_readers_language_even_from_a_queue_worke
     worker.join()
     assert said == ["'notes.txt' 不是 Pillow 能读取的图像（JPEG, PNG, WebP, BMP, GIF, TIFF）：请上传这些格式之一的照片"]
     assert refused().startswith("'notes.txt' is not an image Pillow can read")
+
+
+def test_a_checkpoint_is_refused_in_the_readers_language() -> None:
+    from explorer.weights import WeightsError
+    from explorer.weights.checkpoint import read_checkpoint
+
+    with language.speaking(CHINESE), pytest.raises(WeightsError) as refused:
+        read_checkpoint(b"PK\x03\x04 not really a zip", "model.pth")
+    assert str(refused.value).startswith("'model.pth' 是一个损坏的 zip 压缩包")
+    with pytest.raises(WeightsError, match=re.escape("'model.pth' is empty; upload the checkpoint file again")):
+        read_checkpoint(b"", "model.pth")

@@ -20,6 +20,7 @@ from safetensors import SafetensorError
 from torch import nn
 
 from explorer.errors import UserError, short_detail
+from explorer.language import _, ngettext
 
 MAX_CHECKPOINT_BYTES = 600 * 2**20  # the largest variant, Wide ResNet-101-2, saves 484 MiB
 CONTAINER_KEYS: tuple[str, ...] = ("state_dict", "model", "model_state_dict")
@@ -37,12 +38,16 @@ def _refusal_or_corruption(error: Exception, filename: str) -> WeightsError:
     """The message for a zip archive ``torch.load(weights_only=True)`` could not read."""
     if isinstance(error, pickle.UnpicklingError) and "GLOBAL" in str(error):
         return WeightsError(
-            f"{filename} was refused: the file contains Python objects other than tensors (it would need "
-            "unrestricted unpickling, which could run code); save model.state_dict() and upload that"
+            _(
+                "{file} was refused: the file contains Python objects other than tensors (it would need unrestricted "
+                "unpickling, which could run code); save model.state_dict() and upload that"
+            ).format(file=filename)
         )
     return WeightsError(
-        f"{filename} is a zip archive but not a readable PyTorch checkpoint; save model.state_dict() with "
-        "torch.save and upload that"
+        _(
+            "{file} is a zip archive but not a readable PyTorch checkpoint; save model.state_dict() with torch.save "
+            "and upload that"
+        ).format(file=filename)
     )
 
 
@@ -66,15 +71,15 @@ def _unusable(key: str, value: torch.Tensor) -> str | None:
     Dense means its storage really holds every element: no sparse, quantized or expanded views.
     """
     if value.layout != torch.strided:
-        return f"a {str(value.layout).removeprefix('torch.')} tensor"
+        return _("a {kind} tensor").format(kind=str(value.layout).removeprefix("torch."))
     if value.is_quantized:
-        return "a quantized tensor"
+        return _("a quantized tensor")
     if not (value.dtype.is_floating_point or _is_counter(key, value)) or value.is_complex():
-        return f"a {str(value.dtype).removeprefix('torch.')} tensor"
+        return _("a {kind} tensor").format(kind=str(value.dtype).removeprefix("torch."))
     laid_out = value.is_contiguous() or (value.dim() == 4 and value.is_contiguous(memory_format=torch.channels_last))
     needed = (value.storage_offset() + value.numel()) * value.element_size()
     if not laid_out or value.untyped_storage().nbytes() < needed:
-        return "a view that is not laid out densely in its storage"
+        return _("a view that is not laid out densely in its storage")
     return None
 
 
@@ -83,15 +88,24 @@ def _check_tensors(state: Mapping[str, torch.Tensor], filename: str) -> None:
     for key, value in state.items():
         if problem := _unusable(key, value):
             raise WeightsError(
-                f"{filename} holds {key!r} as {problem}; only dense floating-point weights are accepted: save "
-                "model.float().state_dict() and upload that"
+                _(
+                    "{file} holds {key} as {problem}; only dense floating-point weights are accepted: save "
+                    "model.float().state_dict() and upload that"
+                ).format(file=filename, key=repr(key), problem=problem)
             )
     broken = [key for key, value in state.items() if value.dtype.is_floating_point and not torch.isfinite(value).all()]
     if broken:
-        listed = ", ".join(broken[:3]) + (f" and {len(broken) - 3} more" if len(broken) > 3 else "")
+        listed = ", ".join(broken[:3]) + (
+            _(" and {count} more").format(count=len(broken) - 3) if len(broken) > 3 else ""
+        )
         raise WeightsError(
-            f"{filename} holds NaN or infinite values in {len(broken)} tensor{'s' if len(broken) > 1 else ''} "
-            f"({listed}): these are not usable weights (a diverged run?); choose another file"
+            ngettext(
+                "{file} holds NaN or infinite values in {count} tensor ({listed}): these are not usable weights (a "
+                "diverged run?); choose another file",
+                "{file} holds NaN or infinite values in {count} tensors ({listed}): these are not usable weights (a "
+                "diverged run?); choose another file",
+                len(broken),
+            ).format(file=filename, count=len(broken), listed=listed)
         )
 
 
@@ -104,16 +118,20 @@ def as_state_dict(state: object, filename: str) -> dict[str, torch.Tensor]:
     state = _unwrap(state)
     if not isinstance(state, Mapping):
         raise WeightsError(
-            f"{filename} holds type {type(state).__name__}, not a state dict (a mapping of parameter names to "
-            "tensors); save model.state_dict() and upload that"
+            _(
+                "{file} holds type {kind}, not a state dict (a mapping of parameter names to tensors); save "
+                "model.state_dict() and upload that"
+            ).format(file=filename, kind=type(state).__name__)
         )
     if not state:
-        raise WeightsError(f"{filename} holds no tensors; save model.state_dict() and upload that")
+        raise WeightsError(_("{file} holds no tensors; save model.state_dict() and upload that").format(file=filename))
     for key, value in state.items():
         if not isinstance(key, str) or not isinstance(value, torch.Tensor):
             raise WeightsError(
-                f"{filename} is not a state dict: entry {key!r} is not a tensor ({type(value).__name__}); "
-                "save model.state_dict() and upload that"
+                _(
+                    "{file} is not a state dict: entry {key} is not a tensor ({kind}); save model.state_dict() and "
+                    "upload that"
+                ).format(file=filename, key=repr(key), kind=type(value).__name__)
             )
     _check_tensors(state, filename)
     if all(key.startswith(DATA_PARALLEL_PREFIX) for key in state):
@@ -143,19 +161,29 @@ def inspect_archive(data: bytes, filename: str) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError) as error:
-        raise WeightsError(f"{filename} is a damaged zip archive ({short_detail(error)}); save it again") from None
+        raise WeightsError(
+            _("{file} is a damaged zip archive ({detail}); save it again").format(
+                file=filename, detail=short_detail(error)
+            )
+        ) from None
     if len(entries) > MAX_ARCHIVE_ENTRIES:
-        raise WeightsError(f"{filename} holds {len(entries)} entries; a checkpoint needs far fewer")
+        raise WeightsError(
+            _("{file} holds {count} entries; a checkpoint needs far fewer").format(file=filename, count=len(entries))
+        )
     if any(entry.compress_type != zipfile.ZIP_STORED for entry in entries):
         raise WeightsError(
-            f"{filename} holds compressed entries, which torch.save never writes (they could unpack to far more "
-            "than the upload); save the state dict with torch.save and upload that file itself, not a re-zipped one"
+            _(
+                "{file} holds compressed entries, which torch.save never writes (they could unpack to far more than "
+                "the upload); save the state dict with torch.save and upload that file itself, not a re-zipped one"
+            ).format(file=filename)
         )
     declared = sum(entry.file_size for entry in entries)
     if declared > len(data) or any(entry.header_offset + entry.file_size > len(data) for entry in entries):
         raise WeightsError(
-            f"{filename} declares {declared / 2**20:.0f} MB of contents in a {len(data) / 2**20:.1f} MB file; "
-            "it is damaged or crafted, choose another file"
+            _(
+                "{file} declares {declared} MB of contents in a {size} MB file; it is damaged or crafted, choose "
+                "another file"
+            ).format(file=filename, declared=f"{declared / 2**20:.0f}", size=f"{len(data) / 2**20:.1f}")
         )
 
 
@@ -169,17 +197,23 @@ def read_checkpoint(data: bytes, filename: str) -> dict[str, torch.Tensor]:
     """
     name = repr(" ".join(filename.split()) or "checkpoint")
     if not data:
-        raise WeightsError(f"{name} is empty; upload the checkpoint file again")
+        raise WeightsError(_("{file} is empty; upload the checkpoint file again").format(file=name))
     if len(data) > MAX_CHECKPOINT_BYTES:
         raise WeightsError(
-            f"{name} is {len(data) / 2**20:.0f} MB; at most {MAX_CHECKPOINT_BYTES // 2**20} MB are accepted"
+            _("{file} is {size} MB; at most {most} MB are accepted").format(
+                file=name, size=f"{len(data) / 2**20:.0f}", most=MAX_CHECKPOINT_BYTES // 2**20
+            )
         )
     kind = _format_of(data)
     if kind == "safetensors":
         try:
             state = safetensors.torch.load(data)
         except SafetensorError as error:
-            raise WeightsError(f"{name} is not a safetensors file or is corrupt ({short_detail(error)})") from error
+            raise WeightsError(
+                _("{file} is not a safetensors file or is corrupt ({detail})").format(
+                    file=name, detail=short_detail(error)
+                )
+            ) from error
     elif kind == "zip":
         inspect_archive(data, name)
         try:
@@ -188,12 +222,16 @@ def read_checkpoint(data: bytes, filename: str) -> dict[str, torch.Tensor]:
             raise _refusal_or_corruption(error, name) from error
     elif kind == "legacy":
         raise WeightsError(
-            f"{name} is in PyTorch's legacy format (before PyTorch 1.6); load it there and save it again with "
-            "torch.save, or save it as .safetensors"
+            _(
+                "{file} is in PyTorch's legacy format (before PyTorch 1.6); load it there and save it again with "
+                "torch.save, or save it as .safetensors"
+            ).format(file=name)
         )
     else:
         raise WeightsError(
-            f"{name} is neither a PyTorch checkpoint (the zip archive torch.save writes) nor a safetensors file"
+            _(
+                "{file} is neither a PyTorch checkpoint (the zip archive torch.save writes) nor a safetensors file"
+            ).format(file=name)
         )
     return as_state_dict(state, name)
 
@@ -262,7 +300,9 @@ def load_checkpoint(model: nn.Module, state: Mapping[str, torch.Tensor]) -> None
     diff = diff_state_dict(model, state)
     if not diff.ok:
         raise WeightsError(
-            f"These weights do not fit the chosen model: {'. '.join(diff.summary(limit=5).splitlines())}. "
-            "Choose the model they were trained for, or another file"
+            _(
+                "These weights do not fit the chosen model: {differences}. Choose the model they were trained for, or "
+                "another file"
+            ).format(differences=". ".join(diff.summary(limit=5).splitlines()))
         )
     model.load_state_dict(state, strict=True)
