@@ -339,3 +339,15 @@ def test_a_checkpoint_is_refused_in_the_readers_language() -> None:
     assert str(refused.value).startswith("'model.pth' 是一个损坏的 zip 压缩包")
     with pytest.raises(WeightsError, match=re.escape("'model.pth' is empty; upload the checkpoint file again")):
         read_checkpoint(b"", "model.pth")
+
+
+def test_a_lesson_file_is_refused_and_warned_about_in_the_readers_language() -> None:
+    from explorer.lessons.lesson import LessonError, parse_lesson
+
+    bad = 'title = "A lesson"\n[[steps]]\ntitle = "first"\npage = "Nowhere"\n'
+    with language.speaking(CHINESE), pytest.raises(LessonError) as refused:
+        parse_lesson(bad, "mine.toml")
+    assert str(refused.value).startswith("mine.toml，第 1 步，字段 'page'：没有页面 'Nowhere'；页面有 Home")
+    with language.speaking(CHINESE):
+        warned = parse_lesson('title = "A lesson"\n[[steps]]\ntitle = "first"\npage = "Home"\n').untranslated()
+    assert warned == ["所有文字都只有 en：使用 zh 的读者看到的是 en"]

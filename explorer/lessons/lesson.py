@@ -16,7 +16,7 @@ from typing import Any
 
 from explorer.address import address_text, parse_text
 from explorer.errors import UserError
-from explorer.language import ENGLISH, LANGUAGES, Translated
+from explorer.language import ENGLISH, LANGUAGES, N_, Translated, _
 from explorer.lessons.answers import ANSWERS
 from explorer.lessons.pages import page_settings, page_titles
 
@@ -31,6 +31,14 @@ NOT_IN_LESSONS = ("projector",)  # each viewer's own: a lesson never sets it
 _LESSON_FIELDS = {"title", "summary", "language", "steps"}
 _STEP_FIELDS = {"title", "page", "say", "settings", "question"}
 _QUESTION_FIELDS = {"text", "kind", "choices", "answer"}
+
+
+DIFFERENT_CHOICES = N_("{where} must be different texts of 1 to 64 characters")
+
+
+def _field(where: str, field: str) -> str:
+    """``step 3, field 'say'``: where a field of a lesson stands, in the reader's words."""
+    return _("{where}, field {field}").format(where=where, field=repr(field))
 
 
 class LessonError(UserError):
@@ -90,12 +98,15 @@ class Lesson:
 
     def texts(self) -> list[tuple[str, Translated]]:
         """Every text of the lesson with where it stands (``step 2, field 'say'``)."""
-        found = [("field 'title'", self.title), ("field 'summary'", self.summary)]
+        found = [(_("field {field}").format(field="'title'"), self.title),
+                 (_("field {field}").format(field="'summary'"), self.summary)]  # fmt: skip
         for number, step in enumerate(self.steps, 1):
-            found += [(f"step {number}, field 'title'", step.title), (f"step {number}, field 'say'", step.say)]
+            at = _("step {number}").format(number=number)
+            found += [(_field(at, "title"), step.title), (_field(at, "say"), step.say)]
             if step.question is not None:
-                found.append((f"step {number}, question, field 'text'", step.question.text))
-                found += [(f"step {number}, question, choice {i}", label)
+                asked = _("{where}, question").format(where=at)
+                found.append((_field(asked, "text"), step.question.text))
+                found += [(_("{where}, choice {number}").format(where=asked, number=i), label)
                           for i, label in enumerate(step.question.labels, 1)]  # fmt: skip
         return [(where, text) for where, text in found if text]
 
@@ -109,11 +120,12 @@ class Lesson:
         is in a single language: what the lesson check warns about (readers of a missing language get English,
         else the text's first language)."""
         languages = self.languages()
-        missing = [f"{where}: no {code} text" for where, text in self.texts() for code in languages
-                   if code not in text.languages()]  # fmt: skip
+        missing = [_("{where}: no {language} text").format(where=where, language=code)
+                   for where, text in self.texts() for code in languages if code not in text.languages()]  # fmt: skip
         if len(languages) == 1:
             others = ", ".join(code for code in LANGUAGES if code not in languages)
-            missing.append(f"every text is in {languages[0]} only: readers of {others} read it in {languages[0]}")
+            missing.append(_("every text is in {language} only: readers of {others} read it in {language}").format(
+                language=languages[0], others=others))  # fmt: skip
         return missing
 
     def trained_pairs(self) -> list[str]:
@@ -125,24 +137,33 @@ class Lesson:
 def parse_lesson(text: str, name: str = "the lesson") -> Lesson:
     """The lesson in TOML ``text``; a LessonError naming ``name``, the step and the field when it cannot be used."""
     if (size := len(text.encode())) > MAX_LESSON_BYTES:
-        raise LessonError(f"{name} is {size // 1024} KB; a lesson file is at most {MAX_LESSON_BYTES // 1024} KB")
+        raise LessonError(_("{lesson} is {size} KB; a lesson file is at most {most} KB").format(
+            lesson=name, size=size // 1024, most=MAX_LESSON_BYTES // 1024))  # fmt: skip
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise LessonError(f"{name} is not valid TOML: {error}") from None
+        raise LessonError(_("{lesson} is not valid TOML: {error}").format(lesson=name, error=error)) from None
     _known_fields(data, _LESSON_FIELDS, name)
     language = data.get("language", ENGLISH)
     if language not in LANGUAGES:
-        raise LessonError(f"{name}, field 'language' must be one of {', '.join(LANGUAGES)}; got {str(language)[:20]!r}")
+        raise LessonError(_("{where} must be one of {choices}; got {value}").format(
+            where=_field(name, "language"), choices=", ".join(LANGUAGES), value=repr(str(language)[:20])))  # fmt: skip
     title = _text(data, "title", name, language, required=True)
     summary = _text(data, "summary", name, language)
     steps = data.get("steps")
     if not isinstance(steps, list) or not steps:
-        raise LessonError(f"{name} has no steps: add at least one [[steps]] table")
+        raise LessonError(_("{lesson} has no steps: add at least one [[steps]] table").format(lesson=name))
     if len(steps) > MAX_STEPS:
-        raise LessonError(f"{name} has {len(steps)} steps; at most {MAX_STEPS}")
+        raise LessonError(_("{lesson} has {count} steps; at most {most}").format(
+            lesson=name, count=len(steps), most=MAX_STEPS))  # fmt: skip
     return Lesson(
-        title, summary, tuple(_step(raw, f"{name}, step {i}", language) for i, raw in enumerate(steps, 1)), text
+        title,
+        summary,
+        tuple(
+            _step(raw, _("{lesson}, step {number}").format(lesson=name, number=i), language)
+            for i, raw in enumerate(steps, 1)
+        ),
+        text,
     )
 
 
@@ -151,7 +172,7 @@ def load_lesson(path: Path) -> Lesson:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise LessonError(f"{path.name} cannot be read: {error}") from None
+        raise LessonError(_("{lesson} cannot be read: {error}").format(lesson=path.name, error=error)) from None
     return parse_lesson(text, path.name)
 
 
@@ -163,22 +184,26 @@ def shipped_lessons() -> dict[str, Lesson]:
 
 def _step(raw: Any, where: str, language: str) -> Step:
     if not isinstance(raw, dict):
-        raise LessonError(f"{where} must be a table ([[steps]])")
+        raise LessonError(_("{where} must be a table ([[steps]])").format(where=where))
     _known_fields(raw, _STEP_FIELDS, where)
     title = _text(raw, "title", where, language, required=True)
     page = _plain_text(raw, "page", where, required=True)
     if page not in page_titles():
-        raise LessonError(f"{where}, field 'page': no page {page!r}; the pages are {', '.join(page_titles())}")
+        raise LessonError(_("{where}: no page {page}; the pages are {pages}").format(
+            where=_field(where, "page"), page=repr(page), pages=", ".join(page_titles())))  # fmt: skip
     settings = raw.get("settings", {})
     if not isinstance(settings, dict):
-        raise LessonError(f"{where}, field 'settings' must be a table of setting = value")
+        raise LessonError(_("{where} must be a table of setting = value").format(where=_field(where, "settings")))
     offered = page_settings(page)
     checked = {
-        name: _setting(name, value, offered, f"{where} ({page}), setting {name!r}") for name, value in settings.items()
+        name: _setting(
+            name, value, offered, _("{where} ({page}), setting {name}").format(where=where, page=page, name=repr(name))
+        )
+        for name, value in settings.items()
     }
     question = raw.get("question")
     if question is not None and not isinstance(question, dict):
-        raise LessonError(f"{where}, field 'question' must be a table ([steps.question])")
+        raise LessonError(_("{where} must be a table ([steps.question])").format(where=_field(where, "question")))
     asked = None if question is None else _question(question, where, language)
     return Step(title, page, checked, _text(raw, "say", where, language), asked)
 
@@ -186,86 +211,99 @@ def _step(raw: Any, where: str, language: str) -> Step:
 def _setting(name: str, value: Any, offered: dict[str, dict[str, Any]], where: str) -> str:
     """The setting's value as an address text, once the page's widget is known to show it."""
     if name in NOT_IN_LESSONS:
-        raise LessonError(f"{where}: each viewer sets {name} for themselves; a lesson cannot")
+        raise LessonError(_("{where}: each viewer sets {name} for themselves; a lesson cannot").format(
+            where=where, name=name))  # fmt: skip
     if name not in offered:
-        raise LessonError(f"{where}: the page has no such setting; it has {', '.join(sorted(offered)) or 'none'}")
+        raise LessonError(_("{where}: the page has no such setting; it has {settings}").format(
+            where=where, settings=", ".join(sorted(offered)) or _("none")))  # fmt: skip
     if not isinstance(value, str | int | float | bool | list):
-        raise LessonError(f"{where} must be a string, number, true/false or a list")
+        raise LessonError(_("{where} must be a string, number, true/false or a list").format(where=where))
     bounds = offered[name]
     text = address_text(value)
     try:
         parse_text(text, bounds["default"], bounds)
     except (ValueError, TypeError):
-        raise LessonError(f"{where}: {value!r} is not one the page offers ({_offer(bounds)})") from None
+        raise LessonError(_("{where}: {value} is not one the page offers ({offer})").format(
+            where=where, value=repr(value), offer=_offer(bounds))) from None  # fmt: skip
     return text
 
 
 def _offer(bounds: dict[str, Any]) -> str:
     """What a setting's widget allows, in words."""
     if bounds.get("options") is not None:
-        return "one of " + ", ".join(map(str, bounds["options"]))
+        return _("one of {options}").format(options=", ".join(map(str, bounds["options"])))
     if isinstance(bounds["default"], bool):
-        return "true or false"
+        return _("true or false")
     low, high = bounds.get("min_value"), bounds.get("max_value")
-    return f"a number from {low} to {high}" if low is not None and high is not None else "a value of its kind"
+    if low is not None and high is not None:
+        return _("a number from {low} to {high}").format(low=low, high=high)
+    return _("a value of its kind")
 
 
 def _question(raw: dict[str, Any], step: str, language: str) -> Question:
-    where = f"{step}, question"
+    where = _("{where}, question").format(where=step)
     _known_fields(raw, _QUESTION_FIELDS, where)
     text = _text(raw, "text", where, language, required=True)
     kind = _plain_text(raw, "kind", where) or ("choice" if "choices" in raw else "number")
     if kind not in KINDS:
-        raise LessonError(f"{where}, field 'kind' must be one of {', '.join(KINDS)}; got {kind!r}")
+        raise LessonError(_("{where} must be one of {choices}; got {value}").format(
+            where=_field(where, "kind"), choices=", ".join(KINDS), value=repr(kind)))  # fmt: skip
     given = raw.get("choices", [])
     labels: tuple[Translated, ...] = ()
     if kind == "choice":
         if not isinstance(given, list) or not 2 <= len(given) <= MAX_CHOICES:
-            raise LessonError(f"{where}, field 'choices': a choice question needs 2 to {MAX_CHOICES} choices")
-        labels = tuple(_translated(c, f"{where}, choice {i}", language, 64) for i, c in enumerate(given, 1))
+            raise LessonError(_("{where}: a choice question needs 2 to {most} choices").format(
+                where=_field(where, "choices"), most=MAX_CHOICES))  # fmt: skip
+        labels = tuple(_translated(c, _("{where}, choice {number}").format(where=where, number=i), language, 64)
+                       for i, c in enumerate(given, 1))  # fmt: skip
         if not all(labels):
-            raise LessonError(f"{where}, field 'choices' must be different texts of 1 to 64 characters")
+            raise LessonError(_(DIFFERENT_CHOICES).format(where=_field(where, "choices")))
     elif given:
-        raise LessonError(f"{where}, field 'choices': a number question has no choices")
+        raise LessonError(_("{where}: a number question has no choices").format(where=_field(where, "choices")))
     choices = tuple(dict(label.versions).get(ENGLISH) or label.versions[0][1] for label in labels)
     if len(set(choices)) != len(choices):
-        raise LessonError(f"{where}, field 'choices' must be different texts of 1 to 64 characters")
+        raise LessonError(_(DIFFERENT_CHOICES).format(where=_field(where, "choices")))
     answer = _plain_text(raw, "answer", where, required=True)
     if answer not in ANSWERS:
-        raise LessonError(f"{where}, field 'answer': no computed answer {answer!r}; there are {', '.join(ANSWERS)}")
+        raise LessonError(_("{where}: no computed answer {answer}; there are {answers}").format(
+            where=_field(where, "answer"), answer=repr(answer), answers=", ".join(ANSWERS)))  # fmt: skip
     computed = ANSWERS[answer]
     if computed.kind != kind:
-        raise LessonError(f"{where}, field 'answer': {answer} is a {computed.kind} answer, the question a {kind} one")
+        raise LessonError(_("{where}: {answer} is a {kind} answer, the question a {asked} one").format(
+            where=_field(where, "answer"), answer=answer, kind=computed.kind, asked=kind))  # fmt: skip
     if kind == "choice" and not set(computed.values) <= set(choices):
-        raise LessonError(f"{where}, field 'choices' must include every answer {answer} can give: "
-                          f"{', '.join(computed.values)}")  # fmt: skip
+        raise LessonError(_("{where} must include every answer {answer} can give: {values}").format(
+            where=_field(where, "choices"), answer=answer, values=", ".join(computed.values)))  # fmt: skip
     return Question(text, kind, choices, answer, labels)
 
 
 def _known_fields(raw: dict[str, Any], known: set[str], where: str) -> None:
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise LessonError(f"{where}: unknown field {unknown[0]!r}; the fields are {', '.join(sorted(known))}")
+        raise LessonError(_("{where}: unknown field {field}; the fields are {fields}").format(
+            where=where, field=repr(unknown[0]), fields=", ".join(sorted(known))))  # fmt: skip
 
 
 def _plain_text(raw: dict[str, Any], field: str, where: str, required: bool = False) -> str:
     """A field that is a name, not words for people (a page, a kind, an answer): text in no language."""
     value = raw.get(field, "")
     if not isinstance(value, str):
-        raise LessonError(f"{where}, field {field!r} must be text")
+        raise LessonError(_("{where} must be text").format(where=_field(where, field)))
     value = value.strip()
     if required and not value:
-        raise LessonError(f"{where}, field {field!r} is missing")
+        raise LessonError(_("{where} is missing").format(where=_field(where, field)))
     if len(value) > MAX_TEXT:
-        raise LessonError(f"{where}, field {field!r} is longer than {MAX_TEXT} characters")
+        raise LessonError(
+            _("{where} is longer than {most} characters").format(where=_field(where, field), most=MAX_TEXT)
+        )
     return value
 
 
 def _text(raw: dict[str, Any], field: str, where: str, language: str, required: bool = False) -> Translated:
     """A field of words for people: text in the lesson's ``language``, or a table of texts by language."""
-    text = _translated(raw.get(field, ""), f"{where}, field {field!r}", language, MAX_TEXT)
+    text = _translated(raw.get(field, ""), _field(where, field), language, MAX_TEXT)
     if required and not text:
-        raise LessonError(f"{where}, field {field!r} is missing")
+        raise LessonError(_("{where} is missing").format(where=_field(where, field)))
     return text
 
 
@@ -273,10 +311,12 @@ def _translated(value: Any, where: str, language: str, longest: int) -> Translat
     """``value`` (text in ``language``, or a table ``{ en = "...", zh = "..." }``) as a Translated text."""
     given = {language: value} if isinstance(value, str) else value
     if not isinstance(given, dict) or not all(isinstance(text, str) for text in given.values()):
-        raise LessonError(f"{where} must be text, or a table of texts by language ({', '.join(LANGUAGES)})")
+        raise LessonError(_("{where} must be text, or a table of texts by language ({languages})").format(
+            where=where, languages=", ".join(LANGUAGES)))  # fmt: skip
     if unknown := sorted(set(given) - set(LANGUAGES)):
-        raise LessonError(f"{where}: no language {unknown[0]!r}; the languages are {', '.join(LANGUAGES)}")
+        raise LessonError(_("{where}: no language {language}; the languages are {languages}").format(
+            where=where, language=repr(unknown[0]), languages=", ".join(LANGUAGES)))  # fmt: skip
     versions = sorted(((code, text.strip()) for code, text in given.items()), key=lambda v: v[0] != language)
     if any(len(text) > longest for _code, text in versions):
-        raise LessonError(f"{where} is longer than {longest} characters")
+        raise LessonError(_("{where} is longer than {most} characters").format(where=where, most=longest))
     return Translated(tuple(versions) or ((language, ""),))
