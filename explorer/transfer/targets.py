@@ -26,7 +26,7 @@ from torch import Tensor
 
 from explorer.errors import UserError, check_range
 from explorer.images import ImageError, load_image, normalise, prepare
-from explorer.language import N_, Message, lazy
+from explorer.language import N_, Message, _, lazy, ngettext
 from explorer.shapes import dataset as shapes_dataset
 from explorer.shapes.shipped import shipped_models
 
@@ -136,9 +136,10 @@ def _folder_files(files: dict[str, bytes], source: str) -> dict[str, list[tuple[
     """``files`` (path → bytes; a path ending in ``/`` is a folder) grouped by class folder, checked: one level of
     class folders, images only, at least two classes of at least :data:`MIN_PER_CLASS` images."""
     if not any(not path.endswith("/") for path in files):
-        raise TargetError(f"{source} holds no files: it needs one folder of images per class")
+        raise TargetError(_("{source} holds no files: it needs one folder of images per class").format(source=source))
     if len(files) > MAX_FILES:
-        raise TargetError(f"{source} holds {len(files):,} files; at most {MAX_FILES:,} are accepted")
+        raise TargetError(_("{source} holds {count} files; at most {most} are accepted").format(
+            source=source, count=f"{len(files):,}", most=f"{MAX_FILES:,}"))  # fmt: skip
     parts = {path: PurePosixPath(path).parts for path in files}
     nested = any(len(p) == 3 for path, p in parts.items() if not path.endswith("/"))
     if nested and len({p[0] for p in parts.values()}) == 1:  # a zip of one top folder: look inside it
@@ -150,43 +151,59 @@ def _folder_files(files: dict[str, bytes], source: str) -> dict[str, list[tuple[
                 classes.setdefault(p[0], [])
             continue
         if len(p) != 2:
-            raise TargetError(f"{path!r} is not inside a class folder: put each image in a folder named by its class")
+            raise TargetError(
+                _("{path} is not inside a class folder: put each image in a folder named by its class").format(
+                    path=repr(path)
+                )
+            )
         if PurePosixPath(p[1]).suffix.lower() not in IMAGE_SUFFIXES:
-            raise TargetError(f"{path!r} is not an image file (JPEG, PNG, WebP, BMP, GIF or TIFF)")
+            raise TargetError(
+                _("{path} is not an image file (JPEG, PNG, WebP, BMP, GIF or TIFF)").format(path=repr(path))
+            )
         classes.setdefault(p[0], []).append((path, files[path]))
     if len(classes) < 2:
-        raise TargetError(f"{source} has {len(classes)} class folder{'s' if len(classes) != 1 else ''}: at least 2 "
-                          "classes are needed")  # fmt: skip
+        raise TargetError(ngettext("{source} has {count} class folder: at least 2 classes are needed",
+                                   "{source} has {count} class folders: at least 2 classes are needed",
+                                   len(classes)).format(source=source, count=len(classes)))  # fmt: skip
     if len(classes) > MAX_CLASSES:
-        raise TargetError(f"{source} has {len(classes)} class folders; at most {MAX_CLASSES} are accepted")
+        raise TargetError(_("{source} has {count} class folders; at most {most} are accepted").format(
+            source=source, count=len(classes), most=MAX_CLASSES))  # fmt: skip
     empty = [name for name, items in classes.items() if not items]
     if empty:
-        raise TargetError(f"class folder {empty[0]!r} holds no images: remove it or add at least {MIN_PER_CLASS}")
+        raise TargetError(_("class folder {name} holds no images: remove it or add at least {least}").format(
+            name=repr(empty[0]), least=MIN_PER_CLASS))  # fmt: skip
     small = [name for name, items in classes.items() if len(items) < MIN_PER_CLASS]
     if small:
-        raise TargetError(f"class {small[0]!r} has fewer than {MIN_PER_CLASS} images: each class needs at least "
-                          f"{MIN_PER_CLASS} (one to train on, one held out)")  # fmt: skip
+        raise TargetError(_("class {name} has fewer than {least} images: each class needs at least {least} (one to "
+                            "train on, one held out)").format(name=repr(small[0]), least=MIN_PER_CLASS))  # fmt: skip
     return classes
 
 
 def read_archive(data: bytes, filename: str = "images.zip") -> dict[str, bytes]:
     """The files of a zip archive (path → bytes), refusing archives too large or declaring too much."""
     if len(data) > MAX_ARCHIVE_BYTES:
-        raise TargetError(f"{filename!r} is {len(data) / 2**20:.0f} MB; at most {MAX_ARCHIVE_BYTES // 2**20} MB")
+        raise TargetError(_("{file} is {size} MB; at most {most} MB").format(
+            file=repr(filename), size=f"{len(data) / 2**20:.0f}", most=MAX_ARCHIVE_BYTES // 2**20))  # fmt: skip
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.filename.startswith("__MACOSX/")]
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise TargetError(f"{filename!r} is not a readable zip archive ({error})") from None
+        raise TargetError(
+            _("{file} is not a readable zip archive ({error})").format(file=repr(filename), error=error)
+        ) from None
     if len(members) > MAX_FILES:
-        raise TargetError(f"{filename!r} holds {len(members):,} files; at most {MAX_FILES:,} are accepted")
+        raise TargetError(_("{source} holds {count} files; at most {most} are accepted").format(
+            source=repr(filename), count=f"{len(members):,}", most=f"{MAX_FILES:,}"))  # fmt: skip
     if sum(m.file_size for m in members) > 4 * MAX_ARCHIVE_BYTES:
-        raise TargetError(f"{filename!r} unpacks to more than {4 * MAX_ARCHIVE_BYTES // 2**20} MB: refused")
+        raise TargetError(_("{file} unpacks to more than {most} MB: refused").format(
+            file=repr(filename), most=4 * MAX_ARCHIVE_BYTES // 2**20))  # fmt: skip
     try:
         return {m.filename: b"" if m.is_dir() else archive.read(m) for m in members
                 if not PurePosixPath(m.filename).name.startswith(".")}  # fmt: skip
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError) as error:
-        raise TargetError(f"{filename!r} could not be unpacked ({error})") from None
+        raise TargetError(
+            _("{file} could not be unpacked ({error})").format(file=repr(filename), error=error)
+        ) from None
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:
