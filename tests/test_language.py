@@ -351,3 +351,15 @@ def test_a_lesson_file_is_refused_and_warned_about_in_the_readers_language() -> 
     with language.speaking(CHINESE):
         warned = parse_lesson('title = "A lesson"\n[[steps]]\ntitle = "first"\npage = "Home"\n').untranslated()
     assert warned == ["所有文字都只有 en：使用 zh 的读者看到的是 en"]
+
+
+def test_the_chinese_guide_for_teachers_shows_a_lesson_that_reads_and_names_the_controls_as_the_pages_do() -> None:
+    from explorer.lessons.lesson import parse_lesson
+
+    guide = (ROOT / "README.zh-CN.md").read_text()
+    lesson = parse_lesson(re.search(r"```toml\n(.*?)```", guide, re.DOTALL)[1], "guide.toml")
+    with language.speaking(CHINESE):
+        assert str(lesson.title) == "我的第一节课"
+        for control in ("Start a class", "Next →", "Reveal the answer", "Explore on my own", "Back to the class"):
+            assert f"**{_(control)}**" in guide, control
+    assert "[README.zh-CN.md](README.zh-CN.md)" in (ROOT / "README.md").read_text()
