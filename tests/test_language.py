@@ -363,3 +363,26 @@ def test_the_chinese_guide_for_teachers_shows_a_lesson_that_reads_and_names_the_
         for control in ("Start a class", "Next →", "Reveal the answer", "Explore on my own", "Back to the class"):
             assert f"**{_(control)}**" in guide, control
     assert "[README.zh-CN.md](README.zh-CN.md)" in (ROOT / "README.md").read_text()
+
+
+def test_no_page_shows_english_prose_the_catalog_cannot_translate() -> None:
+    import ast
+
+    from tests.test_literal_text import MARKDOWN
+
+    def prose(node: ast.expr) -> bool:  # literal words in a text given to Streamlit as it stands
+        parts = [node] if isinstance(node, ast.Constant) else node.values if isinstance(node, ast.JoinedStr) else []
+        return any(isinstance(p, ast.Constant) and re.search(r"[a-z]{3}", str(p.value)) for p in parts)
+
+    files = [*(ROOT / "explorer" / "ui").glob("*.py"), *(ROOT / "pages").glob("*.py"), ROOT / "Home.py"]
+    bare = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if getattr(node.func.value, "id", "") == "LOG":  # the server's log stays English
+                continue
+            texts = node.args[:1] if node.func.attr in MARKDOWN | {"progress"} else []
+            texts += [k.value for k in node.keywords if k.arg in ("help", "placeholder", "caption", "text", "label")]
+            bare += [f"{path.name}:{node.lineno}" for text in texts if prose(text)]
+    assert bare == []

@@ -116,9 +116,11 @@ def say_ignored() -> None:
     otherwise go unseen), and the value shown instead."""
     ignored = st.session_state.pop(IGNORED, {})
     if ignored:
-        words = "; ".join(f"{name}={text!r} (shown: {address_text(default) or 'none'})"
+        words = "; ".join(_("{name}={text} (shown: {shown})").format(name=name, text=repr(text),
+                                                                      shown=address_text(default) or _("none"))
                           for name, (text, default) in ignored.items())  # fmt: skip
-        st.warning(f"Ignored in the address, as this page cannot show it: {plain(words)}.", icon=":material/link_off:")
+        st.warning(_("Ignored in the address, as this page cannot show it: {settings}.").format(settings=plain(words)),
+                   icon=":material/link_off:")  # fmt: skip
 
 
 def page_settings() -> dict[str, dict[str, Any]]:
@@ -323,8 +325,10 @@ def _say_if_moved(replica: str) -> None:
         st.session_state["replica.moved"] = bool(earlier) and earlier != replica
     if st.session_state["replica.moved"]:
         st.info(
-            f"The server this page was on stopped, so it continues on another one (replica {replica}) in a fresh "
-            "session: upload your image or checkpoint again, earlier results are gone.",
+            _(
+                "The server this page was on stopped, so it continues on another one (replica {replica}) in a fresh "
+                "session: upload your image or checkpoint again, earlier results are gone."
+            ).format(replica=replica),
             icon=":material/sync_problem:",
         )
     st.query_params["replica"] = replica
