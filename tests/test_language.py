@@ -226,6 +226,17 @@ def test_the_architecture_page_in_chinese_beside_one_in_english() -> None:
     assert "投影快捷连接（虚线）" in legends[CHINESE] and "projection shortcut (dashed)" in legends[ENGLISH]
 
 
+def chinese_page(page: str, **address: str) -> AppTest:
+    """An AppTest of ``page`` opened in Chinese (``?lang=zh`` and ``address``), run, with no exception. AppTest
+    formats the widgets' options in the test's own thread, so the page runs inside ``speaking(CHINESE)``."""
+    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
+    app.query_params.update({"lang": CHINESE, **address})
+    with language.speaking(CHINESE):
+        app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
 def test_the_device_is_said_in_the_readers_language_and_recorded_in_english() -> None:
     import torch
 
@@ -238,11 +249,8 @@ def test_the_device_is_said_in_the_readers_language_and_recorded_in_english() ->
 
 
 def test_the_gradient_lab_in_chinese() -> None:
-    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
-    app.query_params["lang"] = CHINESE
+    app = chinese_page("pages/4_Gradient_lab.py")
     with language.speaking(CHINESE):
-        app.switch_page("pages/4_Gradient_lab.py").run()
-        assert not app.exception, app.exception
         assert [s.value for s in app.subheader][:2] == ["初始化时", "最初的几步训练"]
         assert app.selectbox(key="widget.g.preset").value == "vanishing: plain-56, sigmoid, no BN"  # the address's
         assert app.selectbox(key="widget.g.preset").options[0] == "梯度消失：plain-56，sigmoid，无 BN"
@@ -255,11 +263,7 @@ def test_the_gradient_lab_in_chinese() -> None:
 
 
 def test_the_receptive_fields_page_in_chinese() -> None:
-    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
-    app.query_params["lang"] = CHINESE
-    with language.speaking(CHINESE):
-        app.switch_page("pages/7_Receptive_fields.py").run()
-    assert not app.exception, app.exception
+    app = chinese_page("pages/7_Receptive_fields.py")
     assert [s.value for s in app.subheader] == ["理论感受野", "有效感受野"]
     assert any(m.value.startswith("最后一个模块 conv5_3 的理论感受野为 **427×427** 像素") for m in app.markdown)
     assert list(app.dataframe[0].value.columns) == ["模块", "感受野", "跳距（累计步幅）", "特征图尺寸"]
@@ -272,11 +276,7 @@ def test_the_receptive_fields_page_in_chinese() -> None:
 
 @pytest.mark.usefixtures("recordings_folder")
 def test_the_lesions_page_in_chinese_says_the_shared_pairs_description_in_chinese() -> None:
-    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
-    app.query_params["lang"] = CHINESE
-    with language.speaking(CHINESE):
-        app.switch_page("pages/5_Lesions_and_paths.py").run()
-    assert not app.exception, app.exception
+    app = chinese_page("pages/5_Lesions_and_paths.py")
     assert [s.value for s in app.subheader][:2] == ["删除模块", "误差与删除模块数的关系"]
     assert any(c.value.startswith("在形状数据集上训练的 ResNet-20 与 plain-20") for c in app.caption)
     assert any("1,000 张留出的形状数据集图像" in c.value for c in app.caption)
@@ -284,11 +284,8 @@ def test_the_lesions_page_in_chinese_says_the_shared_pairs_description_in_chines
 
 
 def test_the_transfer_page_in_chinese_names_the_three_ways_to_transfer() -> None:
-    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
-    app.query_params["lang"] = CHINESE
+    app = chinese_page("pages/9_Transfer_learning.py")
     with language.speaking(CHINESE):
-        app.switch_page("pages/9_Transfer_learning.py").run()
-        assert not app.exception, app.exception
         assert [s.value for s in app.subheader] == ["源权重期望的输入", "微调"]
         assert app.multiselect(key="widget.runs").options[:3] == ["只训练分类头（特征提取器）", "分类头 + 最后一个阶段",
                                                                   "分类头 + 最后两个阶段"]  # fmt: skip
@@ -299,11 +296,8 @@ def test_the_transfer_page_in_chinese_names_the_three_ways_to_transfer() -> None
 
 @pytest.mark.usefixtures("torch_home")
 def test_the_image_lab_in_chinese() -> None:
-    app = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=300)
-    app.query_params.update({"lang": CHINESE, "family": "cifar"})
+    app = chinese_page("pages/2_Image_lab.py", family="cifar")
     with language.speaking(CHINESE):
-        app.switch_page("pages/2_Image_lab.py").run()
-        assert not app.exception, app.exception
         assert [s.value for s in app.subheader][:3] == ["1 · 图像", "2 · 权重", "3 · 每个残差块的 Grad-CAM"]
         assert app.radio(key="widget.weights").options[1] == "在形状数据集上训练（随附）"
     assert any(c.value.startswith("正在解释") for c in app.caption)
