@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from explorer.errors import check_choice
+from explorer.language import N_, Message, lazy
 from explorer.spec import ModelSpec
 from explorer.weights import (
     DigitsWeights,
@@ -29,18 +30,18 @@ from explorer.weights import (
 from explorer.weights.digits import DIGITS_DEPTHS, DigitsRecipe
 
 PREFIXES: dict[str, str] = {"shapes": "shapes", "imagenet": "imagenet", "random": "untrained", "digits": "digits"}
-WORDS: dict[str, str] = {
-    "shapes": "Shapes-trained",
-    "imagenet": "ImageNet",
-    "random": "untrained",
-    "digits": "digits-trained",
+WORDS: dict[str, str] = {  # English texts, said in the reader's language
+    "shapes": N_("Shapes-trained"),
+    "imagenet": N_("ImageNet"),
+    "random": N_("untrained"),
+    "digits": N_("digits-trained"),
 }
 
 HOLDS: dict[str, str] = {
-    "shapes": "trained on Shapes (shipped)",
-    "imagenet": "ImageNet weights (torchvision)",
-    "random": "untrained (random initialisation)",
-    "digits": "trained here on the digits",
+    "shapes": N_("trained on Shapes (shipped)"),
+    "imagenet": N_("ImageNet weights (torchvision)"),
+    "random": N_("untrained (random initialisation)"),
+    "digits": N_("trained here on the digits"),
 }
 
 
@@ -62,10 +63,13 @@ class Net:
         return f"{PREFIXES[self.source.kind]}-{kind}{_depth(self.spec)}"
 
     @property
-    def name(self) -> str:
-        """How the pages show it, e.g. ``ResNet-50 pre-activation · untrained``."""
+    def name(self) -> Message:
+        """How the pages show it, e.g. ``ResNet-50 pre-activation · untrained`` (in the reader's language)."""
         base = f"{'ResNet' if self.spec.skip else 'plain'}-{_depth(self.spec)}"
-        return f"{base}{' pre-activation' if self.spec.preact else ''} · {WORDS[self.source.kind]}"
+        weights = lazy(WORDS[self.source.kind])
+        if self.spec.preact:
+            return lazy("{net} pre-activation · {weights}", net=base, weights=weights)
+        return lazy("{net} · {weights}", net=base, weights=weights)
 
     def available(self) -> bool:
         """Whether its weights are here (ImageNet weights in the local cache, digits nets trained and kept)."""
@@ -75,14 +79,17 @@ class Net:
         """Its source where its weights are here; else a random initialisation (the untrained net)."""
         return self.source if self.available() else RandomWeights()
 
-    def weights_label(self, loaded: LoadedModel) -> str:
+    def weights_label(self, loaded: LoadedModel) -> Message:
         """What ``loaded`` (this net, through :meth:`source_here`) holds, in words: its weights, or, where they were
         missing, that it is untrained and why."""
         if loaded.weights_id == self.source.key:
-            return HOLDS[self.source.kind]
+            return lazy(HOLDS[self.source.kind])
+        weights = lazy(WORDS[self.source.kind])
         member = imagenet.imagenet_weights(self.spec) if self.source.kind == "imagenet" else None
-        where = f" ({imagenet.cache_path(member)})" if member is not None else ""
-        return f"untrained: its {WORDS[self.source.kind]} weights are not here{where}"
+        if member is None:
+            return lazy("untrained: its {weights} weights are not here", weights=weights)
+        return lazy("untrained: its {weights} weights are not here ({path})", weights=weights,
+                    path=str(imagenet.cache_path(member)))  # fmt: skip
 
     def load(self, device: torch.device | str = "cpu") -> LoadedModel:
         """The net on ``device`` (untrained where its weights are missing: see :meth:`weights_label`)."""
@@ -107,11 +114,13 @@ class Pair:
         return int(_depth(self.residual.spec))
 
     @property
-    def name(self) -> str:
-        """How the pages show it, e.g. ``Shapes-trained: ResNet-20 vs plain-20``."""
-        words = WORDS[self.residual.source.kind]
-        plain = "" if self.plain.source == self.residual.source else f" ({WORDS[self.plain.source.kind]})"
-        return f"{words}: ResNet-{self.depth} vs plain-{self.depth}{plain}"
+    def name(self) -> Message:
+        """How the pages show it, e.g. ``Shapes-trained: ResNet-20 vs plain-20`` (in the reader's language)."""
+        weights = lazy(WORDS[self.residual.source.kind])
+        if self.plain.source == self.residual.source:
+            return lazy("{weights}: ResNet-{depth} vs plain-{depth}", weights=weights, depth=self.depth)
+        return lazy("{weights}: ResNet-{depth} vs plain-{depth} ({plain})", weights=weights, depth=self.depth,
+                    plain=lazy(WORDS[self.plain.source.kind]))  # fmt: skip
 
     def nets(self) -> tuple[Net, Net]:
         """The residual net, then the plain one."""

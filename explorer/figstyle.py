@@ -38,10 +38,11 @@ def net_colour(residual: bool, depth: int | None = None) -> str:
     return shades[0] if depth <= 20 else shades[1] if depth <= 56 else shades[2]
 
 
-def label_colour(label: str) -> str:
-    """The colour of a net named like ``ResNet-56``, ``plain-20`` or ``ResNet-20 (CIFAR)``."""
-    residual = not label.lower().startswith("plain")
-    digits = "".join(c if c.isdigit() else " " for c in label).split()
+def label_colour(label: object) -> str:
+    """The colour of a net named like ``ResNet-56``, ``plain-20`` or ``ResNet-20 (CIFAR)`` (a text or a message)."""
+    name = str(label)
+    residual = not name.lower().startswith("plain")
+    digits = "".join(c if c.isdigit() else " " for c in name).split()
     return net_colour(residual, int(digits[0]) if digits else None)
 
 

@@ -62,7 +62,8 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 @dataclass(frozen=True)
 class Message:
     """A sentence kept to be said later, in whatever language is current then: an English template with named
-    placeholders and their values (numbers, texts, or other messages). ``str()`` makes it a text. Results shared by
+    placeholders and their values (numbers, texts, other messages, or tuples of them: a list). ``str()`` makes it
+    a text. Results shared by
     sessions of several languages keep these, never a text in one language."""
 
     template: str
@@ -79,6 +80,9 @@ def lazy(template: str, **values: Any) -> Message:
 
 
 def _said(value: Any) -> Any:
+    """A value as a message says it: a message in the reader's language, a tuple as a list of them (``a, b``)."""
+    if isinstance(value, tuple):
+        return separated(_said(part) for part in value)
     return str(value) if isinstance(value, Message) else value
 
 

@@ -10,6 +10,7 @@ from typing import Literal
 import torch
 
 from explorer.errors import UserError, check_choice, check_range
+from explorer.language import Message, lazy
 from models import ACTIVATIONS, IMAGENET_BUILDERS, SHORTCUT_OPTIONS, BlockOptions, ResNet, cifar_resnet
 from models.resnet import Activation, ShortcutOption
 
@@ -111,8 +112,10 @@ class ModelSpec:
         return DEFAULT_INPUT_SIZE[self.family]
 
     @property
-    def label(self) -> str:
-        """A human name such as ``ResNet-50``, ``plain-34`` or ``ResNet-20 (CIFAR)``."""
+    def label(self) -> Message:
+        """A human name such as ``ResNet-50``, ``plain-34`` or ``ResNet-20 (CIFAR)``, its options said in the reader's
+        language (``ResNet-50 (pre-activation)``): a :class:`~explorer.language.Message`, so that results shared
+        by sessions of several languages can keep it."""
         if self.family == "cifar":
             depth = self.name.removeprefix("cifar_resnet")
             base = f"{'ResNet' if self.skip else 'plain'}-{depth} (CIFAR)"
@@ -120,14 +123,14 @@ class ModelSpec:
             base = _PRETTY.get(self.name, f"ResNet-{self.name.removeprefix('resnet')}")
             if not self.skip:
                 base = base.replace("ResNet", "plain", 1).replace("ResNeXt", "plain ResNeXt", 1)
-        extras = [
-            *(["pre-activation"] if self.preact else []),
-            *(["paper stride (v1)"] if self.stride_in_1x1 and self.has_bottleneck else []),
-            *([f"option {self.shortcut_option}"] if self.skip and self.shortcut else []),
-            *(["no BN"] if not self.batch_norm else []),
+        extras = (
+            *([lazy("pre-activation")] if self.preact else []),
+            *([lazy("paper stride (v1)")] if self.stride_in_1x1 and self.has_bottleneck else []),
+            *([lazy("option {option}", option=self.shortcut_option)] if self.skip and self.shortcut else []),
+            *([lazy("no BN")] if not self.batch_norm else []),
             *([self.activation] if self.activation != "relu" else []),
-        ]
-        return f"{base} ({', '.join(extras)})" if extras else base
+        )
+        return lazy("{net} ({options})", net=base, options=extras) if extras else lazy(base)
 
     def with_options(self, **changes: object) -> ModelSpec:
         """A copy with some fields changed (validated again)."""

@@ -49,7 +49,7 @@ with frame.page("Shapes dataset"):
     common.table(
         [
             {
-                N_("model"): m.spec.label,
+                N_("model"): str(m.spec.label),
                 N_("test accuracy"): f"{m.metadata['test_accuracy']:.2%}",
                 N_("test images"): m.metadata["test_images"],
                 N_("steps × batch"): f"{m.metadata['recipe']['steps']} × {m.metadata['recipe']['batch_size']}",

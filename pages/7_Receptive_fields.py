@@ -46,7 +46,7 @@ with frame.page("Receptive fields"):
     row = st.columns([3, 1, 1])
     subject = common.choice(
         row[0].selectbox, _("Nets"), "receptive_nets", "shapes-20", options=list(subjects.SUBJECTS),
-        format_func=lambda key: catalogue.pair(key).name,
+        format_func=lambda key: str(catalogue.pair(key).name),
     )  # fmt: skip
     sides = subjects.sides(subject)
     side = common.choice(row[1].selectbox, _("Image side"), "receptive_side", sides[min(1, len(sides) - 1)],

@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer.architecture.stages import format_count
 from explorer.catalogue import NETS
-from explorer.language import N_, _
+from explorer.language import N_, _, separated
 from explorer.render import enlarged, jpeg_bytes, overlay
 from explorer.ui import common, frame, server
 from explorer.ui import variants as variants_ui
@@ -26,7 +26,7 @@ with frame.page("Variants side by side"):
     )
     keys = common.choice(
         st.multiselect, _("Variants (2 to {most})").format(most=MAX_VARIANTS), "variants", default_keys(),
-        options=list(VARIANTS), max_selections=MAX_VARIANTS, format_func=lambda key: NETS[key].name,
+        options=list(VARIANTS), max_selections=MAX_VARIANTS, format_func=lambda key: str(NETS[key].name),
     )  # fmt: skip
     source = common.choice(st.segmented_control, _("Image"), "variants_image", variants_ui.first_source(),
                            options=list(variants_ui.SOURCES), format_func=_)  # fmt: skip
@@ -41,7 +41,7 @@ with frame.page("Variants side by side"):
             _(
                 "No ImageNet weights in the local cache for {nets}: shown untrained (random initialisation). Run "
                 "`python -m explorer weights download` on a machine that is online, or use the Image lab's download."
-            ).format(nets=", ".join(missing))
+            ).format(nets=separated(missing))
         )
     views = variants_ui.compared(chosen, *picked)
 

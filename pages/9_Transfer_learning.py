@@ -4,7 +4,7 @@ import streamlit as st
 from PIL import Image
 
 from explorer.images import IMAGENET_MEAN, IMAGENET_STD
-from explorer.language import N_, _
+from explorer.language import N_, _, separated
 from explorer.render import enlarged, jpeg_bytes, overlay
 from explorer.transfer import reading, targets
 from explorer.transfer.figures import curve_figure, moved_figure
@@ -29,12 +29,12 @@ with frame.page("Transfer learning"):
     left, right = st.columns(2)
     available = [key for key, s in SOURCES.items() if s.available()]
     source_key = common.choice(left.radio, _("Source weights"), "transfer_source", available[0], options=available,
-                               format_func=lambda k: SOURCES[k].label)  # fmt: skip
+                               format_func=lambda k: str(SOURCES[k].label))  # fmt: skip
     missing = [s.label for k, s in SOURCES.items() if k not in available]
     if missing:
         left.caption(
             _("Not in the local cache, so not offered: {missing} (see `python -m explorer weights`).").format(
-                missing=", ".join(missing)
+                missing=separated(missing)
             )
         )
     chosen = SOURCES[source_key]
@@ -174,7 +174,7 @@ with frame.page("Transfer learning"):
             "The state dict loads back in the Image lab: pick {model} (the same family and depth, input {side}) and "
             "*Checkpoint file*; its {count} classes are named class 0 … class {last} there, in the order {names}."
         ).format(
-            model=chosen.spec.label.replace(" (CIFAR)", ""),
+            model=str(chosen.spec.label).replace(" (CIFAR)", ""),
             side=chosen.side,
             count=len(names),
             last=len(names) - 1,

@@ -300,7 +300,7 @@ def test_config_refuses_absurd_settings(changes: dict, message: str) -> None:
 
 def test_config_label_and_spec() -> None:
     config = GradLabConfig(depth=56, skip=False, batch_norm=False, activation="tanh")
-    assert config.label == "plain-56" and config.spec.label == "plain-56 (CIFAR) (no BN, tanh)"
+    assert config.label == "plain-56" and str(config.spec.label) == "plain-56 (CIFAR) (no BN, tanh)"
     assert config.spec.num_classes == 10
 
 

@@ -380,3 +380,21 @@ def test_no_page_shows_english_prose_the_catalog_cannot_translate() -> None:
             texts += [k.value for k in node.keywords if k.arg in ("help", "placeholder", "caption", "text", "label")]
             bare += [f"{path.name}:{node.lineno}" for text in texts if prose(text)]
     assert bare == []
+
+
+def test_model_and_weights_names_are_said_in_the_readers_language_and_shared_as_one() -> None:
+    from explorer import ModelSpec, catalogue
+    from explorer.weights import RandomWeights
+
+    spec = ModelSpec("resnet50", preact=True, shortcut="A", batch_norm=False)
+    loaded = RandomWeights().load(ModelSpec("cifar_resnet20", preact=True))  # what the server shares
+    pair = catalogue.PAIRS["imagenet-18"]
+    with language.speaking(CHINESE):
+        assert str(spec.label) == "ResNet-50（预激活，选项 A，无批归一化）"
+        assert str(loaded.label) == "ResNet-20 (CIFAR)（预激活） 的随机初始化（未训练：预测和图都是无意义的噪声）"
+        assert str(catalogue.NETS["untrained-preact-resnet56"].name) == "ResNet-56 预激活 · 未训练"
+        assert str(pair.name) == "ImageNet：ResNet-18 对比 plain-18（未训练）"
+    assert str(spec.label) == "ResNet-50 (pre-activation, option A, no BN)"
+    assert str(loaded.label).startswith("Random initialisation of ResNet-20 (CIFAR) (pre-activation) (untrained:")
+    assert str(pair.name) == "ImageNet: ResNet-18 vs plain-18 (untrained)"
+    assert {pair.name: 1}[catalogue.pair("imagenet-18").name] == 1  # one key whatever the language

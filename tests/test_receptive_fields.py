@@ -134,7 +134,7 @@ def test_the_imagenet_pair_runs_offline_untrained_without_cached_weights(tmp_pat
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     measured = subjects.subject_nets("imagenet-18")
     cache = tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
-    assert [(n.label, n.weights) for n in measured] == [
+    assert [(n.label, str(n.weights)) for n in measured] == [
         ("ResNet-18", f"untrained: its ImageNet weights are not here ({cache})"),
         ("plain-18", "untrained (random initialisation)"),
     ]

@@ -19,7 +19,7 @@ from explorer.errors import UserError
     ],
 )
 def test_labels(spec: ModelSpec, label: str) -> None:
-    assert spec.label == label
+    assert str(spec.label) == label
 
 
 def test_family_defaults() -> None:

@@ -57,14 +57,14 @@ def test_imagenet_variants_work_offline_untrained_and_say_so() -> None:
     assert default_keys() == ["shapes-resnet20", "shapes-plain20"]
     loaded = net.load()
     view = compare_variant(net, loaded, shapes_test_image(0))
-    assert not loaded.trained and view.weights.startswith("untrained: its ImageNet weights are not here (")
+    assert not loaded.trained and str(view.weights).startswith("untrained: its ImageNet weights are not here (")
     assert list(view.stage_cams) == ["conv2_x", "conv3_x", "conv4_x", "conv5_x"] and len(view.ratios) == 8
     assert view.macs == stage_table(net.spec, 224).macs > 1_800_000_000  # ResNet-18: 1.8 G multiply-adds
 
 
 @pytest.mark.parametrize(
     ("keys", "message"),
-    [(["shapes-resnet20"], "choose two to 4 different variants; got 1"),
+    [(["shapes-resnet20"], "Choose two to 4 different variants; got 1."),
      (["untrained-resnet20", "untrained-resnet56", "untrained-resnet110", "untrained-plain56", "untrained-plain18"],
       "got 5"),
      (["untrained-resnet20", "untrained-resnet20"], "different variants"),
@@ -90,7 +90,7 @@ def test_the_reading_and_the_figure_follow_the_numbers() -> None:
     slow, fast = max(views, key=lambda v: v.latency_ms), min(views, key=lambda v: v.latency_ms)
     assert f"**{slow.name}** takes" in text and f"**{fast.name}** ({fast.latency_ms:.1f} ms)" in text
     figure = ratio_figure(views)
-    assert [t.name for t in figure.data] == [v.name for v in views] + ["‖F(x)‖ = ‖x‖"]
+    assert [t.name for t in figure.data] == [str(v.name) for v in views] + ["‖F(x)‖ = ‖x‖"]
     assert len(figure.data[2].x) == 27 and 0 < min(figure.data[2].x) < max(figure.data[2].x) < 1
     assert figure.layout.yaxis.type == "log"
 
@@ -128,7 +128,7 @@ def test_every_catalogue_net_whose_weights_are_here_is_labelled_with_them() -> N
     here = [net for net in NETS.values() if net.source.kind != "random" and net.available()]
     assert {net.key for net in here} >= {"shapes-resnet20", "shapes-plain20"}  # what ships, at least
     for net in here:
-        assert net.weights_label(net.load()) == HOLDS[net.source.kind], net.key
+        assert str(net.weights_label(net.load())) == HOLDS[net.source.kind], net.key
 
 
 @pytest.mark.parametrize("page", ["pages/8_Variants_side_by_side.py", "pages/7_Receptive_fields.py"])

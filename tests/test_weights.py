@@ -111,7 +111,7 @@ def test_cached_weights_load_and_match_torchvision(torch_home: Path) -> None:
     assert imagenet.is_cached(RESNET18)
     model = RESNET18.build()
     label = imagenet.load_imagenet(model, RESNET18)
-    assert label == "ImageNet weights: torchvision ResNet18_Weights.IMAGENET1K_V1 (from the local cache)"
+    assert str(label) == "ImageNet weights: torchvision ResNet18_Weights.IMAGENET1K_V1 (from the local cache)"
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         assert (model(x) - reference(x)).abs().max().item() <= 1e-5
@@ -181,7 +181,7 @@ def test_download_from_a_file_url(tmp_path: Path, torch_home: Path, monkeypatch:
     source.write_bytes(data)
     path = imagenet.download_imagenet(RESNET18, url=source.as_uri())
     assert path.read_bytes() == data
-    assert imagenet.load_imagenet(RESNET18.build(), RESNET18).startswith("ImageNet weights: torchvision")
+    assert str(imagenet.load_imagenet(RESNET18.build(), RESNET18)).startswith("ImageNet weights: torchvision")
 
 
 def test_a_hash_mismatch_is_refused_and_nothing_is_left(tmp_path: Path, torch_home: Path) -> None:
@@ -397,7 +397,8 @@ def test_load_checkpoint_refuses_with_the_summary() -> None:
 def test_random_weights_are_seeded_and_labelled_untrained() -> None:
     spec = ModelSpec("cifar_resnet20")
     a, b = load_model(spec, RandomWeights()), load_model(spec, RandomWeights())
-    assert not a.trained and a.label.startswith("Random initialisation of ResNet-20") and "untrained" in a.label
+    label = str(a.label)
+    assert not a.trained and label.startswith("Random initialisation of ResNet-20") and "untrained" in label
     second = b.model.state_dict()
     assert all(torch.equal(value, second[key]) for key, value in a.model.state_dict().items())
     other = load_model(spec, RandomWeights(seed=1))
@@ -447,7 +448,7 @@ def test_a_checkpoint_is_named_by_its_digest_and_gives_its_class_count() -> None
     assert source.key == f"checkpoint:{hashlib.sha256(six).hexdigest()}" and source == CheckpointWeights(six, "six.pth")
     loaded = load_model(CIFAR20, source)
     assert loaded.spec.num_classes == 6 and loaded.model.fc.out_features == 6 and len(loaded.class_names) == 6
-    assert loaded.label == "Checkpoint six.pth" and loaded.weights_id == source.key
+    assert str(loaded.label) == "Checkpoint six.pth" and loaded.weights_id == source.key
     assert load_model(CIFAR20, CheckpointWeights(saved(cifar20_state()))).spec == CIFAR20
 
 

@@ -87,7 +87,7 @@ class StageTable:
         """A JSON-ready form (the CLI's ``--json``)."""
         return {
             "model": self.spec.name,
-            "label": self.spec.label,
+            "label": str(self.spec.label),
             "options": asdict(self.spec),
             "shortcut_option": self.spec.shortcut_option,
             "stride_placement": stride_placement(self.spec),
@@ -395,12 +395,12 @@ def comparison_rows(tables: list[StageTable]) -> list[dict[str, object]]:
     for i, row in enumerate(first.rows):
         entry: dict[str, object] = {"stage": row.name, "output": row.output_size}
         for t in tables:
-            entry[t.spec.label] = str(t.rows[i].layers)
+            entry[str(t.spec.label)] = str(t.rows[i].layers)
         rows.append(entry)
     for label, value in (
         (_("depth"), lambda t: str(t.depth)),
         (_("params"), lambda t: f"{t.params:,}"),
         (_("MACs"), lambda t: format_count(t.macs)),
     ):
-        rows.append({"stage": label, "output": "", **{t.spec.label: value(t) for t in tables}})
+        rows.append({"stage": label, "output": "", **{str(t.spec.label): value(t) for t in tables}})
     return rows

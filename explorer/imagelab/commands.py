@@ -54,8 +54,8 @@ def _explain(args: argparse.Namespace) -> str:
         storage.write(out / "input.png", png_bytes(seen, {"image": str(path), "input_size": size}))
         details = {
             "image": str(path),
-            "model": loaded.spec.label,
-            "weights": loaded.label,
+            "model": str(loaded.spec.label),
+            "weights": str(loaded.label),
             "trained": loaded.trained,
             "device": describe_device(device),
             "input_size": size,

@@ -34,7 +34,7 @@ def _receptive(args: argparse.Namespace) -> str:
     check_range("input size", size, 1, 4096)
     fields = theory.stem_and_block_fields(spec.build("meta"), size)
     if args.json:
-        return to_json({"model": spec.label, "input_size": size, "fields": theory.to_dicts(fields)})
+        return to_json({"model": str(spec.label), "input_size": size, "fields": theory.to_dicts(fields)})
     text = reading.theory_reading(fields, size).replace("**", "")
     return f"{spec.label} at {size}×{size}\n{render_text(theory.field_rows(fields))}\n{text}"
 

@@ -18,6 +18,7 @@ from torch import Tensor
 from explorer import catalogue
 from explorer.errors import check_choice, check_range
 from explorer.images import SAMPLES, load_sample, normalise, prepare
+from explorer.language import Message
 from explorer.shapes import dataset as shapes_dataset
 from explorer.shapes.shipped import shipped_models
 from explorer.weights import LoadedModel
@@ -35,7 +36,7 @@ class MeasuredNet:
 
     label: str
     model: ResNet
-    weights: str
+    weights: Message  # said in each reader's language
 
 
 def _check(name: str) -> catalogue.Pair:

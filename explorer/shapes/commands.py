@@ -49,7 +49,7 @@ def _train(args: argparse.Namespace) -> str:
     for kind in kinds:
         spec = shapes_spec(args.depth, skip=kind == "residual")
 
-        def report(step: int, steps: int, loss: float, label: str = spec.label) -> None:
+        def report(step: int, steps: int, loss: float, label: str = str(spec.label)) -> None:
             done = int(30 * step / steps)
             print(
                 f"\r{label:<22} [{'#' * done}{'.' * (30 - done)}] {step}/{steps} loss {loss:.3f}",
@@ -76,8 +76,10 @@ def _score(args: argparse.Namespace) -> str:
     if not shipped:
         raise SpecError(f"no trained models in {SHIPPED_DIR}: run `python -m explorer train` first")
     device = pick_device(args.device)
-    named = {m.spec.label: score_model(load_model(m.spec, ShippedWeights(), device).model, m.test_config, args.images)
-             for m in shipped.values()}  # fmt: skip
+    named = {
+        str(m.spec.label): score_model(load_model(m.spec, ShippedWeights(), device).model, m.test_config, args.images)
+        for m in shipped.values()
+    }
     if args.json:
         return to_json(scores_json(named))
     return f"Grad-CAM of the true class, {args.images} test images per model\n" + render_text(scores_table(named))

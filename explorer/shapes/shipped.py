@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from explorer.language import Message, _, lazy, separated
 from explorer.shapes.dataset import CLASSES, ShapesConfig
 from explorer.spec import ModelSpec
 from models import ResNet
@@ -25,10 +26,13 @@ class ShippedModel:
     metadata: dict
 
     @property
-    def label(self) -> str:
+    def label(self) -> Message:
         """How the pages name these weights."""
-        accuracy = self.metadata["test_accuracy"]
-        return f"Shapes-trained {self.spec.label}: {accuracy:.1%} test accuracy (shipped with the explorer)"
+        return lazy(
+            "Shapes-trained {model}: {accuracy} test accuracy (shipped with the explorer)",
+            model=self.spec.label,
+            accuracy=f"{self.metadata['test_accuracy']:.1%}",
+        )
 
     @property
     def test_config(self) -> ShapesConfig:
@@ -62,5 +66,8 @@ def shipped_for(spec: ModelSpec) -> ShippedModel | None:
 
 def no_shipped_message(spec: ModelSpec) -> str:
     """Why ``spec`` has no shipped weights, and which models do."""
-    labels = ", ".join(m.spec.label for m in shipped_models().values()) or "none yet (run `python -m explorer train`)"
-    return f"no Shapes-trained weights for {spec.label}; they exist for: {labels} (CIFAR family, default options)"
+    shipped = shipped_models().values()
+    labels = separated(m.spec.label for m in shipped) if shipped else _("none yet (run `python -m explorer train`)")
+    return _("no Shapes-trained weights for {model}; they exist for: {models} (CIFAR family, default options)").format(
+        model=spec.label, models=labels
+    )

@@ -63,8 +63,8 @@ def _transfer(args: argparse.Namespace) -> str:
         for result in results:
             name = result.run.choice + ("" if result.run.normalised else "_raw")
             storage.write(folder / f"{args.source}_{name}.pth", exported(result))
-        details = {"command": "transfer", "source": chosen.label, "target": str(target.description), "recipe": recipe,
-                   "device": describe_device(device)}  # fmt: skip
+        details = {"command": "transfer", "source": str(chosen.label), "target": str(target.description),
+                   "recipe": recipe, "device": describe_device(device)}  # fmt: skip
         storage.write(folder / "curves.csv", reading.curves_csv(results, details))
     if args.json:
         return to_json({

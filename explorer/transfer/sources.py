@@ -9,6 +9,7 @@ import torch
 
 from explorer.catalogue import NETS, Net
 from explorer.errors import check_choice
+from explorer.language import Message
 from explorer.spec import ModelSpec
 from explorer.transfer.finetune import TransferError
 from explorer.weights import imagenet, load_model
@@ -34,8 +35,8 @@ class Source:
         return self.net.spec
 
     @property
-    def label(self) -> str:
-        """How the page names it."""
+    def label(self) -> Message:
+        """How the page names it (in the reader's language)."""
         return self.net.name
 
     def available(self) -> bool:

@@ -32,7 +32,7 @@ def pick_pair(choice_name: str) -> TrainedPair:
     the pair picked; the page stops here until that pair exists."""
     name = choice(
         st.radio, _("Trained nets"), choice_name, first_pair(), options=list(nets.PAIRS),
-        format_func=lambda key: catalogue.pair(key).name, horizontal=True,
+        format_func=lambda key: str(catalogue.pair(key).name), horizontal=True,
     )  # fmt: skip
     pair = trained_pair(name)
     if pair is None:

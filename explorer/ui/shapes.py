@@ -24,7 +24,7 @@ def scores(count: int) -> dict[str, list[BlockScore]]:
         def each() -> Iterator[None]:
             for m, model in zip(found, models, strict=True):
                 for so_far in scoring_steps(model, m.test_config, count):
-                    scored[m.spec.label] = so_far
+                    scored[str(m.spec.label)] = so_far  # a shipped spec's label is its net's name alone
                     yield None
 
         total = len(found) * math.ceil(count / CHUNK)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from explorer.catalogue import NETS, Net
 from explorer.errors import UserError, check_choice
+from explorer.language import _
 
 VARIANTS: tuple[str, ...] = (
     "shapes-resnet20", "shapes-plain20",
@@ -25,7 +26,9 @@ def check_keys(keys: list[str]) -> list[Net]:
     for key in keys:
         check_choice("variant", key, VARIANTS)
     if not 2 <= len(keys) <= MAX_VARIANTS or len(set(keys)) != len(keys):
-        raise UserError(f"choose two to {MAX_VARIANTS} different variants; got {len(keys)}")
+        raise UserError(
+            _("Choose two to {most} different variants; got {count}.").format(most=MAX_VARIANTS, count=len(keys))
+        )
     return [NETS[k] for k in keys]
 
 

@@ -15,6 +15,7 @@ from explorer.architecture.stages import stage_table
 from explorer.catalogue import Net
 from explorer.imagelab.explain import Prediction
 from explorer.images import prepare
+from explorer.language import Message
 from explorer.render import tensor_map, to_unit
 from explorer.shapes import dataset
 from explorer.shapes.shipped import shipped_models
@@ -40,8 +41,8 @@ class VariantView:
     of :data:`LATENCY_REPEATS` forward passes of one image, after one to warm up.
     """
 
-    name: str
-    weights: str
+    name: Message  # said in each reader's language: a view is shared by every session
+    weights: Message
     trained: bool
     input_size: int
     seen: Image.Image
@@ -56,7 +57,7 @@ class VariantView:
     def summary(self) -> dict[str, object]:
         """A JSON-ready summary (no pictures)."""
         return {
-            "variant": self.name, "weights": self.weights, "input_size": self.input_size,
+            "variant": str(self.name), "weights": str(self.weights), "input_size": self.input_size,
             "predictions": [{"index": p.index, "name": p.name, "probability": p.probability} for p in self.predictions],
             "ratios": [{"block": b, "residual_to_input": r} for b, r in self.ratios],
             "params": self.params, "macs": self.macs, "latency_ms": self.latency_ms,

@@ -23,8 +23,8 @@ def ratio_figure(views: Sequence[VariantView]) -> go.Figure:
         values += [r for _, r in view.ratios]
         fig.add_trace(go.Scatter(
             x=[(i + 0.5) / n for i in range(n)], y=[r for _, r in view.ratios], text=[b for b, _ in view.ratios],
-            mode="lines+markers", name=view.name, line={"color": label_colour(view.name), "dash": dash},
-            hovertemplate="%{text}: %{y:.3g}<extra>" + view.name + "</extra>",
+            mode="lines+markers", name=str(view.name), line={"color": label_colour(view.name), "dash": dash},
+            hovertemplate="%{text}: %{y:.3g}<extra>" + str(view.name) + "</extra>",
         ))  # fmt: skip
     fig.add_trace(go.Scatter(x=[0, 1], y=[1, 1], mode="lines", name="‖F(x)‖ = ‖x‖", hoverinfo="skip",
                              line={"color": "#999999", "dash": "dot"}))  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from explorer.architecture.stages import format_count
-from explorer.language import _
+from explorer.language import _, separated
 from explorer.variants.compare import VariantView
 
 
@@ -49,7 +49,7 @@ def comparison_reading(views: Sequence[VariantView]) -> str:
         + _(
             "Untrained ({nets}): its predictions and maps show the architecture at its initialisation, not anything "
             "learnt."
-        ).format(nets=", ".join(untrained))
+        ).format(nets=separated(untrained))
         if untrained
         else ""
     )

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 import torch
 
-from explorer.language import N_
+from explorer.language import N_, Message, lazy
 from explorer.shapes import shipped
 from explorer.spec import ModelSpec, SpecError
 from explorer.weights import imagenet
@@ -48,7 +48,7 @@ def random_model(spec: ModelSpec, seed: int = 0) -> ResNet:
     return model.eval()
 
 
-def _loaded(spec: ModelSpec, model: ResNet, label: str, trained: bool, key: str) -> LoadedModel:
+def _loaded(spec: ModelSpec, model: ResNet, label: Message, trained: bool, key: str) -> LoadedModel:
     names = imagenet.class_names(spec, model.fc.out_features)
     return LoadedModel(spec, model, label, trained, tuple(names), key)
 
@@ -71,7 +71,9 @@ class RandomWeights:
 
     def load(self, spec: ModelSpec) -> LoadedModel:
         """``spec`` with its random initial weights."""
-        label = f"Random initialisation of {spec.label} (untrained: predictions and maps are meaningless noise)"
+        label = lazy(
+            "Random initialisation of {model} (untrained: predictions and maps are meaningless noise)", model=spec.label
+        )
         return _loaded(spec, random_model(spec, self.seed), label, False, self.key)
 
 
@@ -155,7 +157,7 @@ class CheckpointWeights:
                 raise WeightsError(f"{self.filename!r} does not fit: {error}") from None
         model = random_model(spec)
         load_checkpoint(model, state)
-        return _loaded(spec, model, f"Checkpoint {self.filename}", True, self.key)
+        return _loaded(spec, model, lazy("Checkpoint {file}", file=self.filename), True, self.key)
 
 
 SOURCES: dict[str, WeightSource] = {

@@ -24,6 +24,7 @@ from explorer.gradlab.config import MAX_STEPS, build
 from explorer.gradlab.data import batches, digits
 from explorer.gradlab.degradation import degradation_config
 from explorer.gradlab.training import make_optimiser
+from explorer.language import lazy
 from explorer.spec import ModelSpec, SpecError
 from explorer.weights.checkpoint import WeightsError
 from explorer.weights.loaded import LoadedModel
@@ -151,5 +152,5 @@ class DigitsWeights:
 
     def loaded(self, spec: ModelSpec, model: ResNet) -> LoadedModel:
         """``model``, trained by this recipe, as a loaded model of these weights."""
-        label = f"{spec.label} trained here on the digits ({self.steps} SGD steps)"
+        label = lazy("{model} trained here on the digits ({steps} SGD steps)", model=spec.label, steps=self.steps)
         return LoadedModel(spec, model, label, True, CLASS_NAMES, self.key)

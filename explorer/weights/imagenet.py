@@ -24,6 +24,7 @@ from torchvision.models import ResNet50_Weights, WeightsEnum, get_model_weights
 
 from explorer import storage
 from explorer.errors import short_detail
+from explorer.language import Message, lazy
 from explorer.spec import ModelSpec
 from explorer.weights.checkpoint import WeightsError, as_state_dict, load_checkpoint
 
@@ -93,7 +94,7 @@ def _require_imagenet_weights(spec: ModelSpec) -> WeightsEnum:
     return weights
 
 
-def load_imagenet(model: nn.Module, spec: ModelSpec) -> str:
+def load_imagenet(model: nn.Module, spec: ModelSpec) -> Message:
     """Load the cached ImageNet weights of ``spec`` into ``model``; return the label saying which weights these are.
 
     Never downloads: raises WeightsError when the file is not in the cache, is unreadable or
@@ -114,7 +115,7 @@ def load_imagenet(model: nn.Module, spec: ModelSpec) -> str:
             "delete the file and download it again"
         ) from error
     load_checkpoint(model, as_state_dict(state, repr(str(path))))
-    return f"ImageNet weights: torchvision {weights} (from the local cache)"
+    return lazy("ImageNet weights: torchvision {weights} (from the local cache)", weights=str(weights))
 
 
 def _expected_hash_prefix(filename: str) -> str:

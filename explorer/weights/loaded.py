@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
+from explorer.language import Message
 from explorer.spec import ModelSpec
 from models import ResNet
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A model in eval mode, the spec it was built from, and what its weights are.
+    """A model in eval mode, the spec it was built from, and what its weights are (``label``).
 
     ``spec`` is the architecture actually built (its class count is the weights' own);
     ``weights_id`` names the weights exactly (a checkpoint by its SHA-256), so that together
@@ -20,7 +21,7 @@ class LoadedModel:
 
     spec: ModelSpec
     model: ResNet
-    label: str
+    label: Message  # said in each reader's language: the model is shared by every session
     trained: bool
     class_names: tuple[str, ...]
     weights_id: str
