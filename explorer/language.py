@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -38,6 +39,8 @@ HTML_LANG = {ENGLISH: "en", CHINESE: "zh-CN"}  # the page's <html lang>: a scree
 SEPARATORS = {ENGLISH: ", ", CHINESE: "，"}  # between the items of a list
 CATALOGS = Path(__file__).resolve().parent / "locale"
 DOMAIN = "explorer"
+UNNAMED_CLASS = re.compile(r"class (\d+)")  # a class of a model that names none (explorer.weights.imagenet)
+CLASS_DOMAIN = "imagenet"  # ImageNet's 1,000 class names (torchvision's English): a catalog of data, not of the code
 
 T = TypeVar("T")
 _speaking: ContextVar[str | None] = ContextVar("explorer_language", default=None)
@@ -57,6 +60,17 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form of a message for ``count`` things in the current language (``{count}`` is not filled in)."""
     return _translations(current()).ngettext(singular, plural, count)
+
+
+def class_name(name: str) -> str:
+    """A class a model tells apart, named in the current language: ImageNet's 1,000 (by torchvision's English names)
+    and any name that is one of the explorer's own texts (the Shapes dataset's six, ``class 3`` of a model whose
+    classes have no names) are translated; any other name (a digit, the folder of a class of one's own) is shown as
+    it is."""
+    if unnamed := UNNAMED_CLASS.fullmatch(name):
+        return _("class {index}").format(index=unnamed[1])
+    said = _translations(current(), CLASS_DOMAIN).gettext(name)
+    return said if said != name else _(name)
 
 
 @dataclass(frozen=True)
@@ -188,12 +202,13 @@ def _locale(code: str) -> Locale:
 
 
 @cache
-def _translations(code: str) -> gettext.NullTranslations:
-    """The language's catalog, compiled from its ``.po`` file in memory (English: the texts as written)."""
+def _translations(code: str, domain: str = DOMAIN) -> gettext.NullTranslations:
+    """The language's catalog of ``domain``, compiled from its ``.po`` file in memory (English: the texts as
+    written)."""
     if code == ENGLISH:
         return gettext.NullTranslations()
-    with (CATALOGS / LOCALES[code] / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
-        catalog = pofile.read_po(po, locale=LOCALES[code], domain=DOMAIN)
+    with (CATALOGS / LOCALES[code] / "LC_MESSAGES" / f"{domain}.po").open("rb") as po:
+        catalog = pofile.read_po(po, locale=LOCALES[code], domain=domain)
     compiled = io.BytesIO()
     mofile.write_mo(compiled, catalog)
     compiled.seek(0)

@@ -7,7 +7,7 @@ from explorer.imagelab.attribution import METHODS, input_attribution_steps
 from explorer.imagelab.explain import VIEW_CHANNELS
 from explorer.imagelab.figures import branch_ratio_figure, map_grid_figure
 from explorer.images import FORMAT_NAMES
-from explorer.language import N_, _
+from explorer.language import N_, _, class_name
 from explorer.provenance import png_bytes, zip_pngs
 from explorer.render import enlarged, jpeg_bytes, overlay, tensor_map, to_unit
 from explorer.shapes.scoring import score_map
@@ -69,7 +69,7 @@ with frame.page("Image lab"):
     with right:
         target = common.choice(
             st.selectbox, _("Explain class (type to search)"), "target", None, options=list(range(len(names))),
-            format_func=lambda i: f"{names[i]} ({i})", placeholder=_("the top prediction"),
+            format_func=lambda i: imagelab_ui.searchable_class(names, i), placeholder=_("the top prediction"),
         )  # fmt: skip
     view = imagelab_ui.explanation(loaded, image, target)
     result = view.result
@@ -79,14 +79,15 @@ with frame.page("Image lab"):
         with st.container(key="predictions"):
             for prediction in result.predictions():
                 mark = _(" ← explained") if prediction.index == result.target else ""
-                label = f"{common.plain(prediction.name)} ({prediction.index}): {prediction.probability:.1%}{mark}"
+                said = common.plain(class_name(prediction.name))
+                label = f"{said} ({prediction.index}): {prediction.probability:.1%}{mark}"
                 st.progress(min(max(prediction.probability, 0.0), 1.0), text=label)
         st.caption(
             _(
                 "Explaining **{target}** ({index}) in {image}. One forward and one backward pass recorded all {blocks} "
                 "blocks in {ms} ms on {device} (queue included)."
             ).format(
-                target=common.plain(result.target_name),
+                target=common.plain(class_name(result.target_name)),
                 index=result.target,
                 image=common.plain(picked.name),
                 blocks=len(result.stats),
@@ -220,7 +221,7 @@ with frame.page("Image lab"):
         if computed is not None and computed[0] == wanted:
             st.image(
                 computed[1],
-                caption=_("{method} for {target}").format(method=method, target=result.target_name),
+                caption=_("{method} for {target}").format(method=method, target=class_name(result.target_name)),
                 width=360,
             )
             st.download_button(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explorer.language import N_, _
+from explorer.language import N_, _, class_name
 from explorer.lesions import paths, reading, study
 from explorer.lesions.figures import lesion_figure, path_gradient_figure, path_share_figure
 from explorer.lesions.lesion import Lesion, block_labels, error, predict
@@ -76,8 +76,10 @@ with frame.page("Lesions and paths"):
         )  # fmt: skip
     row = st.columns(len(shown))
     for column, index in zip(row, shown, strict=True):
-        truth = test.class_names[int(test.labels[index])]
-        said = " · ".join(f"{label}: {test.class_names[guesses[label][shown.index(index)]]}" for label in nets)
+        truth = class_name(test.class_names[int(test.labels[index])])
+        said = " · ".join(
+            f"{label}: {class_name(test.class_names[guesses[label][shown.index(index)]])}" for label in nets
+        )
         column.image(test.picture(index), caption=_("true {truth} · {said}").format(truth=truth, said=said),
                      width="stretch")  # fmt: skip
     st.caption(

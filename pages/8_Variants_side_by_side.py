@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer.architecture.stages import format_count
 from explorer.catalogue import NETS
-from explorer.language import N_, _, separated
+from explorer.language import N_, _, class_name, separated
 from explorer.render import enlarged, jpeg_bytes, overlay
 from explorer.ui import common, frame, server
 from explorer.ui import variants as variants_ui
@@ -59,7 +59,9 @@ with frame.page("Variants side by side"):
                 _("{weights} · sees {size}×{size}").format(weights=common.plain(view.weights), size=view.input_size)
             )
             for p in view.predictions:
-                st.progress(min(max(p.probability, 0.0), 1.0), text=f"{common.plain(p.name)}: {p.probability:.1%}")
+                st.progress(
+                    min(max(p.probability, 0.0), 1.0), text=f"{common.plain(class_name(p.name))}: {p.probability:.1%}"
+                )
         for column, stage in zip(row[1:], stages, strict=True):
             if stage in view.stage_cams:
                 column.image(jpeg_bytes(enlarged(overlay(view.seen, view.stage_cams[stage]))), width="stretch",
@@ -77,7 +79,8 @@ with frame.page("Variants side by side"):
     st.subheader(_("Size, cost and time"))
     common.table(
         [
-            {N_("variant"): v.name, N_("top class"): f"{v.predictions[0].name} ({v.predictions[0].probability:.0%})",
+            {N_("variant"): str(v.name),
+             N_("top class"): f"{class_name(v.predictions[0].name)} ({v.predictions[0].probability:.0%})",
              N_("parameters"): format_count(v.params), N_("multiply-adds"): format_count(v.macs),
              N_("input"): f"{v.input_size}²", N_("latency"): f"{v.latency_ms:.1f} ms"}
             for v in views

@@ -4,7 +4,7 @@ import streamlit as st
 from PIL import Image
 
 from explorer.images import IMAGENET_MEAN, IMAGENET_STD
-from explorer.language import N_, _, separated
+from explorer.language import N_, _, class_name, separated
 from explorer.render import enlarged, jpeg_bytes, overlay
 from explorer.transfer import reading, targets
 from explorer.transfer.figures import curve_figure, moved_figure
@@ -101,7 +101,8 @@ with frame.page("Transfer learning"):
     st.caption(_("{target}. Chance: {chance}.").format(target=target.description, chance=f"{target.chance:.0%}"))
     for column, index in zip(st.columns(8), range(min(8, len(target.train_pictures))), strict=False):
         picture = enlarged(Image.fromarray(target.train_pictures[index]), 96)
-        column.image(jpeg_bytes(picture), caption=target.class_names[int(target.train_labels[index])], width="stretch")
+        column.image(jpeg_bytes(picture), caption=class_name(target.class_names[int(target.train_labels[index])]),
+                     width="stretch")  # fmt: skip
 
     st.subheader(_("Fine-tuning"))
     finished = transfer_ui.fine_tuned(chosen, target_key, target, runs, recipe)
@@ -150,11 +151,11 @@ with frame.page("Transfer learning"):
         columns = st.columns(2 * len(result.cams_before))
         for i, (before, after) in enumerate(zip(result.cams_before, result.cams_after, strict=True)):
             seen = Image.fromarray(target.test_pictures[i])
-            truth = names[int(target.test_labels[i])]
+            truth = class_name(names[int(target.test_labels[i])])
             for column, cam, when, said in ((columns[2 * i], before, _("before"), result.said_before[i]),
                                             (columns[2 * i + 1], after, _("after"), result.said_after[i])):  # fmt: skip
                 column.image(jpeg_bytes(enlarged(overlay(seen, cam), 96)), width="stretch",
-                             caption=_("{when}: {said} (true {truth})").format(when=when, said=names[said],
+                             caption=_("{when}: {said} (true {truth})").format(when=when, said=class_name(names[said]),
                                                                                truth=truth))  # fmt: skip
 
     st.subheader(_("Downloads"))

@@ -300,7 +300,8 @@ def test_the_image_lab_in_chinese() -> None:
     with language.speaking(CHINESE):
         assert [s.value for s in app.subheader][:3] == ["1 · 图像", "2 · 权重", "3 · 每个残差块的 Grad-CAM"]
         assert app.radio(key="widget.weights").options[1] == "在形状数据集上训练（随附）"
-    assert any(c.value.startswith("正在解释") for c in app.caption)
+    explaining = next(c.value for c in app.caption if c.value.startswith("正在解释"))
+    assert "**类别 7**" in explaining  # the class explained, in Chinese: this untrained model's classes have no names
     assert list(app.dataframe[0].value.columns) == ["通道", "平均", "最大", "活跃比例"]
 
 
@@ -398,3 +399,30 @@ def test_model_and_weights_names_are_said_in_the_readers_language_and_shared_as_
     assert str(loaded.label).startswith("Random initialisation of ResNet-20 (CIFAR) (pre-activation) (untrained:")
     assert str(pair.name) == "ImageNet: ResNet-18 vs plain-18 (untrained)"
     assert {pair.name: 1}[catalogue.pair("imagenet-18").name] == 1  # one key whatever the language
+
+
+def test_every_imagenet_class_has_one_chinese_name_of_its_own() -> None:
+    from torchvision.models import ResNet50_Weights
+
+    with (language.CATALOGS / "zh_CN" / "LC_MESSAGES" / f"{language.CLASS_DOMAIN}.po").open("rb") as po:
+        catalog = pofile.read_po(po)
+    names = {m.id: m.string for m in catalog if m.id}
+    assert list(names) == list(ResNet50_Weights.DEFAULT.meta["categories"])  # torchvision's 1,000, in its order
+    assert all(names.values()) and not any(m.fuzzy for m in catalog if m.id)
+    assert len(set(names.values())) == 1000  # no two classes read alike
+    with language.speaking(CHINESE):
+        said = [
+            language.class_name(n) for n in ("golden retriever", "crane bird", "crane", "plane", "square", "class 3")
+        ]
+        assert language.class_name("7") == "7"
+    assert said == ["金毛寻回犬", "鹤", "起重机", "刨子", "正方形", "类别 3"]  # a digit, or a folder's name, as it is
+    assert language.class_name("golden retriever") == "golden retriever"
+
+
+def test_the_class_picker_lists_a_class_in_the_readers_language_beside_its_english_name() -> None:
+    from explorer.ui.imagelab import searchable_class
+
+    names = ("tench", "goldfish", "7")
+    with language.speaking(CHINESE):
+        assert [searchable_class(names, i) for i in (1, 2)] == ["金鱼 · goldfish (1)", "7 (2)"]
+    assert searchable_class(names, 1) == "goldfish (1)"

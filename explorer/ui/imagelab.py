@@ -13,7 +13,7 @@ from PIL import Image
 
 from explorer.imagelab.explain import Explanation, explain_batch
 from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample, prepare
-from explorer.language import N_, _
+from explorer.language import N_, _, class_name
 from explorer.render import colourise, jpeg_bytes
 from explorer.shapes import dataset, shipped, training
 from explorer.shapes.dataset import Sample, ShapesConfig
@@ -231,3 +231,10 @@ def explanation(loaded: LoadedModel, image: PreparedImage, target: int | None) -
     view = LabView(key, wait(ticket, N_("Explaining the image")), time.perf_counter() - start)
     keep("lab.explanation", view)
     return view
+
+
+def searchable_class(names: Sequence[str], index: int) -> str:
+    """Class ``index`` of ``names`` as the class picker lists it: in the reader's language, its English name beside
+    a translated one (either can be typed to search: papers name ImageNet's classes in English), then its index."""
+    said = class_name(names[index])
+    return f"{said} · {names[index]} ({index})" if said != names[index] else f"{said} ({index})"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from explorer.architecture.stages import format_count
-from explorer.language import _, separated
+from explorer.language import _, class_name, separated
 from explorer.variants.compare import VariantView
 
 
 def comparison_reading(views: Sequence[VariantView]) -> str:
     """Whether the variants agree on the top class, and how their cost and measured time compare."""
-    tops = {v.name: v.predictions[0].name for v in views}
+    tops = {v.name: class_name(v.predictions[0].name) for v in views}
     first = next(iter(tops.values()))
     agree = (
         (
