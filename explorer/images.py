@@ -16,7 +16,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from explorer.errors import UserError, short_detail
-from explorer.language import _
+from explorer.language import N_, _
 
 MAX_FILE_BYTES = 25 * 2**20
 MAX_PIXELS = 40_000_000
@@ -30,6 +30,19 @@ IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 SAMPLE_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLES: dict[str, Path] = {path.stem: path for path in sorted(SAMPLE_DIR.glob("*.jpg"))}
+SAMPLE_TITLES: dict[
+    str, str
+] = {  # what the pages call each bundled photo (English texts, said in the reader's language)
+    "astronaut": N_("astronaut"),
+    "cat": N_("cat"),
+    "coffee": N_("coffee"),
+    "rocket": N_("rocket"),
+}
+
+
+def sample_title(name: str) -> str:
+    """What the pages call the bundled photo ``name`` (a key of :data:`SAMPLES`), in the reader's language."""
+    return _(SAMPLE_TITLES.get(name, name))
 
 
 class ImageError(UserError):

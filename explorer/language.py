@@ -13,6 +13,9 @@ nothing and no compiled file can fall behind its catalog.
 Which language is current: inside a :func:`speaking` block, that block's (the command line, a test, a job's
 thread); else what the app's session chose (the app registers how to ask with :func:`follow_session`); else
 English. The models, caches and results the explorer shares between sessions hold no text of a language.
+
+Numbers: Chinese groups digits and writes percentages as English does (``11,689,512``, ``25.0%``; Babel's locale
+data, checked by a test), so the pages' own formats (``f"{n:,}"``, ``f"{p:.1%}"``) serve both languages.
 """
 
 from __future__ import annotations
@@ -28,13 +31,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from babel import Locale
 from babel.messages import mofile, pofile
-from babel.numbers import format_decimal, format_percent
 
 ENGLISH, CHINESE = "en", "zh"
 LANGUAGES = {ENGLISH: "English", CHINESE: "中文"}  # each language's name in itself: what the switch shows
-LOCALES = {ENGLISH: "en", CHINESE: "zh_CN"}  # the catalog's folder and the formats of numbers
+LOCALES = {ENGLISH: "en", CHINESE: "zh_CN"}  # the catalogs' folder
 HTML_LANG = {ENGLISH: "en", CHINESE: "zh-CN"}  # the page's <html lang>: a screen reader's voice
 SEPARATORS = {ENGLISH: ", ", CHINESE: "，"}  # between the items of a list
 CATALOGS = Path(__file__).resolve().parent / "locale"
@@ -182,23 +183,6 @@ def chosen(asked: str | None, kept: str | None, browser: str | None) -> tuple[st
     if kept in LANGUAGES:
         return kept, False
     return language_of(browser) or ENGLISH, False
-
-
-def number(value: float, decimals: int = 0) -> str:
-    """``value`` with ``decimals`` digits after the point, grouped, as the current language writes numbers."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=_locale(current()))
-
-
-def percent(fraction: float, decimals: int = 1) -> str:
-    """``fraction`` (0.25) as a percentage (25.0 %) as the current language writes it."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
-    return format_percent(fraction, format=pattern, locale=_locale(current()))
-
-
-@cache
-def _locale(code: str) -> Locale:
-    return Locale.parse(LOCALES[code])
 
 
 @cache

@@ -89,7 +89,7 @@ with frame.page("Image lab"):
             ).format(
                 target=common.plain(class_name(result.target_name)),
                 index=result.target,
-                image=common.plain(picked.name),
+                image=common.plain(picked.title),
                 blocks=len(result.stats),
                 ms=f"{view.seconds * 1000:.0f}",
                 device=server.device_label(),

@@ -91,12 +91,13 @@ def test_a_number_decides_the_word_in_english_and_not_in_chinese() -> None:
     assert ngettext("{count} block", "{count} blocks", 3) == "{count} blocks"
 
 
-def test_numbers_and_percentages_are_written_as_the_language_writes_them() -> None:
-    assert language.number(1234567.891, 2) == "1,234,567.89"
-    assert language.percent(0.2503, 2) == "25.03%"
-    with language.speaking(CHINESE):
-        assert language.number(11689512) == "11,689,512"
-        assert language.percent(0.5) == "50.0%"
+def test_each_language_writes_numbers_and_percentages_as_the_pages_format_them() -> None:
+    from babel.numbers import format_decimal, format_percent
+
+    for code in language.LANGUAGES:  # Babel's locale data: a language that writes them otherwise needs its own formats
+        locale = language.LOCALES[code]
+        assert format_decimal(11689512.25, format="#,##0.00", locale=locale) == f"{11689512.25:,.2f}"
+        assert format_percent(0.2503, format="#,##0.0%", locale=locale) == f"{0.2503:.1%}"
 
 
 def test_each_thread_speaks_its_own_language() -> None:
@@ -426,3 +427,12 @@ def test_the_class_picker_lists_a_class_in_the_readers_language_beside_its_engli
     with language.speaking(CHINESE):
         assert [searchable_class(names, i) for i in (1, 2)] == ["金鱼 · goldfish (1)", "7 (2)"]
     assert searchable_class(names, 1) == "goldfish (1)"
+
+
+def test_every_bundled_photo_has_a_title_in_each_language() -> None:
+    from explorer.images import SAMPLE_TITLES, SAMPLES, sample_title
+
+    assert set(SAMPLE_TITLES) == set(SAMPLES)
+    with language.speaking(CHINESE):
+        assert sample_title("astronaut") == "宇航员"
+    assert sample_title("astronaut") == "astronaut"

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from explorer.imagelab.explain import Explanation, explain_batch
-from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample, prepare
+from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample, prepare, sample_title
 from explorer.language import N_, _, class_name
 from explorer.render import colourise, jpeg_bytes
 from explorer.shapes import dataset, shipped, training
@@ -42,6 +42,11 @@ class PickedImage:
     key: str
     read: Callable[[], bytes] | None = None
     shapes: Sample | None = None
+
+    @property
+    def title(self) -> str:
+        """What the page calls it: a file's own name, or a bundled photo's in the reader's language."""
+        return sample_title(self.name) if self.read is None and self.shapes is None else self.name
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def image_input(source: str, size: int) -> PickedImage | None:
         return None if shot is None else PickedImage("camera.jpg", f"camera-{shot.file_id}", shot.getvalue)
     sample = choice(
         st.selectbox, _("Sample photo"), "sample", next(iter(SAMPLES)), options=list(SAMPLES),
-        help=_("See explorer/samples/CREDITS.md"),
+        format_func=sample_title, help=_("See explorer/samples/CREDITS.md"),
     )  # fmt: skip
     return PickedImage(sample, f"sample-{sample}")
 

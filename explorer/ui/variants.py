@@ -9,7 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from explorer.catalogue import NETS, Net
-from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample
+from explorer.images import FORMAT_NAMES, MAX_FILE_BYTES, SAMPLES, load_image, load_sample, sample_title
 from explorer.language import N_, _
 from explorer.ui.common import choice
 from explorer.ui.imagelab import IMAGE_TYPES
@@ -46,7 +46,7 @@ def picked_image(source: str) -> tuple[str, Image.Image] | None:
 
         return key, kept_while("variants.image", key, decode)  # decoded once per upload, not on every rerun
     sample = choice(st.selectbox, _("Sample photo"), "variants_sample", next(iter(SAMPLES)), options=list(SAMPLES),
-                    help=_("See explorer/samples/CREDITS.md"))  # fmt: skip
+                    format_func=sample_title, help=_("See explorer/samples/CREDITS.md"))  # fmt: skip
     return f"sample-{sample}", load_sample(sample)
 
 
