@@ -203,11 +203,11 @@ with frame.page("Image lab"):
 
     with st.expander(_("More attribution methods (to the input pixels)"), key="lab.more"):
         method = common.choice(
-            st.radio, _("Method"), "method", next(iter(METHODS)), options=list(METHODS), horizontal=True
+            st.radio, _("Method"), "method", next(iter(METHODS)), options=list(METHODS), horizontal=True, format_func=_
         )
         st.caption(_(METHODS[method].description))
         wanted = (view.key, method, result.stats[block].block)
-        if st.button(_("Compute {method}").format(method=method), key="lab.compute"):
+        if st.button(_("Compute {method}").format(method=_(method)), key="lab.compute"):
             x = image.x.to(server.device())
             steps = input_attribution_steps(method, loaded.model, x, result.target, result.stats[block].block)
             *_steps, (_done, _total, attribution) = server.with_progress(
@@ -221,11 +221,11 @@ with frame.page("Image lab"):
         if computed is not None and computed[0] == wanted:
             st.image(
                 computed[1],
-                caption=_("{method} for {target}").format(method=method, target=class_name(result.target_name)),
+                caption=_("{method} for {target}").format(method=_(method), target=class_name(result.target_name)),
                 width=360,
             )
             st.download_button(
-                _("Download {method} (PNG)").format(method=method), computed[2],
+                _("Download {method} (PNG)").format(method=_(method)), computed[2],
                 file_name=f"{method.lower().replace(' ', '_')}.png", mime="image/png", on_click="ignore",
                 key="download-captum",
             )  # fmt: skip

@@ -169,17 +169,17 @@ class InputMethod:
 
 
 METHODS: dict[str, InputMethod] = {
-    "Guided Grad-CAM": InputMethod(
+    N_("Guided Grad-CAM"): InputMethod(
         N_("Grad-CAM of the chosen block times guided backpropagation: fine detail, class-aware."),
         _guided_grad_cam_steps,
         lambda x: 1,
     ),
-    "Integrated Gradients": InputMethod(
+    N_("Integrated Gradients"): InputMethod(
         N_("Gradients averaged along a straight path from an average-colour image to this one (32 points)."),
         lambda model, x, target, _block: integrated_gradients(model, x, target),
         lambda x: -(-IG_POINTS // IG_CHUNK),
     ),
-    "Occlusion": InputMethod(
+    N_("Occlusion"): InputMethod(
         N_("How much the class score drops when an average-colour square hides each region (many forward passes)."),
         lambda model, x, target, _block: occlusion(model, x, target),
         lambda x: -(-len(occlusion_places(*x.shape[-2:])[1]) // OCCLUDED_PER_PASS),

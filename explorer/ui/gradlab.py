@@ -20,6 +20,15 @@ LIVE_UPDATE_S = 0.2  # at most five redraws a second while training
 DEPTHS = tuple(range(gradlab.MIN_DEPTH, gradlab.MAX_DEPTH + 1, 6))
 BATCH_SIZES = (8, 16, 32, 64, 128, 256)
 DEFAULTS = replace(gradlab.GradLabConfig(), **gradlab.PRESETS[gradlab.FIRST_PRESET])  # type: ignore[arg-type]
+# How the options of some settings are shown (the address keeps the values): names, or English texts said per reader.
+OPTION_NAMES = {"he": "He", "xavier": "Xavier", "default": "PyTorch", "sgd": "SGD", "adam": "Adam",
+                "digits": N_("digits"), "shapes": N_("Shapes"), "random": N_("random noise")}  # fmt: skip
+
+
+def _said(value: str) -> str:
+    return _(OPTION_NAMES[value])
+
+
 # Every setting's widget: its kind, label and options or bounds (the address is checked against the same).
 CONTROLS: dict[str, tuple[str, str, dict]] = {
     "depth": ("select_slider", N_("Depth (6n+2)"), {"options": DEPTHS}),
@@ -27,13 +36,14 @@ CONTROLS: dict[str, tuple[str, str, dict]] = {
     "preact": ("toggle", N_("Pre-activation"), {"help": N_(
         "Activation before each conv, nothing after the addition: a clean identity path (He et al. 2016).")}),
     "activation": ("radio", N_("Activation"), {"options": list(ACTIVATIONS), "horizontal": True}),
-    "init": ("radio", N_("Initialisation"), {"options": list(INIT_SCHEMES), "horizontal": True,
-             "help": N_("he: Kaiming normal; xavier: Glorot normal; default: PyTorch's own (Kaiming uniform, a=√5).")}),
-    "optimiser": ("radio", N_("Optimiser"), {"options": list(gradlab.OPTIMISERS), "horizontal": True}),
+    "init": ("radio", N_("Initialisation"), {"options": list(INIT_SCHEMES), "horizontal": True, "format_func": _said,
+             "help": N_("He: Kaiming normal; Xavier: Glorot normal; PyTorch: its own (Kaiming uniform, a=√5).")}),
+    "optimiser": ("radio", N_("Optimiser"), {"options": list(gradlab.OPTIMISERS), "horizontal": True,
+                  "format_func": _said}),
     "lr": ("number_input", N_("Learning rate"), {"min_value": 1e-5, "max_value": gradlab.MAX_LR, "format": "%.4f"}),
     "batch_size": ("select_slider", N_("Batch size"), {"options": BATCH_SIZES}),
     "steps": ("number_input", N_("Steps"), {"min_value": 1, "max_value": gradlab.MAX_STEPS}),
-    "data": ("radio", N_("Data"), {"options": list(DATA_KINDS), "horizontal": True}),
+    "data": ("radio", N_("Data"), {"options": list(DATA_KINDS), "horizontal": True, "format_func": _said}),
     "image_size": ("select_slider", N_("Image side"), {"options": list(IMAGE_SIZES),
                    "help": N_("Digits are 8×8; larger sides repeat pixels.")}),
     "seed": ("number_input", N_("Seed"), {"min_value": 0, "max_value": 10_000}),
