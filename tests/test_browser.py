@@ -189,6 +189,46 @@ def test_a_chinese_browser_reads_chinese_and_english_is_one_click_away(server: s
     context.close()
 
 
+CJK = r"[\u4e00-\u9fff]"
+RUN_OVER = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+
+
+def test_every_page_reads_chinese_in_normal_and_projector_mode(server: str, browser: object) -> None:
+    from explorer import language
+    from explorer.ui import navigation
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    with language.speaking(language.CHINESE):
+        headings = {title: navigation.heading(title) for title in navigation.ICONS}
+    for mode in ("normal", "projector"):
+        for title, heading in headings.items():
+            path = "" if title == "Home" else title.replace(" ", "_")
+            page.goto(f"{server}/{path}?lang=zh" + ("&projector=1" if mode == "projector" else ""))
+            page.wait_for_selector(f'h1:has-text("{heading}")', timeout=WAIT_MS)
+            page.wait_for_function(RUN_OVER, timeout=WAIT_MS)
+            shown = page.locator('[data-testid="stMain"]').inner_text()
+            print(f"{mode:9} {title:22} {len(re.findall(CJK, shown)):5} Chinese characters")
+            assert page.evaluate("() => document.documentElement.lang") == "zh-CN", title
+            assert page.locator('[data-testid="stException"]').count() == 0, title
+            assert page.locator('[data-testid="stSidebar"] input[type="checkbox"]').first.is_checked() == (
+                mode == "projector"
+            ), title
+            assert len(re.findall(CJK, shown)) >= 20, (title, shown[:300])  # the page's words, not only its title
+            page.screenshot(path=str(SHOTS / f"zh_{mode}_{path or 'Home'}.png"))
+    page.goto(f"{server}/Image_lab?lang=zh&source=Upload")  # Streamlit's own words in its widgets, said in Chinese
+    button = page.locator('[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]')
+    button.wait_for(timeout=WAIT_MS)
+    assert button.evaluate("e => getComputedStyle(e, '::after').content") == '"上传"'
+    hint = page.locator('[data-testid="stFileUploaderDropzoneInstructions"]')
+    assert not hint.is_visible()  # its English size and types: the label above says both in Chinese
+    context.close()
+    assert not errors, errors
+
+
 def test_image_lab_upload_strip_and_csv(server: str, page: object, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{server}/Image_lab")

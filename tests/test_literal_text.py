@@ -95,10 +95,10 @@ REVIEWED: dict[str, set[str]] = {
     "pages/2_Image_lab.py": {
         "FORMAT_NAMES",
         "_(METHODS[method].description)",
+        "_(method)",
         "_(truth.class_name)",
         "len(result.stats)",
         "limit",
-        "method",
         "result.stats[-1].shape.split('×', 1)[1]",
         "result.target",
         "server.device_label()",

@@ -29,9 +29,9 @@ ALLOWED = re.compile(
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]+(?:-[A-Za-z]+)*")
 MARKED = re.compile(r"⟦[^⟦⟧]*⟧")
 NOT_PROSE = re.compile(
-    r"<script>.*?</script>"  # the page telling the browser its language
+    r"<(?P<tag>script|style)>.*?</(?P=tag)>"  # the page's language and Streamlit's own words, told to the browser
     r"|<[^>]+>|:material/[a-z_]+:|%\{[^}]*\}"  # HTML tags, icons, plotly's hover placeholders
-    r"|⟦([^⟦⟧]+)⟧ · \1 \(\d+\)"  # the class picker: a class's English name beside its own, to search by either
+    r"|⟦(?P<name>[^⟦⟧]+)⟧ · (?P=name) \(\d+\)"  # the class picker: English beside, to search by either
     r"|[A-Z0-9]{4}-[A-Z0-9]{4}"  # a class's code
     r"|^[A-Z_]+$",  # a setting of Streamlit's own (a label's visibility)
     re.DOTALL,

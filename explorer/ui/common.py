@@ -189,10 +189,29 @@ def choose_language() -> str | None:
         st.query_params[LANGUAGE_PARAMETER] = code
     with st.sidebar:
         st.html(
-            f"<script>document.documentElement.lang = {json.dumps(language.HTML_LANG[code])};</script>",
+            f"<script>document.documentElement.lang = {json.dumps(language.HTML_LANG[code])};</script>"
+            + ("" if code == language.ENGLISH else streamlit_words()),
             unsafe_allow_javascript=True,
         )
     return asked if unknown else None
+
+
+def streamlit_words() -> str:
+    """A style sheet that says, in the session's language, the words Streamlit writes into its own widgets, which
+    its API cannot set (Streamlit issue 13500): the file uploader's button (its English size and type hint is
+    hidden: every uploader's label already says both) and the camera's button. Generated content, so a screen
+    reader reads these words too."""
+    upload, photo = (json.dumps(text, ensure_ascii=False) for text in (_("Upload"), _("Take Photo")))
+    button = '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]'
+    return (
+        "<style>"
+        f"{button} p {{ display: none; }}"
+        f"{button}::after {{ content: {upload}; }}"
+        '[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }'
+        '[data-testid="stCameraInputButton"] { font-size: 0; }'
+        f'[data-testid="stCameraInputButton"]::after {{ content: {photo}; font-size: 1rem; }}'
+        "</style>"
+    )
 
 
 def language_switch() -> None:
