@@ -228,3 +228,24 @@ def test_a_teacher_reading_chinese_hands_out_a_class_link_in_chinese(class_store
     said = next(m.value for m in at.markdown if m.value.startswith("学生打开"))
     code = at.session_state[classroom.PLAY].code
     assert re.sub(r"\\(.)", r"\1", said).split("**")[1].endswith(f"/Class?room={code}&lang=zh")
+
+
+def test_a_teacher_in_chinese_counts_the_answers_of_a_student_in_each_language(class_store: object) -> None:
+    with speaking(CHINESE):
+        teacher = open_page("pages/10_Class.py", lang="zh")
+        teacher.selectbox(key="class.lesson").set_value("1_vanishing_gradients")  # its first step asks a question
+        teacher.button(key="class.start").click().run()
+    code = teacher.session_state[classroom.PLAY].code
+    english = open_page("Home.py", room=code)
+    english.radio(key="class.answer.0").set_value("plain").run()
+    english.button(key="class.answer.0.send").click().run()
+    with speaking(CHINESE):
+        chinese = open_page("Home.py", room=code, lang="zh")
+        chinese.radio(key="class.answer.0").set_value("residual").run()
+        chinese.button(key="class.answer.0.send").click().run()
+        teacher.run()
+    asked = {app: next(m.value for m in app.markdown if "**Question:**" in m.value or "**问题：**" in m.value)
+             for app in (teacher, english, chinese)}  # fmt: skip
+    assert asked[teacher] == asked[chinese] != asked[english] and asked[english].startswith("**Question:**")
+    counts = next(c.value for c in teacher.caption if c.value.startswith("回答"))
+    assert counts == r"回答（2）：普通网络：1 · 残差网络：1", counts

@@ -258,7 +258,10 @@ def _histogram(question: Question, given: list[str]) -> None:
     counts = Counter(given)
     values = list(question.choices) or sorted(counts, key=lambda v: float(v))
     labels = [question.label(value) for value in values]
-    words = " · ".join(f"{label}: {counts.get(value, 0)}" for label, value in zip(labels, values, strict=True))
+    words = " · ".join(
+        _("{choice}: {count}").format(choice=label, count=counts.get(value, 0))
+        for label, value in zip(labels, values, strict=True)
+    )
     st.caption(
         _("Answers ({count}): {counts}").format(count=len(given), counts=plain(words) if values else _("none yet"))
     )
