@@ -11,6 +11,8 @@ import math
 from collections.abc import Collection
 from typing import TypeVar
 
+from explorer.language import _
+
 DETAIL_CHARS = 120
 N = TypeVar("N", int, float)
 C = TypeVar("C")
@@ -37,10 +39,13 @@ def check_range(
         number = False
     inside = number and (low < value if above_low else low <= value) and value <= high
     if not inside:
-        kind = "a whole number" if whole else "a number"
-        low_text, high_text = _number(low), _number(high)
-        bounds = f"above {low_text} and at most {high_text}" if above_low else f"from {low_text} to {high_text}"
-        raise error(f"{name} must be {kind} {bounds}; got {value!r}")
+        if above_low:
+            template = _("{name} must be a number above {low} and at most {high}; got {value}")
+        elif whole:
+            template = _("{name} must be a whole number from {low} to {high}; got {value}")
+        else:
+            template = _("{name} must be a number from {low} to {high}; got {value}")
+        raise error(template.format(name=name, low=_number(low), high=_number(high), value=repr(value)))
     return value
 
 
@@ -48,7 +53,10 @@ def check_choice(name: str, value: C, allowed: Collection[C]) -> C:
     """``value`` if it is one of ``allowed``; otherwise a UserError naming ``name`` and the choices."""
     flags = any(isinstance(a, bool) for a in allowed)
     if value not in allowed or (isinstance(value, bool) and not flags):
-        raise UserError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
+        choices = ", ".join(map(str, allowed))
+        raise UserError(
+            _("{name} must be one of {choices}; got {value}").format(name=name, choices=choices, value=repr(value))
+        )
     return value
 
 

@@ -436,3 +436,16 @@ def test_every_bundled_photo_has_a_title_in_each_language() -> None:
     with language.speaking(CHINESE):
         assert sample_title("astronaut") == "宇航员"
     assert sample_title("astronaut") == "astronaut"
+
+
+def test_a_refused_setting_and_a_refused_class_store_request_are_said_in_the_readers_language() -> None:
+    from explorer.classroom.store import RoomError, SQLiteStore
+    from explorer.errors import UserError, check_choice, check_range
+
+    with language.speaking(CHINESE):
+        with pytest.raises(UserError, match="steps 必须是 1 到 5 之间的整数；收到的是 9"):
+            check_range("steps", 9, 1, 5)
+        with pytest.raises(UserError, match="kind 必须是 line, plane 之一；收到的是 'cube'"):
+            check_choice("kind", "cube", ("line", "plane"))
+        with pytest.raises(RoomError, match="^无法打开课堂存储 /dev/null/rooms.db："):
+            SQLiteStore(Path("/dev/null/rooms.db"))

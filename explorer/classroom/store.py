@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from explorer import storage
-from explorer.errors import UserError, check_range
+from explorer.errors import UserError, check_range, short_detail
 from explorer.language import N_, _
 from explorer.lessons.lesson import MAX_LESSON_BYTES, MAX_STEPS
 
@@ -111,13 +111,23 @@ def _digest(secret: str) -> str:
 
 def _check_step(step: int) -> int:
     if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step < MAX_STEPS:
-        raise RoomError(f"A step must be a whole number from 0 to {MAX_STEPS - 1}; got {str(step)[:20]}")
+        raise RoomError(
+            _("A step must be a whole number from 0 to {last}; got {value}").format(
+                last=MAX_STEPS - 1, value=str(step)[:20]
+            )
+        )
     return step
 
 
 def _check_text(what: str, text: str) -> str:
+    """``text`` if it is 1 to :data:`TEXT_CHARS` characters, else a RoomError naming ``what`` (an English text
+    marked with ``N_``)."""
     if not isinstance(text, str) or not 1 <= len(text) <= TEXT_CHARS:
-        raise RoomError(f"{what} must be 1 to {TEXT_CHARS} characters; got {str(text)[: TEXT_CHARS + 1]!r}")
+        raise RoomError(
+            _("{what} must be 1 to {most} characters; got {value}").format(
+                what=_(what), most=TEXT_CHARS, value=repr(str(text)[: TEXT_CHARS + 1])
+            )
+        )
     return text
 
 
@@ -129,7 +139,7 @@ class RoomStore(ABC):
         days); only the sha256 of the teacher's ``secret`` is kept."""
         check_range("A class's length in seconds", ttl_s, *TTL_S, whole=False, error=RoomError)
         if not isinstance(lesson, str) or len(lesson.encode()) > MAX_LESSON_BYTES:
-            raise RoomError(f"A class's lesson is text of at most {MAX_LESSON_BYTES // 1024} KB")
+            raise RoomError(_("A class's lesson is text of at most {size} KB").format(size=MAX_LESSON_BYTES // 1024))
         if not secret:
             raise RoomError(_("A class needs the teacher's secret: open it again from the teacher's page."))
         expires_at = _now() + float(ttl_s)
@@ -155,7 +165,7 @@ class RoomStore(ABC):
     def seen(self, code: str, member: str, following: bool) -> None:
         """The heartbeat of ``member`` (an opaque id up to 64 characters), who says whether they follow."""
         room = self.room(code)
-        self._seen(room, _check_text("A member id", member), bool(following), _now())
+        self._seen(room, _check_text(N_("A member id"), member), bool(following), _now())
 
     def presence(self, code: str) -> Presence:
         """How many members were seen within PRESENT_S seconds, and how many of those follow."""
@@ -166,7 +176,7 @@ class RoomStore(ABC):
         step's answer is revealed (atomically: no second answer and no late one under races)."""
         room = self.room(code)
         outcome = self._answer(
-            room, _check_step(step), _check_text("A member id", member), _check_text("An answer", value)
+            room, _check_step(step), _check_text(N_("A member id"), member), _check_text(N_("An answer"), value)
         )
         if outcome == "again":
             raise AlreadyAnswered(_("You have already answered this question."))
@@ -184,18 +194,18 @@ class RoomStore(ABC):
         step keeps the first value."""
         room = self._teacher(code, secret, N_("Only the teacher's browser can reveal answers in this class."))
         if not isinstance(value, str):
-            raise RoomError(f"A revealed answer must be text; got {value!r}")
+            raise RoomError(_("A revealed answer must be text; got {value}").format(value=repr(value)[:40]))
         self._reveal(room, _check_step(step), value)
         return self.room(room.code)
 
     def failures(self, counters: Sequence[tuple[str, float]], now: float) -> list[int]:
         """For each ``(key, window_s)``: the wrong class codes counted under ``key`` (up to 64 characters) in the
         current window of ``window_s`` seconds (windows start at multiples of ``window_s``)."""
-        return self._failures([(_check_text("A counter", k), w, math.floor(now / w)) for k, w in counters])
+        return self._failures([(_check_text(N_("A counter"), k), w, math.floor(now / w)) for k, w in counters])
 
     def fail(self, counters: Sequence[tuple[str, float]], now: float) -> None:
         """Count one wrong class code under each ``(key, window_s)`` (see :meth:`failures`)."""
-        slots = [(_check_text("A counter", k), w, math.floor(now / w)) for k, w in counters]
+        slots = [(_check_text(N_("A counter"), k), w, math.floor(now / w)) for k, w in counters]
         self._fail([(key, slot, (slot + 2) * window) for key, window, slot in slots], now)
 
     def _live(self, code: str) -> tuple[Room, str]:
@@ -277,7 +287,9 @@ class SQLiteStore(RoomStore):
                     raise
                 self._set_aside(error)  # a damaged file is no reason not to start: a fresh store replaces it
         except (OSError, sqlite3.Error) as error:
-            raise RoomError(f"The class store {self.path} cannot be opened: {error}") from None
+            raise RoomError(
+                _("The class store {path} cannot be opened: {error}").format(path=self.path, error=short_detail(error))
+            ) from None
 
     def _create(self) -> None:
         with self._connect() as db:
@@ -454,7 +466,9 @@ class RedisStore(RoomStore):
             self.shown = f"{parts.scheme}://{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path}"
             self._db = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=3, socket_timeout=5)
         except ValueError as error:
-            raise RoomError(f"EXPLORER_CLASS_STORE is not a Redis URL ({error}): use redis://host:port/db") from None
+            raise RoomError(
+                _("EXPLORER_CLASS_STORE is not a Redis URL ({error}): use redis://host:port/db").format(error=error)
+            ) from None
         scripts = {"create": _CREATE, "update": _UPDATE, "reveal": _REVEAL, "answer": _ANSWER}
         self._scripts = {name: self._db.register_script(lua) for name, lua in scripts.items()}
         self._ping()
