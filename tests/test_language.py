@@ -447,5 +447,5 @@ def test_a_refused_setting_and_a_refused_class_store_request_are_said_in_the_rea
             check_range("steps", 9, 1, 5)
         with pytest.raises(UserError, match="kind 必须是 line, plane 之一；收到的是 'cube'"):
             check_choice("kind", "cube", ("line", "plane"))
-        with pytest.raises(RoomError, match="^无法打开课堂存储 /dev/null/rooms.db："):
+        with pytest.raises(RoomError, match=r"^无法打开课堂存储 /dev/null/rooms\.db："):
             SQLiteStore(Path("/dev/null/rooms.db"))
