@@ -1,7 +1,8 @@
 """Exports that say where they come from: every CSV, PNG and zip the explorer writes carries what made it.
 
-A CSV starts with ``# key: value`` lines (``pandas.read_csv(path, comment="#")`` skips them); a PNG
-holds the same in text chunks; a zip carries ``provenance.json``.
+A CSV starts with ``# key: value`` lines (``pandas.read_csv(path, comment="#")`` skips them), said in the reader's
+language (the keys are English texts marked with ``N_`` where the details are made; the column names stay English,
+for programs); a PNG holds the same details in text chunks and a zip carries ``provenance.json``, their keys English.
 """
 
 from __future__ import annotations
@@ -16,18 +17,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-TITLE = "ResNet Explorer export"
+from explorer.language import N_, _
+
+TITLE = N_("ResNet Explorer export")
 
 
 def stamp(details: Mapping[str, object]) -> dict[str, str]:
     """``details`` (model, weights, target, image, settings …) with the time of the export, as text."""
-    return {"made": time.strftime("%Y-%m-%d %H:%M:%S"), **{k: str(v) for k, v in details.items()}}
+    return {N_("made"): time.strftime("%Y-%m-%d %H:%M:%S"), **{k: str(v) for k, v in details.items()}}
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, object]], details: Mapping[str, object]) -> str:
     """The one way the explorer writes a CSV: a ``#`` header block of ``details`` (what made it, and when), then the
     ``columns`` and one line per row (a row may leave columns out: they stay empty)."""
-    lines = [f"# {TITLE}", *(f"# {key}: {' '.join(value.split())}" for key, value in stamp(details).items())]
+    lines = [f"# {_(TITLE)}", *(f"# {_(key)}: {' '.join(value.split())}" for key, value in stamp(details).items())]
     body = io.StringIO()
     writer = csv.DictWriter(body, fieldnames=list(columns), restval="", lineterminator="\n")
     writer.writeheader()

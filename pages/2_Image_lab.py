@@ -140,9 +140,12 @@ with frame.page("Image lab"):
             ],
         )
     details = {
-        "page": "Image lab", "model": loaded.spec.label, "weights": loaded.label, "image": picked.name,
-        "input size": f"{size}×{size}", "explained class": f"{result.target_name} ({result.target})",
-        "colour scale": "one for all blocks" if shared else "each block its own", "device": server.device_label(),
+        N_("page"): _("Image lab"), N_("model"): loaded.spec.label, N_("weights"): loaded.label,
+        N_("image"): picked.title,
+        N_("input size"): f"{size}×{size}",
+        N_("explained class"): f"{class_name(result.target_name)} ({result.target})",
+        N_("colour scale"): _("one for all blocks") if shared else _("each block its own"),
+        N_("device"): server.device_label(),
     }  # fmt: skip
     downloads = st.columns(2)
     downloads[0].download_button(
@@ -215,7 +218,7 @@ with frame.page("Image lab"):
             )
             unit = to_unit([np.clip(tensor_map(attribution[0]), 0, None)], shared=False)[0]
             picture = enlarged(overlay(image.seen, unit))
-            method_details = details | {"method": method, "block": result.stats[block].paper_name}
+            method_details = details | {N_("method"): _(method), N_("block"): result.stats[block].paper_name}
             server.keep("lab.captum", (wanted, jpeg_bytes(picture), png_bytes(picture, method_details)))
         computed = server.kept("lab.captum")
         if computed is not None and computed[0] == wanted:

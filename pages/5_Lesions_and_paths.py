@@ -108,8 +108,9 @@ with frame.page("Lesions and paths"):
         st.markdown(reading.lesion_reading(curves, kind, test.chance_error))
         st.download_button(
             _("Download the curves (CSV)"),
-            study.curves_csv(curves, kind, {"page": "Lesions and paths", "nets": str(pair.description), "lesion": kind,
-                                            "draws per k": draws, "test set": str(test.description)}),
+            study.curves_csv(curves, kind, {N_("page"): _("Lesions and paths"), N_("nets"): pair.description,
+                                            N_("lesion"): kind, N_("draws per k"): draws,
+                                            N_("test set"): test.description}),
             file_name=f"lesion_{kind}_{pair.name}.csv",
             mime="text/csv", on_click="ignore", key=f"lesions.download.{kind}",
         )  # fmt: skip

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explorer import catalogue
-from explorer.language import _, ngettext
+from explorer.language import N_, _, ngettext
 from explorer.receptive_fields import reading, subjects, theory
 from explorer.receptive_fields.effective import HOLDING, effective_csv, stage_ends
 from explorer.receptive_fields.figures import EFFECTIVE_BOX, THEORY_BOX, field_picture, field_size_figure
@@ -87,8 +87,8 @@ with frame.page("Receptive fields"):
                     block=field.paper_name, share=f"{HOLDING:.0%}", held=field.side_holding(), size=field.field.size
                 )
                 column.image(jpeg_bytes(field_picture(pictures[0], field)), caption=caption, width="stretch")
-        fields_details = {"page": "Receptive fields", "nets": catalogue.pair(subject).name, "image side": side,
-                          "images": count, "device": server.device_label()}  # fmt: skip
+        fields_details = {N_("page"): _("Receptive fields"), N_("nets"): catalogue.pair(subject).name,
+                          N_("image side"): side, N_("images"): count, N_("device"): server.device_label()}  # fmt: skip
         st.download_button(_("Download the fields (CSV)"), effective_csv(found, fields_details), mime="text/csv",
                            file_name=f"effective_fields_{subject}.csv", on_click="ignore",
                            key="receptive.download")  # fmt: skip

@@ -160,8 +160,8 @@ with frame.page("Transfer learning"):
 
     st.subheader(_("Downloads"))
     downloads = st.columns(2)
-    curves_details = {"page": "Transfer learning", "source": chosen.label, "target": target.description,
-                      "recipe": recipe, "device": server.device_label()}  # fmt: skip
+    curves_details = {N_("page"): _("Transfer learning"), N_("source"): chosen.label, N_("target"): target.description,
+                      N_("recipe"): recipe, N_("device"): server.device_label()}  # fmt: skip
     downloads[0].download_button(_("Curves (CSV)"), reading.curves_csv(finished, curves_details), mime="text/csv",
                                  file_name="transfer_curves.csv", on_click="ignore", key="transfer.csv")  # fmt: skip
     labels = {r.run.label: r for r in finished}

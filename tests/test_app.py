@@ -74,7 +74,7 @@ def test_variant_switch_updates_everything(architecture: AppTest) -> None:
     assert m["Depth"] == "152" and m["Residual blocks"] == "50"
     frame = shown_table(architecture, "stage")
     assert frame.loc[frame["stage"] == "total", "params"].item() == "60,192,808"
-    blocks = next(t for t in diagram_traces(architecture) if t.get("name") == "blocks")
+    blocks = next(t for t in diagram_traces(architecture) if t.get("name") == "residual block")
     assert len(blocks["x"]) == 50
 
 

@@ -449,3 +449,13 @@ def test_a_refused_setting_and_a_refused_class_store_request_are_said_in_the_rea
             check_choice("kind", "cube", ("line", "plane"))
         with pytest.raises(RoomError, match=r"^无法打开课堂存储 /dev/null/rooms\.db："):
             SQLiteStore(Path("/dev/null/rooms.db"))
+
+
+def test_a_csv_says_its_header_in_the_readers_language_and_keeps_its_column_names_english() -> None:
+    from explorer.provenance import csv_text
+
+    with language.speaking(CHINESE):
+        text = csv_text(["step", "loss"], [{"step": 1, "loss": 0.5}], {N_("page"): "梯度实验室", N_("device"): "CPU"})
+    lines = text.splitlines()
+    assert lines[0] == "# ResNet 探索器导出" and lines[1].startswith("# 生成时间: ")
+    assert lines[2:] == ["# 页面: 梯度实验室", "# 设备: CPU", "step,loss", "1,0.5"]

@@ -83,7 +83,7 @@ def test_the_deletion_diagram_strikes_through_the_deleted_blocks() -> None:
 
     table = stage_table(ModelSpec("cifar_resnet20", num_classes=6), 32)
     figure = architecture_figure(table, crossed=[4, 99])  # an index past the last block is ignored
-    blocks = next(t for t in figure.data if t.name == "blocks")
+    blocks = next(t for t in figure.data if t.name == "residual block")
     deleted = next(t for t in figure.data if t.name == "deleted")
     assert (deleted.x, deleted.y) == ((blocks.x[4],), (blocks.y[4],))
     assert not any(t.name == "deleted" for t in architecture_figure(table).data)

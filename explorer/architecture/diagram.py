@@ -199,7 +199,7 @@ def architecture_figure(table: StageTable, crossed: Collection[int] = ()) -> go.
     if crossed:
         struck = [i for i in sorted(crossed) if 0 <= i < len(centres[0])]
         fig.add_trace(go.Scatter(
-            x=[centres[0][i] for i in struck], y=[centres[1][i] for i in struck], mode="markers", name="deleted",
+            x=[centres[0][i] for i in struck], y=[centres[1][i] for i in struck], mode="markers", name=_("deleted"),
             marker={"symbol": "x-thin", "size": 26, "line": {"width": 4, "color": "#d62728"}}, hoverinfo="skip",
         ))  # fmt: skip
     fig.update_layout(

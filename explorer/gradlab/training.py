@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from explorer.gradlab.config import PROFILE_IMAGE_SIZE, GradLabConfig, build_pair, probe_batch, training_data
 from explorer.gradlab.profiles import GradientProfile, group_index, group_norms, layer_gradients, layer_groups
+from explorer.language import N_, _
 from explorer.provenance import csv_text
 from explorer.walk import walk
 from models import ResNet
@@ -166,7 +167,7 @@ def records_to_csv(records: Iterable[StepRecord], config: GradLabConfig) -> str:
             row.update({f"{kind}:{layer}": _num(v) for layer, v in zip(r.layers, values, strict=True)})
         columns.update(dict.fromkeys(row))
         rows.append(row)
-    return csv_text(list(columns), rows, {"page": "Gradient lab, a live run of both nets", **asdict(config)})
+    return csv_text(list(columns), rows, {N_("page"): _("Gradient lab, a live run of both nets"), **asdict(config)})
 
 
 def _num(value: float) -> str:
