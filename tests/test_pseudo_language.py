@@ -24,7 +24,7 @@ PSEUDO = "qps"  # a private-use language tag
 ALLOWED = re.compile(
     r"ResNet|ResNeXt|Wide|plain|CIFAR|ImageNet|Grad-CAM|conv|layer|pool|fc|BN|ReLU|relu|tanh|sigmoid|He|Xavier|"
     r"PyTorch|torchvision|SGD|Adam|resnet|resnext|wide|MACs|ms|MB|KB|px|CPU|CUDA|MPS|GPU|JPEG|PNG|WebP|BMP|GIF|TIFF|"
-    r"English|pseudo"
+    r"English|pseudo|log"  # and formulas (log10 ‖∂L/∂a‖)
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]+(?:-[A-Za-z]+)*")
 MARKED = re.compile(r"⟦[^⟦⟧]*⟧")
