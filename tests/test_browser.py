@@ -212,7 +212,7 @@ def test_every_page_reads_chinese_in_normal_and_projector_mode(server: str, brow
             page.wait_for_function(RUN_OVER, timeout=WAIT_MS)
             shown = page.locator('[data-testid="stMain"]').inner_text()
             print(f"{mode:9} {title:22} {len(re.findall(CJK, shown)):5} Chinese characters")
-            assert page.evaluate("() => document.documentElement.lang") == "zh-CN", title
+            page.wait_for_function("() => document.documentElement.lang === 'zh-CN'", timeout=WAIT_MS)
             assert page.locator('[data-testid="stException"]').count() == 0, title
             assert page.locator('[data-testid="stSidebar"] input[type="checkbox"]').first.is_checked() == (
                 mode == "projector"
