@@ -19,7 +19,12 @@ with frame.page("Class"):
             _("Students open **{link}** or the Class page and type the code.").format(link=common.plain(link))
         )
         left.caption(_("Students who join see the class's step at once; the bar above opens it for you."))
-        right.image(classroom.qr_png(link), caption=_("scan to join"), width=420 if common.projector() else 260)
+        right.image(
+            classroom.qr_png(link),
+            caption=_("scan to join"),
+            width=420 if common.projector() else 260,
+            alt=_("QR code of the class link {link}").format(link=link),
+        )
     elif current is not None:
         st.info(
             _("You are in the lesson **{lesson}**: the bar above leads it.").format(

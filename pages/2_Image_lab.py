@@ -74,7 +74,9 @@ with frame.page("Image lab"):
     view = imagelab_ui.explanation(loaded, image, target)
     result = view.result
     with left:
-        st.image(image.seen, caption=_("what the network sees: {size}×{size}").format(size=size), width="stretch")
+        seen = _("what the network sees: {size}×{size}").format(size=size)
+        st.image(image.seen, caption=seen, width="stretch", alt=_("The image {image}, {seen}").format(
+            image=picked.title, seen=seen))  # fmt: skip
     with right:
         with st.container(key="predictions"):
             for prediction in result.predictions():
@@ -106,7 +108,11 @@ with frame.page("Image lab"):
     )
     shared = common.choice(st.toggle, _("One colour scale for all blocks"), "shared_scale", False)
     legend, words = st.columns([1, 3])
-    legend.image(imagelab_ui.colour_legend(), width="stretch")
+    legend.image(
+        imagelab_ui.colour_legend(),
+        width="stretch",
+        alt=_("The colour scale, from blue (no support) through green and yellow to red (the strongest)"),
+    )
     words.caption(
         _("Blue: no support for the class here; red: the strongest support in any block (one scale for all blocks, so "
           "weak blocks look pale).") if shared else
@@ -118,8 +124,10 @@ with frame.page("Image lab"):
         for i, picture in enumerate(view.strip(shared)):
             stats = result.stats[i]
             columns[i % imagelab_ui.STRIP_COLUMNS].image(
-                picture, caption=f"{stats.paper_name} · {stats.shape}", width="stretch"
-            )
+                picture, caption=f"{stats.paper_name} · {stats.shape}", width="stretch",
+                alt=_("Grad-CAM of block {block} ({shape}) for {target}, over the image").format(
+                    block=stats.paper_name, shape=stats.shape, target=class_name(result.target_name)),
+            )  # fmt: skip
     if image.shapes is not None:
         truth = image.shapes
         scores = [score_map(cam, truth) for cam in result.cams]
@@ -222,10 +230,12 @@ with frame.page("Image lab"):
             server.keep("lab.captum", (wanted, jpeg_bytes(picture), png_bytes(picture, method_details)))
         computed = server.kept("lab.captum")
         if computed is not None and computed[0] == wanted:
+            shown = _("{method} for {target}").format(method=_(method), target=class_name(result.target_name))
             st.image(
                 computed[1],
-                caption=_("{method} for {target}").format(method=_(method), target=class_name(result.target_name)),
+                caption=shown,
                 width=360,
+                alt=_("{shown}: each pixel's share of the class score, from blue (none) to red").format(shown=shown),
             )
             st.download_button(
                 _("Download {method} (PNG)").format(method=_(method)), computed[2],

@@ -38,7 +38,9 @@ with frame.page("Shapes dataset"):
     grid = st.columns(6)
     for i, sample in enumerate(dataset.samples(config, int(start), 12)):
         picture = with_box(Image.fromarray(sample.image), sample.box, scale=max(1, 128 // config.size))
-        grid[i % 6].image(picture, caption=f"#{int(start) + i}: {_(sample.class_name)}", width="stretch")
+        described = _("Shapes image {index}: a {shape} on a textured background, its box drawn in white")
+        grid[i % 6].image(picture, caption=f"#{int(start) + i}: {_(sample.class_name)}", width="stretch",
+                          alt=described.format(index=int(start) + i, shape=_(sample.class_name)))  # fmt: skip
     st.caption(_("White rectangle: the object's box. Generate any image of any seed at any resolution from 32 to 224."))
 
     st.subheader(_("The explorer's own trained models"))

@@ -80,7 +80,8 @@ with frame.page("Lesions and paths"):
         said = " · ".join(
             f"{label}: {class_name(test.class_names[guesses[label][shown.index(index)]])}" for label in nets
         )
-        column.image(test.picture(index), caption=_("true {truth} · {said}").format(truth=truth, said=said),
+        caption = _("true {truth} · {said}").format(truth=truth, said=said)
+        column.image(test.picture(index), caption=caption, alt=_("A test image: {said}").format(said=caption),
                      width="stretch")  # fmt: skip
     st.caption(
         _(

@@ -86,7 +86,11 @@ with frame.page("Receptive fields"):
                 caption = _("{block}: {share} in {held} of {size} px").format(
                     block=field.paper_name, share=f"{HOLDING:.0%}", held=field.side_holding(), size=field.field.size
                 )
-                column.image(jpeg_bytes(field_picture(pictures[0], field)), caption=caption, width="stretch")
+                alt = _("The first image with block {block}'s receptive field: a {theory} square of {size} px (the "
+                        "theory) and a {effective} one of {held} px that holds {share} of the gradient").format(
+                    block=field.paper_name, theory=_(THEORY_BOX), size=field.field.size, effective=_(EFFECTIVE_BOX),
+                    held=field.side_holding(), share=f"{HOLDING:.0%}")  # fmt: skip
+                column.image(jpeg_bytes(field_picture(pictures[0], field)), caption=caption, width="stretch", alt=alt)
         fields_details = {N_("page"): _("Receptive fields"), N_("nets"): catalogue.pair(subject).name,
                           N_("image side"): side, N_("images"): count, N_("device"): server.device_label()}  # fmt: skip
         st.download_button(_("Download the fields (CSV)"), effective_csv(found, fields_details), mime="text/csv",

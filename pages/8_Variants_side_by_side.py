@@ -65,7 +65,9 @@ with frame.page("Variants side by side"):
         for column, stage in zip(row[1:], stages, strict=True):
             if stage in view.stage_cams:
                 column.image(jpeg_bytes(enlarged(overlay(view.seen, view.stage_cams[stage]))), width="stretch",
-                             caption=f"{view.name}: {stage}")  # fmt: skip
+                             caption=f"{view.name}: {stage}", alt=_("Grad-CAM of {net} at the end of {stage}, "
+                             "explaining {target}").format(net=view.name, stage=stage,
+                                                           target=class_name(view.explained)))  # fmt: skip
             else:
                 column.caption(_("no such stage"))
     st.caption(

@@ -101,8 +101,9 @@ with frame.page("Transfer learning"):
     st.caption(_("{target}. Chance: {chance}.").format(target=target.description, chance=f"{target.chance:.0%}"))
     for column, index in zip(st.columns(8), range(min(8, len(target.train_pictures))), strict=False):
         picture = enlarged(Image.fromarray(target.train_pictures[index]), 96)
-        column.image(jpeg_bytes(picture), caption=class_name(target.class_names[int(target.train_labels[index])]),
-                     width="stretch")  # fmt: skip
+        shown = class_name(target.class_names[int(target.train_labels[index])])
+        column.image(jpeg_bytes(picture), caption=shown, width="stretch",
+                     alt=_("A training image of the target set, class {name}").format(name=shown))  # fmt: skip
 
     st.subheader(_("Fine-tuning"))
     finished = transfer_ui.fine_tuned(chosen, target_key, target, runs, recipe)
@@ -154,9 +155,12 @@ with frame.page("Transfer learning"):
             truth = class_name(names[int(target.test_labels[i])])
             for column, cam, when, said in ((columns[2 * i], before, _("before"), result.said_before[i]),
                                             (columns[2 * i + 1], after, _("after"), result.said_after[i])):  # fmt: skip
-                column.image(jpeg_bytes(enlarged(overlay(seen, cam), 96)), width="stretch",
-                             caption=_("{when}: {said} (true {truth})").format(when=when, said=class_name(names[said]),
-                                                                               truth=truth))  # fmt: skip
+                caption = _("{when}: {said} (true {truth})").format(when=when, said=class_name(names[said]),
+                                                                     truth=truth)  # fmt: skip
+                column.image(jpeg_bytes(enlarged(overlay(seen, cam), 96)), width="stretch", caption=caption,
+                             alt=_("Grad-CAM of {run} on a held-out image, {when} fine-tuning: it says {said}, the "
+                                   "truth is {truth}").format(run=result.run.label, when=when,
+                                                              said=class_name(names[said]), truth=truth))  # fmt: skip
 
     st.subheader(_("Downloads"))
     downloads = st.columns(2)

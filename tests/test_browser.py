@@ -229,6 +229,51 @@ def test_every_page_reads_chinese_in_normal_and_projector_mode(server: str, brow
     assert not errors, errors
 
 
+AXE_RULES = {  # axe-core's WCAG 2.1 A and AA rules; a violation of impact critical or serious fails
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+VIEWPORTS = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+def serious_violations(page: object) -> dict[str, list[str]]:
+    """axe-core's critical and serious WCAG 2.1 AA violations on the page: each rule and the elements breaking it."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, options=AXE_RULES).response["violations"]
+    return {v["id"]: [" ".join(n["target"][-1:]) for n in v["nodes"]] for v in found if v["impact"] in SERIOUS}
+
+
+SERIOUS = ("critical", "serious")
+
+
+def test_every_page_meets_wcag_aa_on_a_desktop_and_a_phone_in_each_language_and_mode(
+    server: str, browser: object
+) -> None:
+    from explorer.ui import navigation
+
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    page = context.new_page()
+    failures: dict[str, dict[str, list[str]]] = {}
+    for title in navigation.ICONS:
+        path = "" if title == "Home" else title.replace(" ", "_")
+        for language in ("en", "zh"):
+            for mode in ("normal", "projector"):
+                page.set_viewport_size(VIEWPORTS["desktop"])
+                page.goto(f"{server}/{path}?lang={language}" + ("&projector=1" if mode == "projector" else ""))
+                page.wait_for_selector("h1", timeout=WAIT_MS)
+                page.wait_for_function(RUN_OVER, timeout=WAIT_MS)
+                for viewport, size in VIEWPORTS.items():  # one load, both widths: the page reflows
+                    page.set_viewport_size(size)
+                    page.wait_for_function(RUN_OVER, timeout=WAIT_MS)
+                    found = serious_violations(page)
+                    print(f"{title:22} {language} {mode:9} {viewport:7} {sum(map(len, found.values()))} violations")
+                    if found:
+                        failures[f"{title} {language} {mode} {viewport}"] = found
+    context.close()
+    assert failures == {}
+
+
 def test_image_lab_upload_strip_and_csv(server: str, page: object, tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{server}/Image_lab")

@@ -190,10 +190,37 @@ def choose_language() -> str | None:
     with st.sidebar:
         st.html(
             f"<script>document.documentElement.lang = {json.dumps(language.HTML_LANG[code])};</script>"
+            + widget_names()
             + ("" if code == language.ENGLISH else streamlit_words()),
             unsafe_allow_javascript=True,
         )
     return asked if unknown else None
+
+
+def widget_names() -> str:
+    """A script that names, in the session's language, what Streamlit leaves unnamed or names in English: the box
+    that scrolls a table wider than the screen (a phone) is not focusable (WCAG 2.1.1), so it gets a place in the
+    tab order and a name; the file uploader's button gets the name its words say (:func:`streamlit_words`). One
+    observer per browser tab; each run updates the names it gives."""
+    names = {
+        ".stTable > div": _("Table: scroll sideways with the arrow keys"),
+        '[data-testid="stFileUploaderDropzone"] button': _("Upload"),
+    }
+    return (
+        f"<script>window.explorerNames = {json.dumps(names, ensure_ascii=False)};"
+        "if (!window.explorerNaming) {"
+        "  window.explorerNaming = new MutationObserver(() => {"
+        "    for (const [selector, name] of Object.entries(window.explorerNames)) {"
+        "      document.querySelectorAll(selector).forEach((element) => {"
+        "        if (element.getAttribute('aria-label') === name) return;"
+        "        if (element.tagName === 'DIV') { element.tabIndex = 0; element.setAttribute('role', 'region'); }"
+        "        element.setAttribute('aria-label', name);"
+        "      });"
+        "    }"
+        "  });"
+        "  window.explorerNaming.observe(document.body, {childList: true, subtree: true});"
+        "}</script>"
+    )
 
 
 def streamlit_words() -> str:
