@@ -1,7 +1,9 @@
 """One look for every figure: a colour per net on every page, decade-only log axes, and projector mode.
 
 * Residual nets are blue and plain nets red, on every page; within a family a deeper net is darker
-  (:func:`net_colour`).
+  (:func:`net_colour`). Colour is not all that tells them apart: a residual net's markers are circles and a plain
+  net's squares (:func:`net_symbol`), and a plain net's line without markers is dashed (:func:`net_dash`) — on a
+  greyscale projector the two reds and blues have the same lightness.
 * A log axis labels decades only (:func:`log_axis`): on a projector a "5" under "0.1" reads as 5; over many
   decades it labels every second, fifth, … so that no labels collide.
 * :func:`for_projector` enlarges fonts, ticks, lines and markers of any figure for a classroom wall.
@@ -38,12 +40,26 @@ def net_colour(residual: bool, depth: int | None = None) -> str:
     return shades[0] if depth <= 20 else shades[1] if depth <= 56 else shades[2]
 
 
+def net_symbol(residual: bool) -> str:
+    """The marker of a net: a circle when residual, a square when plain."""
+    return "circle" if residual else "square"
+
+
+def net_dash(residual: bool) -> str:
+    """The line of a net drawn without markers: solid when residual, dashed when plain."""
+    return "solid" if residual else "dash"
+
+
+def is_residual(label: object) -> bool:
+    """Whether a net named like ``ResNet-56``, ``plain-20`` or ``ResNet-20 (CIFAR)`` (a text or a message) has
+    shortcuts."""
+    return not str(label).lower().startswith("plain")
+
+
 def label_colour(label: object) -> str:
     """The colour of a net named like ``ResNet-56``, ``plain-20`` or ``ResNet-20 (CIFAR)`` (a text or a message)."""
-    name = str(label)
-    residual = not name.lower().startswith("plain")
-    digits = "".join(c if c.isdigit() else " " for c in name).split()
-    return net_colour(residual, int(digits[0]) if digits else None)
+    digits = "".join(c if c.isdigit() else " " for c in str(label)).split()
+    return net_colour(is_residual(label), int(digits[0]) if digits else None)
 
 
 def for_projector(figure: go.Figure) -> go.Figure:

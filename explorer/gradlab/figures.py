@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from explorer.figstyle import label_colour, log_axis, net_colour
+from explorer.figstyle import is_residual, label_colour, log_axis, net_colour, net_dash, net_symbol
 from explorer.gradlab.degradation import Curve
 from explorer.gradlab.profiles import GradientProfile
 from explorer.gradlab.training import StepRecord
@@ -54,7 +54,7 @@ def layer_figure(profiles: Mapping[str, GradientProfile], quantity: str) -> go.F
         fig.add_trace(
             go.Scatter(
                 x=list(profile.names), y=list(getattr(profile, quantity)), name=_(net), mode="lines+markers",
-                line={"color": _net_colour(net)},
+                line={"color": _net_colour(net)}, marker_symbol=net_symbol(net == "residual"),
             )
         )  # fmt: skip
     return _per_layer_layout(fig, QUANTITIES[quantity])
@@ -71,6 +71,7 @@ def early_steps_figure(by_step: Mapping[int, Mapping[str, GradientProfile]]) -> 
                     x=list(profile.names), y=list(profile.signal), mode="lines+markers",
                     name=_("{net}, step {step}").format(net=_(net), step=step),
                     line={"color": _net_colour(net), "dash": ("dot", "dash", "solid")[min(2, 3 * index // count)]},
+                    marker_symbol=net_symbol(net == "residual"),
                     opacity=0.35 + 0.65 * (index + 1) / count,
                 )
             )  # fmt: skip
@@ -127,10 +128,11 @@ def curves_figure(records: Sequence[StepRecord], nets: Sequence[str]) -> go.Figu
         rows = [r for r in records if r.net == net]
         steps = [r.step for r in rows]
         colour = _net_colour(net)
-        fig.add_trace(go.Scatter(x=steps, y=[r.loss for r in rows], name=_(net), line={"color": colour}))
+        line = {"color": colour, "dash": net_dash(net == "residual")}
+        fig.add_trace(go.Scatter(x=steps, y=[r.loss for r in rows], name=_(net), line=line))
         fig.add_trace(
             go.Scatter(
-                x=steps, y=[r.accuracy for r in rows], name=_(net), line={"color": colour}, showlegend=False,
+                x=steps, y=[r.accuracy for r in rows], name=_(net), line=line, showlegend=False,
                 xaxis="x2", yaxis="y2",
             )
         )  # fmt: skip
@@ -153,8 +155,7 @@ def degradation_figure(curves: Mapping[str, Curve], smooth: int = 20) -> go.Figu
         loss = curve.loss
         averaged = [sum(loss[max(0, i - smooth + 1) : i + 1]) / len(loss[max(0, i - smooth + 1) : i + 1])
                     for i in range(len(loss))]  # fmt: skip
-        dash = "dash" if label.startswith("plain") else "solid"
-        line = {"color": label_colour(label), "dash": dash}
+        line = {"color": label_colour(label), "dash": net_dash(is_residual(label))}
         fig.add_trace(go.Scatter(x=list(range(1, len(loss) + 1)), y=averaged, name=label, line=line))
     fig.update_layout(
         height=380,

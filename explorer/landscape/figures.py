@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from explorer.figstyle import label_colour, log_axis
+from explorer.figstyle import is_residual, label_colour, log_axis, net_symbol
 from explorer.landscape.slices import Slice
 from explorer.language import _
 
@@ -19,7 +19,8 @@ def line_figure(lines: Mapping[str, Slice]) -> go.Figure:
     fig = go.Figure()
     for label, line in lines.items():
         fig.add_trace(go.Scatter(x=list(line.alphas), y=list(line.losses[0]), name=label, mode="lines+markers",
-                                 line={"color": label_colour(label)}))  # fmt: skip
+                                 line={"color": label_colour(label)},
+                                 marker_symbol=net_symbol(is_residual(label))))  # fmt: skip
     values = [v for line in lines.values() for v in line.losses[0]]
     fig.update_layout(
         height=400, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend=LEGEND_ON_TOP,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from explorer.figstyle import label_colour, log_axis
+from explorer.figstyle import is_residual, label_colour, log_axis, net_symbol
 from explorer.language import _
 from explorer.lesions.paths import PathGradients, path_share
 from explorer.lesions.study import CurvePoint
@@ -21,7 +21,7 @@ def lesion_figure(curves: Mapping[str, Sequence[CurvePoint]], kind: str, chance:
         fig.add_trace(
             go.Scatter(
                 x=[p.k for p in points], y=[p.mean for p in points], name=label, mode="lines+markers",
-                line={"color": label_colour(label)},
+                line={"color": label_colour(label)}, marker_symbol=net_symbol(is_residual(label)),
                 error_y={"type": "data", "array": [p.spread for p in points], "visible": True, "thickness": 1.5},
             )
         )  # fmt: skip

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
-from explorer.figstyle import label_colour, log_axis
+from explorer.figstyle import is_residual, label_colour, log_axis, net_symbol
 from explorer.language import N_, _
 from explorer.receptive_fields.effective import HOLDING, EffectiveField
 from explorer.receptive_fields.theory import Field
@@ -39,7 +39,8 @@ def field_size_figure(
         fig.add_trace(go.Scatter(
             x=[f.paper_name for f in fields], y=held, mode="lines+markers",
             name=_("{net}: {share} of gradient").format(net=label, share=f"{HOLDING:.0%}"),
-            line={"color": label_colour(label)}, hovertemplate=f"{pixels}<extra>{label}</extra>",
+            line={"color": label_colour(label)}, marker_symbol=net_symbol(is_residual(label)),
+            hovertemplate=f"{pixels}<extra>{label}</extra>",
         ))  # fmt: skip
     fig.add_trace(go.Scatter(  # a trace, not add_hline: on a log axis its annotation would stretch the range
         x=[names[0], names[-1]], y=[image_side, image_side], mode="lines",

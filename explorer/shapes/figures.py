@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from explorer.figstyle import label_colour
+from explorer.figstyle import is_residual, label_colour, net_symbol
 from explorer.language import _
 from explorer.shapes.scoring import BlockScore
 
@@ -13,7 +13,7 @@ def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
     """Pointing accuracy (solid) and energy on the object (dotted) per block; residual nets blue, plain red."""
     fig = go.Figure()
     for label, scores in named.items():
-        colour = label_colour(label)
+        colour, symbol = label_colour(label), net_symbol(is_residual(label))
         names = [s.paper_name for s in scores]
         fig.add_trace(
             go.Scatter(
@@ -22,6 +22,7 @@ def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
                 name=_("{model}: pointing game").format(model=label),
                 mode="lines+markers",
                 line={"color": colour},
+                marker_symbol=symbol,
             )
         )
         fig.add_trace(
@@ -31,6 +32,7 @@ def scores_figure(named: dict[str, list[BlockScore]]) -> go.Figure:
                 name=_("{model}: energy on object").format(model=label),
                 mode="lines+markers",
                 line={"color": colour, "dash": "dot"},
+                marker_symbol=symbol,
             )
         )
     fig.update_layout(

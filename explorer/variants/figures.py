@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from explorer.figstyle import label_colour, log_axis
+from explorer.figstyle import is_residual, label_colour, log_axis, net_symbol
 from explorer.language import _
 from explorer.variants.compare import VariantView
 
@@ -24,6 +24,7 @@ def ratio_figure(views: Sequence[VariantView]) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=[(i + 0.5) / n for i in range(n)], y=[r for _, r in view.ratios], text=[b for b, _ in view.ratios],
             mode="lines+markers", name=str(view.name), line={"color": label_colour(view.name), "dash": dash},
+            marker_symbol=net_symbol(is_residual(view.name)),
             hovertemplate="%{text}: %{y:.3g}<extra>" + str(view.name) + "</extra>",
         ))  # fmt: skip
     fig.add_trace(go.Scatter(x=[0, 1], y=[1, 1], mode="lines", name="‖F(x)‖ = ‖x‖", hoverinfo="skip",
