@@ -34,7 +34,7 @@ with frame.page("Class"):
     else:
         start, join = st.columns(2)
         with start:
-            st.subheader(_("Start a lesson"))
+            st.header(_("Start a lesson"))
             lessons = shipped_lessons()
             picked = st.selectbox(
                 _("Lesson"), list(lessons), format_func=lambda k: str(lessons[k].title), key="class.lesson"
@@ -76,7 +76,7 @@ with frame.page("Class"):
             if together.button(_("Start a class"), key="class.start", type="primary"):
                 classroom.start(lesson, as_class=True)
         with join:
-            st.subheader(_("Join a class"))
+            st.header(_("Join a class"))
             code = st.text_input(_("Class code"), placeholder="ABCD-EFGH", key="class.code", max_chars=20)
             if st.button(_("Join"), key="class.join", disabled=not code):
                 classroom.join(code)

@@ -57,7 +57,7 @@ with frame.page("Architecture"):
             ).format(model=spec.label)
         )
 
-    st.subheader(_("Stage table"))
+    st.header(_("Stage table"))
     note = _("Computed from the built model at {size}×{size} input; MACs counted by torch.utils.flop_counter.")
     if placement := stride_placement(spec):
         note += " " + _("Bottleneck stride on the {placement}.").format(placement=placement)
@@ -65,7 +65,7 @@ with frame.page("Architecture"):
     st.markdown(_("**Block order** — {order}").format(order=block_order(spec)))
     common.table(table_rows(table))
 
-    st.subheader(_("Block diagram"))
+    st.header(_("Block diagram"))
     st.caption(
         _(
             "One lane per stage (Figure 3 turned sideways). Each box is a residual block split into its conv layers; "
@@ -113,7 +113,7 @@ with frame.page("Architecture"):
                 )
             )
 
-    st.subheader(_("Compare depths"))
+    st.header(_("Compare depths"))
     family_models = IMAGENET_MODELS if spec.family == "imagenet" else CIFAR_MODELS
     default = TABLE1_MODELS if spec.family == "imagenet" else CIFAR_MODELS
     chosen = common.choice(st.multiselect, _("Models"), f"compare_{spec.family}", list(default), options=family_models)

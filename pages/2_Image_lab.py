@@ -26,7 +26,7 @@ with frame.page("Image lab"):
         )
         size = imagelab_ui.LAB_MAX_INPUT
 
-    st.subheader(_("1 · Image"))
+    st.header(_("1 · Image"))
     source = common.choice(
         st.segmented_control,
         _("Source"),
@@ -42,7 +42,7 @@ with frame.page("Image lab"):
         st.stop()
     image = imagelab_ui.prepared(picked, size)  # a file that is no usable image stops the page with one line
 
-    st.subheader(_("2 · Weights"))
+    st.header(_("2 · Weights"))
     kind = common.choice(
         st.radio,
         _("Weights"),
@@ -98,7 +98,7 @@ with frame.page("Image lab"):
             )
         )
 
-    st.subheader(_("3 · Grad-CAM of every residual block"))
+    st.header(_("3 · Grad-CAM of every residual block"))
     st.caption(
         _(
             "Where each block's output supports the explained class: the block's channels weighted by their average "
@@ -173,7 +173,7 @@ with frame.page("Image lab"):
         key="download-csv",
     )
 
-    st.subheader(_("4 · How much does each block change its input?"))
+    st.header(_("4 · How much does each block change its input?"))
     st.caption(
         _(
             "‖F(x)‖ / ‖shortcut‖ per block for this image. Below 1 the block adds a small correction to what the "
@@ -184,7 +184,7 @@ with frame.page("Image lab"):
     )
     common.chart(branch_ratio_figure(result.stats), key="lab.branches")
 
-    st.subheader(_("5 · Inside one block"))
+    st.header(_("5 · Inside one block"))
     block_names = [s.paper_name for s in result.stats]
     block = common.choice(
         st.selectbox, _("Block"), "block", len(block_names) - 1, options=list(range(len(block_names))),

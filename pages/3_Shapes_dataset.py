@@ -26,7 +26,7 @@ with frame.page("Shapes dataset"):
         ).format(classes=separated(_(c) for c in CLASSES[:-1]), last=_(CLASSES[-1]))
     )
 
-    st.subheader(_("Samples"))
+    st.header(_("Samples"))
     cols = st.columns(3)
     seed = common.choice(cols[0].number_input, _("Seed"), "shapes_seed", 0, min_value=0, max_value=1_000_000)
     size = common.choice(
@@ -43,7 +43,7 @@ with frame.page("Shapes dataset"):
                           alt=described.format(index=int(start) + i, shape=_(sample.class_name)))  # fmt: skip
     st.caption(_("White rectangle: the object's box. Generate any image of any seed at any resolution from 32 to 224."))
 
-    st.subheader(_("The explorer's own trained models"))
+    st.header(_("The explorer's own trained models"))
     shipped = shipped_models()
     if not shipped:
         st.warning(_("No trained models in models/checkpoints: run `python -m explorer train`."))
@@ -65,7 +65,7 @@ with frame.page("Shapes dataset"):
     )
     st.caption(_("Accuracy on a freshly generated test set (another seed) that the models never saw."))
 
-    st.subheader(_("Does each block's Grad-CAM point at the object?"))
+    st.header(_("Does each block's Grad-CAM point at the object?"))
     count = common.choice(
         st.slider, _("Test images per model"), "shapes_count", 100, min_value=20, max_value=1000, step=20
     )

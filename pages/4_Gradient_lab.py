@@ -31,7 +31,7 @@ with frame.page("Gradient lab"):
     if preset := st.session_state.get(f"choice.{gradlab_ui.PRESET}"):
         st.info(_(gradlab.PRESET_NOTES[preset]), icon=":material/school:")
 
-    st.subheader(_("At initialisation"))
+    st.header(_("At initialisation"))
     profiled = replace(config, image_size=gradlab.PROFILE_IMAGE_SIZE)
     profiles = gradlab_ui.initial_profiles(profiled)
     left, right = st.columns(2)
@@ -54,7 +54,7 @@ with frame.page("Gradient lab"):
             ).format(size=gradlab.PROFILE_IMAGE_SIZE)
         )
 
-    st.subheader(_("Over the first training steps"))
+    st.header(_("Over the first training steps"))
     early = gradlab_ui.early_steps(profiled)
     if early:
         common.chart(early_steps_figure(early), key="grad.early_figure")
@@ -67,7 +67,7 @@ with frame.page("Gradient lab"):
             ).format(steps=max(gradlab.EARLY_STEPS), after=separated(gradlab.EARLY_STEPS[1:]))
         )
 
-    st.subheader(_("Train both nets live"))
+    st.header(_("Train both nets live"))
     recorded = gradlab_ui.recorded_run(config)
     start, replay = st.columns(2)
     started = start.button(_("Train {steps} steps").format(steps=config.steps), type="primary", key="grad.start")
@@ -125,7 +125,7 @@ with frame.page("Gradient lab"):
             )
         )
 
-    st.subheader(_("The degradation problem (paper Fig. 1, in miniature)"))
+    st.header(_("The degradation problem (paper Fig. 1, in miniature)"))
     st.markdown(
         _(
             'He et al. (2015, §4.1) on plain nets: *"We argue that this optimization difficulty is unlikely to be '

@@ -42,7 +42,7 @@ with frame.page("Lesions and paths"):
                            N_("Testing both nets")),
     )  # fmt: skip
 
-    st.subheader(_("Delete blocks"))
+    st.header(_("Delete blocks"))
     labels = block_labels(pair.residual)
     st.caption(
         _(
@@ -94,7 +94,7 @@ with frame.page("Lesions and paths"):
         )
     )
 
-    st.subheader(_("Error against the number of blocks deleted"))
+    st.header(_("Error against the number of blocks deleted"))
     top = st.columns([2, 3])
     kind = common.choice(
         top[0].radio, _("Lesion"), "lesion_kind", "delete", options=["delete", "swap"], horizontal=True,
@@ -125,7 +125,7 @@ with frame.page("Lesions and paths"):
         )
     )
 
-    st.subheader(_("Paths: a residual net is many nets"))
+    st.header(_("Paths: a residual net is many nets"))
     blocks = len(pair.residual.blocks())
     st.markdown(
         _(

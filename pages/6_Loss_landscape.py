@@ -68,7 +68,7 @@ with frame.page("Loss landscape"):
         )
     )
 
-    st.subheader(_("Along one direction"))
+    st.header(_("Along one direction"))
     line = landscape_ui.recorded_or_computed(pair, train, line_settings)
     if line is not None:
         lines = runs.from_results(line.results)
@@ -80,7 +80,7 @@ with frame.page("Loss landscape"):
             )
         )
 
-    st.subheader(_("Over a plane of two directions"))
+    st.header(_("Over a plane of two directions"))
     plane = landscape_ui.recorded_or_computed(pair, train, plane_settings)
     if plane is not None:
         planes = runs.from_results(plane.results)

@@ -14,7 +14,7 @@ from explorer.ui import receptive_fields as receptive_ui
 with frame.page("Receptive fields"):
     spec, size = common.model_sidebar()
 
-    st.subheader(_("Theoretical receptive field"))
+    st.header(_("Theoretical receptive field"))
     st.markdown(
         _(
             "A unit of a block's output depends on a square of input pixels, its **receptive field**. It grows with "
@@ -32,7 +32,7 @@ with frame.page("Receptive fields"):
     with right:
         st.dataframe(common.said_columns(theory.field_rows(fields)), hide_index=True, width="stretch", height=360)
 
-    st.subheader(_("Effective receptive field"))
+    st.header(_("Effective receptive field"))
     st.markdown(
         _(
             "Luo, Li, Urtasun and Zemel (2016, *Understanding the effective receptive field in deep convolutional "

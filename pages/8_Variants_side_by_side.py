@@ -78,7 +78,7 @@ with frame.page("Variants side by side"):
         )
     )
 
-    st.subheader(_("Size, cost and time"))
+    st.header(_("Size, cost and time"))
     common.table(
         [
             {N_("variant"): str(v.name),
@@ -96,7 +96,7 @@ with frame.page("Variants side by side"):
         ).format(device=server.device_label())
     )
 
-    st.subheader(_("How much each block changes its input"))
+    st.header(_("How much each block changes its input"))
     common.chart(ratio_figure(views), png_name="variants_branch_ratios", key="variants.ratios")
     st.caption(
         _(

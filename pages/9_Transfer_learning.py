@@ -79,7 +79,7 @@ with frame.page("Transfer learning"):
         st.info(_("Choose at least one run."))
         st.stop()
 
-    st.subheader(_("What the source weights expect"))
+    st.header(_("What the source weights expect"))
     mean, std = (", ".join(f"{v:.3f}" for v in values) for values in (IMAGENET_MEAN, IMAGENET_STD))
     raw_mean, normalised_mean, normalised_std = targets.input_statistics(target.train_pictures)
     st.markdown(
@@ -105,7 +105,7 @@ with frame.page("Transfer learning"):
         column.image(jpeg_bytes(picture), caption=shown, width="stretch",
                      alt=_("A training image of the target set, class {name}").format(name=shown))  # fmt: skip
 
-    st.subheader(_("Fine-tuning"))
+    st.header(_("Fine-tuning"))
     finished = transfer_ui.fine_tuned(chosen, target_key, target, runs, recipe)
     if finished is None:
         st.caption(
@@ -129,7 +129,7 @@ with frame.page("Transfer learning"):
         ).format(device=server.device_label())
     )
 
-    st.subheader(_("How much did each part move?"))
+    st.header(_("How much did each part move?"))
     common.chart(moved_figure(finished), png_name="transfer_moved", key="transfer.moved")
     st.caption(
         _(
@@ -139,7 +139,7 @@ with frame.page("Transfer learning"):
         ).format(moved=reading.moved_reading(finished))
     )
 
-    st.subheader(_("Grad-CAM before and after"))
+    st.header(_("Grad-CAM before and after"))
     st.caption(
         _(
             "The last block's Grad-CAM of the first {count} held-out images for the class each model predicts, at the "
@@ -162,7 +162,7 @@ with frame.page("Transfer learning"):
                                    "truth is {truth}").format(run=result.run.label, when=when,
                                                               said=class_name(names[said]), truth=truth))  # fmt: skip
 
-    st.subheader(_("Downloads"))
+    st.header(_("Downloads"))
     downloads = st.columns(2)
     curves_details = {N_("page"): _("Transfer learning"), N_("source"): chosen.label, N_("target"): target.description,
                       N_("recipe"): recipe, N_("device"): server.device_label()}  # fmt: skip

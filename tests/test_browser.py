@@ -237,14 +237,16 @@ VIEWPORTS = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, 
 
 
 def serious_violations(page: object) -> dict[str, list[str]]:
-    """axe-core's critical and serious WCAG 2.1 AA violations on the page: each rule and the elements breaking it."""
+    """axe-core's WCAG 2.1 AA violations that fail (:func:`failing`) on the page: each rule and its elements."""
     from axe_playwright_python.sync_playwright import Axe
 
     found = Axe().run(page, options=AXE_RULES).response["violations"]
-    return {v["id"]: [" ".join(n["target"][-1:]) for n in v["nodes"]] for v in found if v["impact"] in SERIOUS}
+    return {v["id"]: [" ".join(n["target"][-1:]) for n in v["nodes"]] for v in found if failing(v)}
 
 
-SERIOUS = ("critical", "serious")
+def failing(violation: dict) -> bool:
+    """Whether a violation fails the test: any of impact critical or serious, and headings out of order."""
+    return violation["impact"] in ("critical", "serious") or violation["id"] == "heading-order"
 
 
 def test_every_page_meets_wcag_aa_on_a_desktop_and_a_phone_in_each_language_and_mode(

@@ -217,8 +217,8 @@ def test_the_architecture_page_in_chinese_beside_one_in_english() -> None:
             pages[code] = app.switch_page("pages/1_Architecture.py").run()
         assert not app.exception
     chinese, english = pages[CHINESE], pages[ENGLISH]
-    assert [s.value for s in chinese.subheader] == ["阶段表", "模块结构图", "比较不同深度"]
-    assert [s.value for s in english.subheader] == ["Stage table", "Block diagram", "Compare depths"]
+    assert [s.value for s in chinese.header][:3] == ["阶段表", "模块结构图", "比较不同深度"]
+    assert [s.value for s in english.header][:3] == ["Stage table", "Block diagram", "Compare depths"]
     assert chinese.table[0].value.columns[0] == "阶段" and english.table[0].value.columns[0] == "stage"
     assert chinese.metric[0].label == "深度"
     assert chinese.info[0].value.startswith("**ResNet-50**：每个模块都把输入加回去")
@@ -252,7 +252,7 @@ def test_the_device_is_said_in_the_readers_language_and_recorded_in_english() ->
 def test_the_gradient_lab_in_chinese() -> None:
     app = chinese_page("pages/4_Gradient_lab.py")
     with language.speaking(CHINESE):
-        assert [s.value for s in app.subheader][:2] == ["初始化时", "最初的几步训练"]
+        assert [s.value for s in app.header][:2] == ["初始化时", "最初的几步训练"]
         assert app.selectbox(key="widget.g.preset").value == "vanishing: plain-56, sigmoid, no BN"  # the address's
         assert app.selectbox(key="widget.g.preset").options[0] == "梯度消失：plain-56，sigmoid，无 BN"
         assert app.info[0].value.startswith("经典图景。")
@@ -265,7 +265,7 @@ def test_the_gradient_lab_in_chinese() -> None:
 
 def test_the_receptive_fields_page_in_chinese() -> None:
     app = chinese_page("pages/7_Receptive_fields.py")
-    assert [s.value for s in app.subheader] == ["理论感受野", "有效感受野"]
+    assert [s.value for s in app.header][:2] == ["理论感受野", "有效感受野"]
     assert any(m.value.startswith("最后一个模块 conv5_3 的理论感受野为 **427×427** 像素") for m in app.markdown)
     assert list(app.dataframe[0].value.columns) == ["模块", "感受野", "跳距（累计步幅）", "特征图尺寸"]
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
@@ -278,7 +278,7 @@ def test_the_receptive_fields_page_in_chinese() -> None:
 @pytest.mark.usefixtures("recordings_folder")
 def test_the_lesions_page_in_chinese_says_the_shared_pairs_description_in_chinese() -> None:
     app = chinese_page("pages/5_Lesions_and_paths.py")
-    assert [s.value for s in app.subheader][:2] == ["删除模块", "误差与删除模块数的关系"]
+    assert [s.value for s in app.header][:2] == ["删除模块", "误差与删除模块数的关系"]
     assert any(c.value.startswith("在形状数据集上训练的 ResNet-20 与 plain-20") for c in app.caption)
     assert any("1,000 张留出的形状数据集图像" in c.value for c in app.caption)
     assert [m.label for m in app.metric] == ["ResNet-20 测试误差", "plain-20 测试误差"]
@@ -287,7 +287,7 @@ def test_the_lesions_page_in_chinese_says_the_shared_pairs_description_in_chines
 def test_the_transfer_page_in_chinese_names_the_three_ways_to_transfer() -> None:
     app = chinese_page("pages/9_Transfer_learning.py")
     with language.speaking(CHINESE):
-        assert [s.value for s in app.subheader] == ["源权重期望的输入", "微调"]
+        assert [s.value for s in app.header] == ["源权重期望的输入", "微调"]
         assert app.multiselect(key="widget.runs").options[:3] == ["只训练分类头（特征提取器）", "分类头 + 最后一个阶段",
                                                                   "分类头 + 最后两个阶段"]  # fmt: skip
     described = "手写数字（scikit-learn，10 类）：300 张训练图像和 200 张留出图像"
@@ -299,7 +299,7 @@ def test_the_transfer_page_in_chinese_names_the_three_ways_to_transfer() -> None
 def test_the_image_lab_in_chinese() -> None:
     app = chinese_page("pages/2_Image_lab.py", family="cifar")
     with language.speaking(CHINESE):
-        assert [s.value for s in app.subheader][:3] == ["1 · 图像", "2 · 权重", "3 · 每个残差块的 Grad-CAM"]
+        assert [s.value for s in app.header][:3] == ["1 · 图像", "2 · 权重", "3 · 每个残差块的 Grad-CAM"]
         assert app.radio(key="widget.weights").options[1] == "在形状数据集上训练（随附）"
     explaining = next(c.value for c in app.caption if c.value.startswith("正在解释"))
     assert "**类别 7**" in explaining  # the class explained, in Chinese: this untrained model's classes have no names
