@@ -199,11 +199,13 @@ def choose_language() -> str | None:
 
 def widget_names() -> str:
     """A script that names, in the session's language, what Streamlit leaves unnamed or names in English: the box
-    that scrolls a table wider than the screen (a phone) is not focusable (WCAG 2.1.1), so it gets a place in the
-    tab order and a name; the file uploader's button gets the name its words say (:func:`streamlit_words`). One
-    observer per browser tab; each run updates the names it gives."""
+    that scrolls a table wider than the screen (a phone) and the sidebar's own scrolling box (taller than the
+    screen in projector mode) are not focusable (WCAG 2.1.1), so each gets a place in the tab order and a name; the
+    file uploader's button gets the name its words say (:func:`streamlit_words`). One observer per browser tab;
+    each run updates the names it gives."""
     names = {
         ".stTable > div": _("Table: scroll sideways with the arrow keys"),
+        '[data-testid="stSidebarContent"]': _("Sidebar: pages, language and settings"),
         '[data-testid="stFileUploaderDropzone"] button': _("Upload"),
     }
     return (
