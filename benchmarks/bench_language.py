@@ -23,11 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, RUN_OVER, free_port  # noqa: E402
 
 PAGES = ("", "Architecture", "Image_lab", "Shapes_dataset", "Gradient_lab", "Lesions_and_paths", "Loss_landscape",
          "Receptive_fields", "Variants_side_by_side", "Transfer_learning", "Class")  # fmt: skip
-RUN_OVER = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
 WAIT_MS = 300_000
 
 

@@ -30,9 +30,8 @@ IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 SAMPLE_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLES: dict[str, Path] = {path.stem: path for path in sorted(SAMPLE_DIR.glob("*.jpg"))}
-SAMPLE_TITLES: dict[
-    str, str
-] = {  # what the pages call each bundled photo (English texts, said in the reader's language)
+# What the pages call each bundled photo: English texts, said in the reader's language.
+SAMPLE_TITLES: dict[str, str] = {
     "astronaut": N_("astronaut"),
     "cat": N_("cat"),
     "coffee": N_("coffee"),

@@ -30,6 +30,8 @@ FOLLOWED = """(want) => {
     };
     look();
 }"""
+# True once the app's script run is over (Streamlit marks its state on the page): the page is drawn, nothing pending.
+RUN_OVER = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS, LIVE, free_port
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, LIVE, RUN_OVER, free_port
 from tests.conftest import ROOT
 
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -190,7 +190,6 @@ def test_a_chinese_browser_reads_chinese_and_english_is_one_click_away(server: s
 
 
 CJK = r"[\u4e00-\u9fff]"
-RUN_OVER = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
 
 
 def test_every_page_reads_chinese_in_normal_and_projector_mode(server: str, browser: object) -> None:
