@@ -32,6 +32,8 @@ FOLLOWED = """(want) => {
 }"""
 # True once the app's script run is over (Streamlit marks its state on the page): the page is drawn, nothing pending.
 RUN_OVER = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
+# True once the explorer's own script has named what Streamlit leaves unnamed (explorer.ui.common.widget_names).
+NAMED = "() => document.querySelector('[data-testid=stSidebarContent]')?.hasAttribute('aria-label')"
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.chromium import CHROMIUM, CHROMIUM_ARGS, LIVE, RUN_OVER, free_port
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, LIVE, NAMED, RUN_OVER, free_port
 from tests.conftest import ROOT
 
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -264,6 +264,7 @@ def test_every_page_meets_wcag_aa_on_a_desktop_and_a_phone_in_each_language_and_
                 page.goto(f"{server}/{path}?lang={language}" + ("&projector=1" if mode == "projector" else ""))
                 page.wait_for_selector("h1", timeout=WAIT_MS)
                 page.wait_for_function(RUN_OVER, timeout=WAIT_MS)
+                page.wait_for_function(NAMED, timeout=WAIT_MS)
                 for viewport, size in VIEWPORTS.items():  # one load, both widths: the page reflows
                     page.set_viewport_size(size)
                     page.wait_for_function(RUN_OVER, timeout=WAIT_MS)

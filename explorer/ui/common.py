@@ -201,8 +201,9 @@ def widget_names() -> str:
     """A script that names, in the session's language, what Streamlit leaves unnamed or names in English: the box
     that scrolls a table wider than the screen (a phone) and the sidebar's own scrolling box (taller than the
     screen in projector mode) are not focusable (WCAG 2.1.1), so each gets a place in the tab order and a name; the
-    file uploader's button gets the name its words say (:func:`streamlit_words`). One observer per browser tab;
-    each run updates the names it gives."""
+    file uploader's button gets the name its words say (:func:`streamlit_words`). Names what is there when the
+    script runs (Streamlit may have drawn the whole sidebar already) and, through one observer per browser tab,
+    what is drawn later; each run updates the names it gives."""
     names = {
         ".stTable > div": _("Table: scroll sideways with the arrow keys"),
         '[data-testid="stSidebarContent"]': _("Sidebar: pages, language and settings"),
@@ -210,16 +211,18 @@ def widget_names() -> str:
     }
     return (
         f"<script>window.explorerNames = {json.dumps(names, ensure_ascii=False)};"
+        "window.explorerName = window.explorerName || (() => {"
+        "  for (const [selector, name] of Object.entries(window.explorerNames)) {"
+        "    document.querySelectorAll(selector).forEach((element) => {"
+        "      if (element.getAttribute('aria-label') === name) return;"
+        "      if (element.tagName === 'DIV') { element.tabIndex = 0; element.setAttribute('role', 'region'); }"
+        "      element.setAttribute('aria-label', name);"
+        "    });"
+        "  }"
+        "});"
+        "window.explorerName();"
         "if (!window.explorerNaming) {"
-        "  window.explorerNaming = new MutationObserver(() => {"
-        "    for (const [selector, name] of Object.entries(window.explorerNames)) {"
-        "      document.querySelectorAll(selector).forEach((element) => {"
-        "        if (element.getAttribute('aria-label') === name) return;"
-        "        if (element.tagName === 'DIV') { element.tabIndex = 0; element.setAttribute('role', 'region'); }"
-        "        element.setAttribute('aria-label', name);"
-        "      });"
-        "    }"
-        "  });"
+        "  window.explorerNaming = new MutationObserver(window.explorerName);"
         "  window.explorerNaming.observe(document.body, {childList: true, subtree: true});"
         "}</script>"
     )
