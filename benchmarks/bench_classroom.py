@@ -18,17 +18,22 @@ moves the class through the store, as Next does. One server serves the classes o
 student's lesson bar showing the new step and to the step's first figure (p50 and max), the server's CPU and that
 of the benchmark's own process, where the students read what the server sends (near one CPU-second a second, it
 is late to read, and the times include its delay);
-for each class, the server's resident memory after it and at its peak so far. With ``--replicas N`` the students
-reach N replicas through nginx (``python -m explorer replicas N``), and CPU and memory are the replicas' sums.
+for each class, the server's resident memory after it and at its peak so far. Without ``--replicas`` the server is
+one process (``serve --replicas 1``); with ``--replicas N`` the students reach N replicas through the built-in
+balancer (``python -m explorer serve --replicas N``, the default server of an N-core machine) or, with ``--balancer
+nginx``, through nginx (``python -m explorer replicas N``), and CPU and memory are the replicas' sums (and the
+built-in balancer's).
 
 Usage: python benchmarks/bench_classroom.py [--students 30] [--moves 3] [--quiet-s 20]
        python benchmarks/bench_classroom.py --protocol [--classes 30,60,120,60,30] [--quiet-s 10] [--replicas 2]
+              [--balancer builtin|nginx]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import re
@@ -39,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,15 +221,21 @@ async def _all(waits: list[asyncio.Future], clients: list[ProtocolClient], what:
     return [wait.result() for wait in waits if wait in done]
 
 
-def measure_protocol(classes: list[int], quiet_s: float, replicas: int = 0) -> list[dict[str, object]]:
-    """The classes of ``classes`` one after another on one fresh ``python -m explorer serve`` or, with ``replicas``,
-    on that many fresh replicas behind nginx (``python -m explorer replicas``; each student's websocket goes to the
-    replica the balancer picks, and the figures of CPU and memory are the replicas' sums)."""
+def measure_protocol(
+    classes: list[int], quiet_s: float, replicas: int = 0, balancer: str = "builtin"
+) -> list[dict[str, object]]:
+    """The classes of ``classes`` one after another on one fresh ``python -m explorer serve --replicas 1`` or, with
+    ``replicas``, on that many fresh replicas behind the ``balancer``: ``builtin`` (``python -m explorer serve
+    --replicas N``, the default ``serve`` on a machine of N cores) or ``nginx`` (``python -m explorer replicas N``).
+    Each student's websocket goes to the replica the balancer picks; the figures of CPU and memory are the sums of
+    the replicas and the built-in balancer (nginx's are not counted)."""
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["EXPLORER_RECORDINGS"] = str(Path(scratch) / "recordings")
         port = free_port()
-        if replicas:
+        if replicas and balancer == "nginx":
             server, pids = start_replicas(replicas, port, str(Path(scratch) / "torch-home"))
+        elif replicas:
+            server, pids = start_balanced(replicas, port, str(Path(scratch) / "torch-home"))
         else:
             server = start_server(port, str(Path(scratch) / "torch-home"), "cpu")
             pids = [server.pid]
@@ -255,6 +267,30 @@ def start_replicas(count: int, port: int, torch_home: str) -> tuple[subprocess.P
     raise SystemExit(f"the replicas did not start (exit status {process.wait()})")
 
 
+def start_balanced(count: int, port: int, torch_home: str) -> tuple[subprocess.Popen, list[int]]:
+    """``python -m explorer serve --replicas count`` on ``port``, once it answers: the process, and the pids of the
+    balancer (that process) and of the replicas."""
+    command = [sys.executable, "-m", "explorer", "serve", "--replicas", str(count), "--server.port", str(port),
+               "--server.address", "127.0.0.1"]  # fmt: skip
+    env = {**os.environ, "TORCH_HOME": torch_home, "EXPLORER_DEVICE": "cpu"}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    pids = [process.pid]
+    assert process.stderr is not None
+    for line in process.stderr:  # "replica 1: pid 123, port 8601" for each
+        if line.startswith("replica "):
+            pids.append(int(line.split("pid ")[1].split(",")[0]))
+        if len(pids) == count + 1:  # from now on the logs are read and dropped, so that none of them blocks
+            threading.Thread(target=process.stderr.read, daemon=True).start()
+            break
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health") as answer:
+            if answer.read() == b"ok":
+                return process, pids
+        time.sleep(0.3)
+    raise SystemExit(f"the replicas did not start (exit status {process.poll()})")
+
+
 def _in_use(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -265,9 +301,9 @@ def servers_cpu_seconds(pids: list[int]) -> float:
     return sum(cpu_seconds(pid) for pid in pids)
 
 
-def print_protocol(results: list[dict[str, object]], replicas: int = 0) -> None:
+def print_protocol(results: list[dict[str, object]], replicas: int = 0, balancer: str = "builtin") -> None:
     """The protocol classes' figures, one line per move."""
-    servers = f"{replicas} replicas behind nginx" if replicas else "one server"
+    servers = f"{replicas} replicas behind the {balancer} balancer" if replicas else "one server"
     print(f"Protocol clients (no browser), {servers} on {os.cpu_count()} cores, classes in this order:")
     for result in results:
         n, following = result["students"], result["following_cpu_ms_per_student_per_s"]
@@ -291,11 +327,13 @@ def main() -> None:
     parser.add_argument("--quiet-s", type=float, default=20.0)
     parser.add_argument("--protocol", action="store_true", help="students as protocol clients, no browser")
     parser.add_argument("--classes", default="30,60,120,60,30", help="with --protocol: class sizes, in order")
-    parser.add_argument("--replicas", type=int, default=0, help="with --protocol: that many replicas behind nginx")
+    parser.add_argument("--replicas", type=int, default=0, help="with --protocol: that many replicas, balanced")
+    parser.add_argument("--balancer", choices=("builtin", "nginx"), default="builtin", help="with --replicas")
     args = parser.parse_args()
     if args.protocol:
         classes = [int(n) for n in args.classes.split(",")]
-        print_protocol(measure_protocol(classes, args.quiet_s, args.replicas), args.replicas)
+        results = measure_protocol(classes, args.quiet_s, args.replicas, args.balancer)
+        print_protocol(results, args.replicas, args.balancer)
         return
     figures = measure(args.students, args.moves, args.quiet_s)
     print(f"{figures['students']} students in one room, one server on {os.cpu_count()} cores (Chromium beside it)")

@@ -63,8 +63,8 @@ def photo(side: int, seed: int) -> bytes:
 def start_server(port: int, torch_home: str, device: str) -> subprocess.Popen:
     """``python -m explorer serve`` on ``port`` with an empty torchvision cache, on ``device``, once it is healthy."""
     command = [
-        sys.executable, "-m", "explorer", "serve", "--server.headless", "true", "--server.address", "127.0.0.1",
-        "--server.port", str(port), "--browser.gatherUsageStats", "false",
+        sys.executable, "-m", "explorer", "serve", "--replicas", "1", "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     env = {**os.environ, "TORCH_HOME": torch_home, "EXPLORER_DEVICE": device}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -34,7 +34,8 @@ def start_server() -> tuple[subprocess.Popen, str]:
     """A fresh ``serve`` on a free port, and its address once healthy."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "explorer", "serve", "--server.headless", "true", "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "explorer", "serve", "--replicas", "1", "--server.headless", "true",
+         "--server.address", "127.0.0.1",
          "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -141,15 +141,7 @@ def _replicas(args: argparse.Namespace) -> str:
     processes: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="explorer-nginx-") as folder:
         try:
-            for i, port in enumerate(ports):
-                command = [
-                    sys.executable, "-m", "explorer", "serve", "--server.port", str(port), "--server.address",
-                    "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                ]  # fmt: skip
-                env = {"EXPLORER_TRUSTED_PROXY": "127.0.0.1", **os.environ, "EXPLORER_REPLICA": str(i + 1)}
-                processes.append(subprocess.Popen(command, env=env, start_new_session=True))
-                print(f"replica {i + 1}: pid {processes[-1].pid}, port {port}", file=sys.stderr, flush=True)
-            _wait_until_healthy([f"http://127.0.0.1:{port}{HEALTH_PATH}" for port in ports], processes)
+            processes += start_replicas(ports, [])
             config = Path(folder) / "nginx.conf"
             config.write_text(nginx_config([f"127.0.0.1:{p}" for p in ports], f"{args.address}:{args.port}", folder))
             balancer = subprocess.Popen([args.nginx, "-p", folder, "-c", str(config), "-g", "daemon off;"])
@@ -163,11 +155,36 @@ def _replicas(args: argparse.Namespace) -> str:
         except KeyboardInterrupt:
             return "stopped"
         finally:
-            for process in processes:
-                if process.poll() is None:
-                    process.terminate()
-            for process in processes:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop(processes)
+
+
+def start_replicas(ports: Sequence[int], options: Sequence[str]) -> list[subprocess.Popen]:
+    """One replica (``python -m explorer serve`` with Streamlit's ``options``) on each of ``ports`` of 127.0.0.1,
+    named 1, 2 … and trusting a balancer on this machine; returned once every one answers its health check."""
+    processes: list[subprocess.Popen] = []
+    try:
+        for i, port in enumerate(ports):
+            command = [
+                sys.executable, "-m", "explorer", "serve", "--replicas", "1", *options, "--server.port", str(port),
+                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            ]  # fmt: skip
+            env = {"EXPLORER_TRUSTED_PROXY": "127.0.0.1", **os.environ, "EXPLORER_REPLICA": str(i + 1)}
+            processes.append(subprocess.Popen(command, env=env, start_new_session=True))
+            print(f"replica {i + 1}: pid {processes[-1].pid}, port {port}", file=sys.stderr, flush=True)
+        _wait_until_healthy([f"http://127.0.0.1:{port}{HEALTH_PATH}" for port in ports], processes)
+    except BaseException:
+        stop(processes)
+        raise
+    return processes
+
+
+def stop(processes: Sequence[subprocess.Popen]) -> None:
+    """Ask each process to stop, and kill those still running 20 s later."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -75,8 +75,8 @@ def serve(home: str, kept: str | None) -> tuple[subprocess.Popen, int]:
     digits nets) of ``kept``, or an empty folder in ``home``."""
     port = free_port()
     env = {**os.environ, "TORCH_HOME": home, "EXPLORER_RECORDINGS": kept or os.path.join(home, "recordings")}
-    command = [sys.executable, "-m", "explorer", "serve", "--server.port", str(port), "--server.address",
-               "127.0.0.1", "--server.headless", "true"]  # fmt: skip
+    command = [sys.executable, "-m", "explorer", "serve", "--replicas", "1", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:

@@ -9,15 +9,19 @@ from explorer.lessons.lesson import shipped_lessons
 from explorer.ui import classroom, server
 
 
-@pytest.mark.parametrize("replicas", [0, 2], ids=["one server", "two replicas behind nginx"])
+@pytest.mark.parametrize(
+    ("replicas", "balancer"),
+    [(0, "builtin"), (2, "builtin"), (2, "nginx")],
+    ids=["one server", "two replicas behind the built-in balancer", "two replicas behind nginx"],
+)
 def test_two_protocol_students_follow_a_class_to_its_last_step(
-    replicas: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    replicas: int, balancer: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EXPLORER_RECORDINGS", str(tmp_path))  # put back after the test: the benchmark sets its own
     server.settings.clear()
     classroom.class_store.clear()
     try:
-        (result,) = measure_protocol([2], quiet_s=1.0, replicas=replicas)
+        (result,) = measure_protocol([2], quiet_s=1.0, replicas=replicas, balancer=balancer)
     finally:
         server.settings.clear()
         classroom.class_store.clear()

@@ -37,7 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     empty_cache = tmp_path_factory.mktemp("torch-home")  # ImageNet weights are absent, as on a fresh machine
     recordings = tmp_path_factory.mktemp("recordings")  # nothing recorded yet, and the real folder left alone
     process = subprocess.Popen(
-        [sys.executable, "-m", "explorer", "serve", "--server.headless", "true",
+        [sys.executable, "-m", "explorer", "serve", "--replicas", "1", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -274,6 +274,49 @@ def test_every_page_meets_wcag_aa_on_a_desktop_and_a_phone_in_each_language_and_
                         failures[f"{title} {language} {mode} {viewport}"] = found
     context.close()
     assert failures == {}
+
+
+def test_the_default_server_spreads_browsers_over_replicas_and_an_upload_stays_with_its_page(
+    browser: object, tmp_path: Path
+) -> None:
+    # python -m explorer serve with two replicas (the default on CI's two cores), as a school's server would run
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "explorer", "serve", "--replicas", "2", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "TORCH_HOME": str(tmp_path / "torch-home"), "EXPLORER_RECORDINGS": str(tmp_path / "rec")},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.5)
+        first, second = (browser.new_context().new_page() for _ in range(2))
+        first.goto(f"{url}/Image_lab")
+        first.locator('[data-testid="stButtonGroup"] button', has_text="Upload").click()
+        first.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            str(ROOT / "explorer" / "samples" / "cat.jpg")
+        )  # the upload must reach the replica that holds this page's session
+        first.wait_for_selector('[data-testid="stCaptionContainer"]:has-text("in cat.jpg")', timeout=WAIT_MS)
+        second.goto(url)  # a second browser, while the first one's session is open: the other replica
+        second.wait_for_function(RUN_OVER, timeout=WAIT_MS)
+        replicas = [
+            {c["name"]: c["value"] for c in page.context.cookies()}.get("explorer_replica") for page in (first, second)
+        ]
+        assert replicas == ["0", "1"]
+        for page, name in ((first, "replica 1"), (second, "replica 2")):
+            assert page.locator('[data-testid="stSidebar"]').get_by_text(name).count() == 1
+        first.context.close()
+        second.context.close()
+    finally:
+        process.terminate()  # the balancer stops its replicas
+        process.wait(timeout=60)
 
 
 def test_image_lab_upload_strip_and_csv(server: str, page: object, tmp_path: Path) -> None:
