@@ -624,6 +624,90 @@ def start_a_class(teacher: object, title: str) -> None:
     teacher.locator(LIVE).get_by_role("button", name="Start a class").click()
 
 
+FOCUSED = """() => {
+    const e = document.activeElement;
+    if (!e || e === document.body) return '';
+    const name = e.getAttribute('aria-label') || (e.labels && e.labels[0] && e.labels[0].innerText) || e.innerText;
+    const kind = e.getAttribute('role') || (e.tagName === 'INPUT' ? e.type : e.tagName.toLowerCase());
+    return `${kind} ${(name || '').trim().split('\\n')[0]}`;
+}"""
+# How an element and its three nearest ancestors are drawn: a focus ring may be any of these on any of them.
+DRAWN = """(e) => {
+    const looks = [];
+    for (let i = 0; e && i < 4; e = e.parentElement, i++) {
+        const s = getComputedStyle(e);
+        looks.push([s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.borderColor].join(' '));
+    }
+    return looks.join(' / ');
+}"""
+
+
+def tab_to(page: object, wanted: str, unseen: set[str], most: int = 80) -> None:
+    """Press Tab until the focused element's role and name start with ``wanted`` (``button Join``). The focus must
+    be visible on every element it passes: each must look different focused than without the focus (blurred for a
+    moment, then focused again as the Tab key left it); those that do not are added to ``unseen``."""
+    passed = []
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        passed.append(focused)
+        if not focused:
+            continue
+        element = page.evaluate_handle("document.activeElement")
+        looks_focused = element.evaluate(DRAWN)
+        element.evaluate("(e) => e.blur()")
+        if element.evaluate(DRAWN) == looks_focused:
+            unseen.add(focused)
+        element.evaluate("(e) => e.focus()")  # after a key press: :focus-visible, as the Tab key left it
+        assert page.evaluate(FOCUSED) == focused, (focused, page.evaluate(FOCUSED))
+        if focused.startswith(wanted):
+            return
+    raise AssertionError(f"{most} presses of Tab never reached {wanted!r}, only {sorted(set(passed))}")
+
+
+def test_a_student_joins_follows_breaks_away_comes_back_and_answers_with_the_keyboard_alone(
+    server: str, browser: object
+) -> None:
+    teacher, student = (browser.new_context(viewport={"width": 1400, "height": 1500}).new_page() for _ in range(2))
+    for page in (teacher, student):
+        page.context.set_default_timeout(WAIT_MS)
+    teacher.goto(f"{server}/Class")
+    start_a_class(teacher, "Vanishing gradients in ten minutes")
+    code = re.search(r"Class code ([A-Z0-9]{4}-[A-Z0-9]{4})", teacher.locator("h3", has_text="Class code").inner_text())
+    unseen: set[str] = set()  # elements whose focus cannot be seen
+
+    student.goto(f"{server}/Class")  # from here on the student uses the keyboard only
+    student.wait_for_function(RUN_OVER)
+    tab_to(student, "text Class code", unseen)
+    student.keyboard.type(code.group(1))
+    student.keyboard.press("Enter")
+    student.wait_for_function(RUN_OVER)
+    tab_to(student, "button Join", unseen)
+    student.keyboard.press("Enter")
+    student.locator(".st-key-lesson-bar", has_text="Following the class").wait_for()
+
+    teacher.locator(LIVE).get_by_role("button", name="Open step 1 (Gradient lab)").click()
+    bar = student.locator(".st-key-lesson-bar", has_text="step 1 of")
+    bar.get_by_text("Your answer").wait_for()
+    student.wait_for_function(RUN_OVER)
+    tab_to(student, "radio plain", unseen)
+    student.keyboard.press("ArrowRight")  # the next choice: residual
+    student.wait_for_function(RUN_OVER)
+    tab_to(student, "button Send my answer", unseen)
+    student.keyboard.press("Enter")
+    bar.get_by_text("Your answer is in: residual").wait_for()
+
+    tab_to(student, "button Explore on my own", unseen)
+    student.keyboard.press("Enter")
+    tab_to(student, "button Back to the class", unseen)
+    student.keyboard.press(" ")
+    student.locator(".st-key-lesson-bar", has_text="Following the class").wait_for()
+    teacher.locator('[data-testid="stCaptionContainer"]', has_text="Answers (1)").wait_for()
+    assert unseen == set(), f"focus not visible on {sorted(unseen)}"
+    teacher.context.close()
+    student.context.close()
+
+
 def test_a_student_who_reloads_is_one_member_with_one_answer(server: str, browser: object) -> None:
     pages = []
     for _ in range(2):  # the teacher's browser and a student's phone
