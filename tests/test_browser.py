@@ -228,8 +228,8 @@ def test_every_page_reads_chinese_in_normal_and_projector_mode(server: str, brow
     assert not errors, errors
 
 
-AXE_RULES = {  # axe-core's WCAG 2.1 A and AA rules; a violation of impact critical or serious fails
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+AXE_RULES = {  # axe-core's WCAG 2.1 A and AA rules and 2.2's target size; a critical or serious violation fails
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
     "resultTypes": ["violations"],
 }
 VIEWPORTS = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
