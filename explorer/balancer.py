@@ -30,6 +30,7 @@ from http.cookies import CookieError, SimpleCookie
 AFFINITY_COOKIE = "explorer_replica"
 HEAD_LIMIT = 64 * 1024  # a request's or response's head (its line and headers); more is refused
 CHUNK = 64 * 1024
+HEALTH_PATH = b"/_stcore/health"
 NEW_BROWSER_S = 10.0  # a browser sent to a replica counts as its load this long, until its websocket opens
 HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"x-forwarded-for"}
 
@@ -96,7 +97,8 @@ class Balancer:
             client_writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             await _close(client_writer)
             return
-        tell = index != named_replica  # a new browser, or its replica is gone
+        health = request_line.split(b" ")[1:2] == [HEALTH_PATH]  # a monitor, not a browser: not counted, not told
+        tell = index != named_replica and not health  # a new browser, or its replica is gone
         if tell:
             self.sent.append((time.monotonic(), index))
         replica_writer.write(request)

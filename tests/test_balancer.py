@@ -2,6 +2,7 @@
 affinity cookie, websockets passed both ways, a replica that is gone."""
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -132,6 +133,21 @@ def test_serve_runs_one_replica_per_core_by_default_at_most_four() -> None:
     for asked in ("0", "65", "two", "-1"):
         with pytest.raises(UserError, match="--replicas must be auto or a whole number"):
             replica_count(asked, 2)
+
+
+def test_a_health_check_is_answered_but_not_counted_as_a_browser() -> None:
+    async def test(balancer: Balancer, port: int) -> None:
+        for _ in range(3):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /_stcore/health HTTP/1.1\r\nHost: school\r\n\r\n")
+            head = (await reader.read()).decode()
+            writer.close()
+            assert head.startswith("HTTP/1.1 200") and "Set-Cookie" not in head
+        assert balancer.load(time.monotonic()) == [0, 0]
+        _, body = await get(port)  # the first browser: replica 0
+        assert body.startswith("replica0")
+
+    with_balancer(test)
 
 
 def test_a_class_arriving_at_once_is_spread_evenly() -> None:

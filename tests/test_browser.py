@@ -233,6 +233,8 @@ AXE_RULES = {  # axe-core's WCAG 2.1 A and AA rules and 2.2's target size; a cri
     "resultTypes": ["violations"],
 }
 VIEWPORTS = {"desktop": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
+ZOOMED = {"width": 700, "height": 450}  # the desktop at 200 % browser zoom: every length in CSS px doubled
+FITS = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"  # no sideways scroll
 
 
 def serious_violations(page: object) -> dict[str, list[str]]:
@@ -265,10 +267,15 @@ def test_every_page_meets_wcag_aa_on_a_desktop_and_a_phone_in_each_language_and_
                 page.wait_for_selector("h1", timeout=WAIT_MS)
                 page.wait_for_function(RUN_OVER, timeout=WAIT_MS)
                 page.wait_for_function(NAMED, timeout=WAIT_MS)
-                for viewport, size in VIEWPORTS.items():  # one load, both widths: the page reflows
+                for viewport, size in [*VIEWPORTS.items(), ("200 %", ZOOMED)]:  # one load, each width: it reflows
                     page.set_viewport_size(size)
                     page.wait_for_function(RUN_OVER, timeout=WAIT_MS)
-                    found = serious_violations(page)
+                    found = serious_violations(page) if viewport in VIEWPORTS else {}
+                    try:  # figures follow the new width a moment later
+                        page.wait_for_function(FITS, timeout=10_000)
+                    except PlaywrightError:
+                        wide = page.evaluate("document.documentElement.scrollWidth")
+                        found["scrolls sideways (WCAG 1.4.10)"] = [f"{wide} px wide"]
                     print(f"{title:22} {language} {mode:9} {viewport:7} {sum(map(len, found.values()))} violations")
                     if found:
                         failures[f"{title} {language} {mode} {viewport}"] = found
@@ -309,9 +316,9 @@ def test_the_default_server_spreads_browsers_over_replicas_and_an_upload_stays_w
         replicas = [
             {c["name"]: c["value"] for c in page.context.cookies()}.get("explorer_replica") for page in (first, second)
         ]
-        assert replicas == ["0", "1"]
-        for page, name in ((first, "replica 1"), (second, "replica 2")):
-            assert page.locator('[data-testid="stSidebar"]').get_by_text(name).count() == 1
+        assert sorted(replicas) == ["0", "1"], replicas  # one each: the first's session is open on its replica
+        for page, replica in zip((first, second), replicas, strict=True):  # each page says where it is served
+            assert page.locator('[data-testid="stSidebar"]').get_by_text(f"replica {int(replica) + 1}").count() == 1
         first.context.close()
         second.context.close()
     finally:
