@@ -717,6 +717,34 @@ def test_a_student_joins_follows_breaks_away_comes_back_and_answers_with_the_key
     student.context.close()
 
 
+def test_a_student_following_on_a_phone_sees_the_steps_figure_on_the_first_screen(server: str, browser: object) -> None:
+    teacher = browser.new_context(viewport={"width": 1400, "height": 1500}).new_page()
+    phone = browser.new_context(viewport=VIEWPORTS["phone"], is_mobile=True, has_touch=True).new_page()
+    for page in (teacher, phone):
+        page.context.set_default_timeout(WAIT_MS)
+    teacher.goto(f"{server}/Class")
+    start_a_class(teacher, "Table 1 and the shortcut")
+    code = re.search(r"Class code ([A-Z0-9]{4}-[A-Z0-9]{4})", teacher.locator("h3", has_text="Class code").inner_text())
+    phone.goto(f"{server}/Class?room={code.group(1)}")
+    phone.locator(".st-key-lesson-bar", has_text="Following the class").wait_for()
+    teacher.locator(LIVE).get_by_role("button", name="Open step 1 (Architecture)").click()
+    phone.locator(".st-key-lesson-bar", has_text="step 1 of").wait_for()
+    figure = phone.locator(".st-key-diagram .js-plotly-plot")  # the step's figure: the block diagram
+    figure.wait_for()
+    phone.wait_for_function(RUN_OVER)
+    settings = phone.locator('[class*="st-key-widget-"]', has_text="Block details")  # a setting below the figure
+    assert settings.count() == 1 and settings.is_hidden()  # on the page, folded away while the student follows
+    top = figure.evaluate("(e) => e.getBoundingClientRect().top + window.scrollY")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(SHOTS / "phone_following_a_step.png"))
+    bar = phone.locator(".st-key-lesson-bar").evaluate("(e) => e.getBoundingClientRect().top + window.scrollY")
+    assert bar < top < VIEWPORTS["phone"]["height"], f"the lesson bar at {bar:.0f} px, the step's figure at {top:.0f}"
+    phone.locator(LIVE).get_by_role("button", name="Explore on my own").tap()
+    settings.wait_for(state="visible")  # exploring alone: the page's settings are back
+    teacher.context.close()
+    phone.context.close()
+
+
 def test_a_student_who_reloads_is_one_member_with_one_answer(server: str, browser: object) -> None:
     pages = []
     for _ in range(2):  # the teacher's browser and a student's phone

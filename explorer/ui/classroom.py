@@ -50,6 +50,19 @@ BROWSER = "class.browser"  # where a session keeps its browser's id
 BROWSER_COOKIE = "explorer_browser"
 _BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 ENDED = "class.ended"  # why the class this browser followed ended: said once, on the next page it shows
+_PAGE = '[data-testid="stMainBlockContainer"] > [data-testid="stVerticalBlock"] > '  # the page's own elements
+_FIGURE = ':is(:has(.stPlotlyChart), :has([data-testid="stImage"]))'
+# A following student on a phone: the step's title and the lesson bar, then the page's first figure (what the
+# teacher is showing), then the rest; the page's settings, which the step sets, are folded away until the student
+# explores on their own ("Explore on my own" ends following, and this style with it).
+FOLLOWING_ON_A_PHONE_CSS = f"""<style>
+@media (max-width: 640px) {{
+  {_PAGE}* {{ order: 2; }}
+  {_PAGE}:first-child, {_PAGE}:is(.st-key-lesson-bar, :has(.st-key-lesson-bar)) {{ order: 0; }}
+  {_PAGE}{_FIGURE}:not({_FIGURE} ~ *) {{ order: 1; }}
+  {_PAGE}:is([class*="st-key-widget-"], :has([class*="st-key-widget-"])):not({_FIGURE}) {{ display: none; }}
+}}
+</style>"""
 
 
 @st.cache_resource
@@ -415,6 +428,9 @@ def _follow(page: str) -> None:
             go_to_step(current)
     if current.following and current.current.question is not None:
         _question(current)
+    # Always drawn, so that the bar's rerun that stops following replaces the style (Streamlit kept an element the
+    # fragment's rerun no longer drew, and the page's settings stayed folded).
+    st.html(FOLLOWING_ON_A_PHONE_CSS if current.following else "<style></style>")
 
 
 def _tell_watcher(current: Play, version: int) -> None:
