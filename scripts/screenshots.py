@@ -2,8 +2,10 @@
 
 Starts the app as run_app.sh does, with an empty torchvision cache (as on a fresh machine), and drives
 Debian's headless Chromium. By default it writes the README's shots (1400 px wide) to docs/screenshots/.
-Usage: .venv/bin/python scripts/screenshots.py [--all] [--folder F] [--height H] [--only PAGE ...] [--recordings DIR]
+Usage: .venv/bin/python scripts/screenshots.py [--all] [--phone] [--folder F] [--height H] [--only PAGE ...]
+                                              [--recordings DIR]
   --all      every page, normal and projector mode, at 1400 and 1920 px
+  --phone    the README's pages as a phone sees them (390x844 CSS px, touch), each page's first screen
   --height   viewport height (default 1200); a tall one (4000) shows whole pages
 """
 
@@ -63,8 +65,15 @@ README_SHOTS = (  # (page, projector mode, heading scrolled to the top or None) 
 IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
 
 
-def shots(every: bool) -> list[tuple[int, str, bool, str | None]]:
-    """(width, page, projector, heading) to take: the README's at 1400 px, or every combination from the top."""
+PHONE = 390
+
+
+def shots(every: bool, phone: bool = False) -> list[tuple[int, str, bool, str | None]]:
+    """(width, page, projector, heading) to take: the README's at 1400 px (or as a phone, from the top), or every
+    combination from the top."""
+    if phone:
+        names = dict.fromkeys(name for name, projector, _ in README_SHOTS if not projector)
+        return [(PHONE, name, False, None) for name in names]
     if not every:
         return [(1400, name, projector, heading) for name, projector, heading in README_SHOTS]
     return [(w, name, projector, None) for w in (1400, 1920) for projector in (False, True) for name in PAGES]
@@ -92,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--all", action="store_true", help="every page, both modes, 1400 and 1920 px")
     parser.add_argument("--folder", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--phone", action="store_true", help="the README's pages as a phone, first screen")
     parser.add_argument("--height", type=int, default=1200, help="viewport height in pixels")
     parser.add_argument("--only", nargs="*", choices=list(PAGES), help="only these pages")
     parser.add_argument("--recordings", help="a recordings folder to use (its trained nets save minutes)")
@@ -104,10 +114,12 @@ def main() -> None:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                for width, name, projector, heading in shots(args.all):
+                for width, name, projector, heading in shots(args.all, args.phone):
                     if args.only and name not in args.only:
                         continue
-                    page = browser.new_page(viewport={"width": width, "height": args.height})
+                    phone = {"is_mobile": True, "has_touch": True} if width == PHONE else {}
+                    height = 844 if width == PHONE else args.height
+                    page = browser.new_page(viewport={"width": width, "height": height}, **phone)
                     path, ready = PAGES[name]
                     joiner = "&" if "?" in path else "?"
                     page.goto(f"http://127.0.0.1:{port}{path}" + (f"{joiner}projector=1" if projector else ""))
@@ -123,7 +135,7 @@ def main() -> None:
                         page.wait_for_function(IDLE, timeout=300_000)
                     page.wait_for_selector(ready, timeout=300_000)
                     page.wait_for_function(IDLE, timeout=300_000)
-                    if heading:
+                    if heading:  # (never as a phone: its first screen is shown)
                         page.get_by_role("heading", name=heading).first.evaluate("h => h.scrollIntoView()")
                     page.wait_for_timeout(800)  # let plotly finish its transitions
                     mode = "projector" if projector else "normal"

@@ -741,6 +741,24 @@ def test_a_student_following_on_a_phone_sees_the_steps_figure_on_the_first_scree
     assert bar < top < VIEWPORTS["phone"]["height"], f"the lesson bar at {bar:.0f} px, the step's figure at {top:.0f}"
     phone.locator(LIVE).get_by_role("button", name="Explore on my own").tap()
     settings.wait_for(state="visible")  # exploring alone: the page's settings are back
+    phone.locator(LIVE).get_by_role("button", name="Back to the class").tap()
+    phone.locator(".st-key-lesson-bar", has_text="Following the class").wait_for()
+    on_step_page(teacher, "Architecture")
+    for step in (2, 3):  # to the step with a question: the phone shows it first, then the revealed answer
+        bar = teacher.locator(".st-key-lesson-bar", has_text=f"step {step - 1} of")
+        bar.locator(LIVE).get_by_role("button", name="Next →").click()
+        phone.locator(".st-key-lesson-bar", has_text=f"step {step} of").wait_for()
+    answer = phone.locator(".st-key-lesson-bar").locator(LIVE).get_by_label("Your answer")
+    answer.fill("173824")
+    answer.press("Enter")
+    phone.locator(LIVE).get_by_role("button", name="Send my answer").tap()
+    phone.locator(".st-key-lesson-bar", has_text="Your answer is in").wait_for()
+    phone.wait_for_function(RUN_OVER)
+    phone.screenshot(path=str(SHOTS / "phone_question.png"))
+    teacher.locator(LIVE).get_by_role("button", name="Reveal the answer").click()
+    phone.locator(".st-key-lesson-bar", has_text="Measured by the explorer").wait_for()
+    phone.wait_for_function(RUN_OVER)
+    phone.screenshot(path=str(SHOTS / "phone_revealed.png"))
     teacher.context.close()
     phone.context.close()
 
