@@ -246,9 +246,18 @@ def measure_protocol(
             server.wait(timeout=60)
 
 
-def start_replicas(count: int, port: int, torch_home: str) -> tuple[subprocess.Popen, list[int]]:
+def start_replicas(count: int, port: int, torch_home: str, tries: int = 3) -> tuple[subprocess.Popen, list[int]]:
     """``python -m explorer replicas count`` with its balancer on ``port``, once every replica and the balancer are
-    healthy: the process, and the pids of the replicas' servers."""
+    healthy: the process, and the pids of the replicas' servers. The replicas' ports are picked free, but another
+    program may take one before its replica binds it (a CI run's replicas "did not start"): then, ``tries`` times
+    in all, on other ports; the last lines the command printed are in the error."""
+    for _ in range(tries - 1):
+        with contextlib.suppress(SystemExit):
+            return _start_replicas(count, port, torch_home)
+    return _start_replicas(count, port, torch_home)
+
+
+def _start_replicas(count: int, port: int, torch_home: str) -> tuple[subprocess.Popen, list[int]]:
     first = free_port()
     while any(_in_use(first + i) for i in range(count)):
         first = free_port()
@@ -257,14 +266,16 @@ def start_replicas(count: int, port: int, torch_home: str) -> tuple[subprocess.P
     env = {**os.environ, "TORCH_HOME": torch_home, "EXPLORER_DEVICE": "cpu"}
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     pids: list[int] = []
+    said: list[str] = []
     assert process.stderr is not None
     for line in process.stderr:  # "replica 1: pid 123, port 8601" for each, then "balancer: pid …" once healthy
+        said = [*said[-4:], line.strip()]
         if line.startswith("replica "):
             pids.append(int(line.split("pid ")[1].split(",")[0]))
         if line.startswith("balancer:"):  # from now on their logs are read and dropped, so that none of them blocks
             threading.Thread(target=process.stderr.read, daemon=True).start()
             return process, pids
-    raise SystemExit(f"the replicas did not start (exit status {process.wait()})")
+    raise SystemExit(f"the replicas did not start (exit status {process.wait()}): {' | '.join(said)}")
 
 
 def start_balanced(count: int, port: int, torch_home: str) -> tuple[subprocess.Popen, list[int]]:
